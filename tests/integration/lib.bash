@@ -25,9 +25,12 @@ need_root() {
   [ "$(id -u)" = 0 ] || cell_skip "needs root"
 }
 
+# Every object a suite makes carries this run's prefix, so that its leak check sees only its own.
+CELL_TEST_PREFIX=${CELL_TEST_PREFIX:-t$(basename "${BATS_RUN_TMPDIR:-/tmp/bats-run-$$}" | tr -dc 0-9a-zA-Z | tail -c 6)}
+
 # cell_id: a container id unique to this test run.
 cell_id() {
-  echo "t$$-${BATS_TEST_NUMBER:-0}-$RANDOM"
+  echo "$CELL_TEST_PREFIX-${BATS_TEST_NUMBER:-0}-$RANDOM"
 }
 
 # cell_bundle [jq-filter]: a fresh bundle around the built-in rootfs in $BATS_TEST_TMPDIR/bundle,
@@ -48,11 +51,12 @@ cellrt() {
 # leak_snapshot / leak_check: what a suite leaves behind must be exactly nothing new.
 leak_state() {
   {
-    awk '{print $5}' /proc/self/mountinfo | grep -E 'cell|t[0-9]+-' || true
-    find /sys/fs/cgroup -maxdepth 3 -type d \( -name 'cell*' -o -name 't[0-9]*-*' \) 2>/dev/null || true
-    ls -1 "$CELL_TEST_ROOT" 2>/dev/null || true
-    ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^(cell|veth|tap)' || true
-  } | sort
+    awk '{print $5}' /proc/self/mountinfo
+    find /sys/fs/cgroup -maxdepth 4 -type d -name "*$CELL_TEST_PREFIX*" 2>/dev/null
+    ls -1 "$CELL_TEST_ROOT" 2>/dev/null
+    ip -o link show 2>/dev/null | awk -F': ' '{print $2}'
+    pgrep -af "$CELL_TEST_PREFIX" 2>/dev/null | grep -v -e bats -e pgrep
+  } | grep -F "$CELL_TEST_PREFIX" | sort
 }
 
 leak_snapshot() {

@@ -1,0 +1,87 @@
+/* cgroup.h - one interface over cgroup v1, hybrid and v2: place a container, limit it, read it,
+ * freeze it, kill it, remove it. The backends fill struct cgroup_ops; the runtime sees only this. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum cgroup_layout {
+	CGROUP_LAYOUT_V1,     /* v1 controllers only */
+	CGROUP_LAYOUT_HYBRID, /* v1 controllers + a cgroup2 mount at /sys/fs/cgroup/unified */
+	CGROUP_LAYOUT_V2,     /* cgroup2 alone at /sys/fs/cgroup */
+};
+
+/* Detected once (statfs of /sys/fs/cgroup and /sys/fs/cgroup/unified), then cached. */
+int cgroup_detect_layout(enum cgroup_layout *ret, struct cell_error **err);
+const char *cgroup_layout_name(enum cgroup_layout layout);
+
+/* linux.resources of the OCI spec, validated. Opaque: only the backends look inside. */
+struct cgroup_resources;
+int cgroup_resources_parse(json_t *resources, struct cgroup_resources **ret,
+			   struct cell_error **err);
+void cgroup_resources_free(struct cgroup_resources *res);
+
+struct cgroup_stats {
+	uint64_t memory_usage, memory_max_usage, memory_limit;
+	uint64_t swap_usage, swap_limit;
+	uint64_t cpu_usage_ns, cpu_user_ns, cpu_system_ns;
+	uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_ns;
+	uint64_t pids_current, pids_limit;
+	uint64_t oom_kills;
+};
+
+/* A container's cgroup (one directory per v1 hierarchy, or one v2 directory). */
+struct cgroup;
+
+/*
+ * Compute the paths for container `id` from `cgroups_path` (linux.cgroupsPath; NULL or "" for the
+ * default) by runc's rules, and pick the backend from the host's layout. Nothing is created yet.
+ */
+int cgroup_new(const char *id, const char *cgroups_path, struct cgroup **ret,
+	       struct cell_error **err);
+void cgroup_free(struct cgroup *cg);
+
+/* Create the directories and write the limits, before any process joins. On failure nothing is
+ * left behind (no directory, no half-applied limit). */
+int cgroup_create(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err);
+/* Move pid into the container's cgroup (every hierarchy). */
+int cgroup_attach(struct cgroup *cg, pid_t pid, struct cell_error **err);
+/* An O_DIRECTORY fd usable with clone3(CLONE_INTO_CGROUP), or -EOPNOTSUPP on v1. */
+int cgroup_open_leaf(struct cgroup *cg, struct cell_error **err);
+int cgroup_update(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err);
+int cgroup_read_stats(struct cgroup *cg, struct cgroup_stats *ret, struct cell_error **err);
+int cgroup_freeze(struct cgroup *cg, bool frozen, struct cell_error **err);
+/* true when frozen (v1 freezer FROZEN, v2 cgroup.events frozen 1). */
+int cgroup_is_frozen(struct cgroup *cg, bool *ret, struct cell_error **err);
+/* Every process in the container's cgroup, sorted. */
+int cgroup_list_pids(struct cgroup *cg, pid_t **ret, size_t *ret_len, struct cell_error **err);
+/* Signal every process (SIGKILL: cgroup.kill on v2, freeze + signal + thaw on v1). */
+int cgroup_kill_all(struct cgroup *cg, int signal, struct cell_error **err);
+/* Remove the directories; waits briefly for dying tasks. A missing cgroup is not an error. */
+int cgroup_destroy(struct cgroup *cg, struct cell_error **err);
+/* The path inside a hierarchy (e.g. "/cellrt/c1"), for the state file and for cgroup namespaces. */
+const char *cgroup_path(const struct cgroup *cg);
+
+/* What each backend provides. */
+struct cgroup_ops {
+	const char *name;
+	int (*create)(struct cgroup *cg, const struct cgroup_resources *res,
+		      struct cell_error **err);
+	int (*attach)(struct cgroup *cg, pid_t pid, struct cell_error **err);
+	int (*open_leaf)(struct cgroup *cg, struct cell_error **err);
+	int (*update)(struct cgroup *cg, const struct cgroup_resources *res,
+		      struct cell_error **err);
+	int (*read_stats)(struct cgroup *cg, struct cgroup_stats *ret, struct cell_error **err);
+	int (*freeze)(struct cgroup *cg, bool frozen, struct cell_error **err);
+	int (*is_frozen)(struct cgroup *cg, bool *ret, struct cell_error **err);
+	int (*list_pids)(struct cgroup *cg, pid_t **ret, size_t *ret_len, struct cell_error **err);
+	int (*kill_all)(struct cgroup *cg, int signal, struct cell_error **err);
+	int (*destroy)(struct cgroup *cg, struct cell_error **err);
+};
+
+extern const struct cgroup_ops cgroup_v1_ops;
+extern const struct cgroup_ops cgroup_v2_ops;
