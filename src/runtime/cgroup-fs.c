@@ -137,7 +137,7 @@ int cg_mkdir(const char *abs, size_t root_len, int *n_made, struct cell_error **
 		return cell_error_set(err, ENOMEM, "out of memory");
 	char *slash = strrchr(p, '/');
 	/* Never make the hierarchy itself: a missing one is not mounted. */
-	if (!slash || (size_t)(slash - p) < root_len)
+	if (!slash || (size_t)(slash - p) <= root_len)
 		return cell_error_set(err, ENOENT, "mkdir %s: hierarchy not mounted", abs);
 	*slash = 0;
 	int made = 0;

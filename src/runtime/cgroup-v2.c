@@ -43,13 +43,27 @@ static void v2_needed(const struct cgroup_resources *res, char *buf, size_t size
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++)
 		if (c[i].on)
 			n += snprintf(buf + n, size - n, "%s+%s", n ? " " : "", c[i].name);
-	/* unified keys name their controller before the dot ("memory.high"). */
-	for (size_t i = 0; res && i < res->n_unified && n < size - 32; i++) {
+}
+
+/* unified keys name their controller before the dot ("memory.high"): enable those the host
+ * has; for the others the kernel's answer (no such file) says the key is unknown. */
+static void v2_unified_controllers(const struct cgroup_resources *res, const char *avail, char *buf,
+				   size_t size)
+{
+	size_t n = strlen(buf);
+	for (size_t i = 0; res && avail && i < res->n_unified && n < size - 40; i++) {
 		const char *key = res->unified[i].key;
-		size_t len = strcspn(key, ".");
+		int len = (int)strcspn(key, ".");
 		char word[40];
-		snprintf(word, sizeof(word), "+%.*s", (int)(len < 30 ? len : 30), key);
-		if (strncmp(key, "cgroup.", 7) && !strstr(buf, word))
+		snprintf(word, sizeof(word), "+%.*s", len < 30 ? len : 30, key);
+		bool listed = false;
+		for (const char *a = avail; *a && !listed;) {
+			a += strspn(a, " \n");
+			size_t alen = strcspn(a, " \n");
+			listed = alen == (size_t)len && alen && !strncmp(a, key, alen);
+			a += alen;
+		}
+		if (listed && !strstr(buf, word))
 			n += snprintf(buf + n, size - n, "%s%s", n ? " " : "", word);
 	}
 }
@@ -350,7 +364,7 @@ static int v2_create(struct cgroup *cg, const struct cgroup_resources *res, stru
 	if (res && (r = v2_validate(res, err)) < 0)
 		return r;
 	v2_needed(res, need, sizeof(need));
-	if (cg_v2_enable_controllers || *need) {
+	if (cg_v2_enable_controllers || *need || (res && res->n_unified)) {
 		if ((r = cg_read(cgroup_root(), "cgroup.controllers", &avail, err)) < 0)
 			return r;
 		const char *miss = missing_controller(need, avail, name, sizeof(name));
@@ -359,6 +373,7 @@ static int v2_create(struct cgroup *cg, const struct cgroup_resources *res, stru
 					      "%s: the %s controller is not available here "
 					      "(cgroup.controllers: %s)",
 					      field_of_controller(miss), miss, avail);
+		v2_unified_controllers(res, avail, need, sizeof(need));
 	}
 	if ((r = cg_mkdir(d->abs, d->root_len, &d->n_made, err)) < 0)
 		return r;
