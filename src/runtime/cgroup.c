@@ -205,7 +205,8 @@ static const char *map_lookup(const char *map, const char *name)
 
 static bool is_map_form(const char *s)
 {
-	return s && *s != '/' && strchr(s, '=') && strstr(s, "=/");
+	/* Only what path_string() writes: a default entry for every other hierarchy. */
+	return s && *s != '/' && (!strncmp(s, "*=/", 3) || strstr(s, ",*=/"));
 }
 
 static int dir_path(struct cgroup *cg, int h, const char *map, const char *inner, bool relative,
@@ -303,7 +304,7 @@ int cgroup_new(const char *id, const char *cgroups_path, struct cgroup **ret,
 		if (!(inner = clean_path(cgroups_path)))
 			goto nomem;
 	}
-	if (inner && !strcmp(inner, "/") && !relative) {
+	if (inner && !strcmp(inner, "/")) {
 		r = cell_error_set(err, EINVAL,
 				   "linux.cgroupsPath: \"%s\": the root cgroup cannot "
 				   "hold a container",
@@ -318,7 +319,7 @@ int cgroup_new(const char *id, const char *cgroups_path, struct cgroup **ret,
 			break;
 		if (layout == CGROUP_LAYOUT_V1 && h == CGH_UNIFIED)
 			break;
-		r = dir_path(cg, h, map, inner + (relative ? 1 : 0), relative, own_text);
+		r = dir_path(cg, h, map, inner, relative, own_text);
 		if (r == -ENOENT && h > 0)
 			continue;
 		if (r == -ENOENT) {
@@ -328,6 +329,13 @@ int cgroup_new(const char *id, const char *cgroups_path, struct cgroup **ret,
 		}
 		if (r < 0)
 			goto nomem;
+		if (!strcmp(cg->dirs[h].path, "/")) {
+			r = cell_error_set(err, EINVAL,
+					   "cgroup path \"%s\": the root cgroup cannot "
+					   "hold a container",
+					   cgroups_path);
+			goto fail;
+		}
 	}
 	if (path_string(cg) < 0)
 		goto nomem;
