@@ -1,6 +1,7 @@
 /* main.c - cellrt: runc's command line over the engine in src/runtime. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,14 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 	return NULL;
 }
 
+static bool logging_to_file;
+
 static int fail(struct cell_error *err)
 {
 	cell_error_print(err, "cellrt", stderr);
-	log_error("%s", err && err->msg ? err->msg : "failed");
+	/* The log gets it too (last line, as runc's callers read it), unless it is stderr. */
+	if (logging_to_file)
+		log_error("%s", err && err->msg ? err->msg : "failed");
 	cell_error_free(err);
 	return 1;
 }
@@ -103,6 +108,7 @@ int main(int argc, char **argv)
 	}
 	if (log_path && log_open(log_path, &err) < 0)
 		return fail(err);
+	logging_to_file = log_path != NULL;
 	if (i >= argc) {
 		usage(stderr);
 		return 1;

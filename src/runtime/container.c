@@ -81,8 +81,15 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 	struct rootfs_hooks hooks = { init_before_cgroup, init_terminal, &ic };
 	bool userns = s->ns[NS_USER].enabled && !s->ns[NS_USER].path;
 	int r;
-	if (userns && (r = sync_wait(sync, SYNC_USERNS_READY, err)) < 0)
-		return r;
+	if (userns) {
+		if ((r = sync_wait(sync, SYNC_USERNS_READY, err)) < 0)
+			return r;
+		/* Become the namespace's root, so that what we create is owned by a mapped id. */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return cell_error_errno(err, errno,
+						"linux.uidMappings: become root of the user "
+						"namespace (is container id 0 mapped?)");
+	}
 	if ((r = ns_join_and_unshare(s, ns_fds, err)) < 0)
 		return r;
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)

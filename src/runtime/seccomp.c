@@ -2,6 +2,7 @@
  * with argument comparisons. Syscall names libseccomp does not know are skipped, as runc does. */
 #include "seccomp-filter.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -161,7 +162,7 @@ static int add_archs(scmp_filter_ctx ctx, json_t *archs, struct cell_error **err
 					      i);
 		size_t n;
 		for (n = 0; name[10 + n] && n < sizeof(lower) - 1; n++)
-			lower[n] = (char)(name[10 + n] | 0x20);
+			lower[n] = (char)tolower((unsigned char)name[10 + n]);
 		lower[n] = '\0';
 		uint32_t arch = seccomp_arch_resolve_name(lower);
 		if (!arch)
