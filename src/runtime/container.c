@@ -201,10 +201,17 @@ static int prepare(struct creation *c, struct cell_error **err)
 			return cell_error_set(err, EEXIST, "container %s already exists", o->id);
 		return cell_error_errno(err, e, "mkdir %s/%s", o->root, o->id);
 	}
-	if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
+	/* On cgroup v2 the child is cloned straight into its cgroup, which must exist first; on
+	 * v1 the cgroup is made while the child builds its mounts (follow_child). */
+	enum cgroup_layout layout;
+	if ((r = cgroup_detect_layout(&layout, err)) < 0)
 		return r;
-	c->cg_created = true;
-	c->cgroup_fd = cgroup_open_leaf(c->cg, NULL);
+	if (layout == CGROUP_LAYOUT_V2) {
+		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
+			return r;
+		c->cg_created = true;
+		c->cgroup_fd = cgroup_open_leaf(c->cg, NULL);
+	}
 	if (o->detach) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
@@ -223,6 +230,11 @@ static int follow_child(struct creation *c, struct cell_error **err)
 		if ((r = userns_write_maps(s, c->pid, err)) < 0)
 			return r;
 		sync_send(c->sync, SYNC_USERNS_READY);
+	}
+	if (!c->cg_created) {
+		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
+			return r;
+		c->cg_created = true;
 	}
 	if (c->cgroup_fd < 0 && (r = cgroup_attach(c->cg, c->pid, err)) < 0)
 		return r;
@@ -348,8 +360,10 @@ int container_create(const struct container_opts *o, int *ret_status, struct cel
 	else
 		r = container_wait(c.pid, &status, err);
 	c.pid = -1;
-	/* The container is over: take down what is left of it. */
-	cgroup_kill_all(c.cg, SIGKILL, NULL);
+	/* The container is over: take down what is left of it (with its own pid namespace,
+	 * everything died with its init). */
+	if (!c.spec->ns[NS_PID].enabled || c.spec->ns[NS_PID].path)
+		cgroup_kill_all(c.cg, SIGKILL, NULL);
 	struct cell_error *derr = NULL;
 	if (cgroup_destroy(c.cg, &derr) < 0) {
 		log_warn("%s", derr->msg);

@@ -113,6 +113,41 @@ const char *mount_fd_path(char *buf, int fd)
 
 /* Open (creating as needed) the target of a mount inside the root: a directory, or a file when
  * the source is not a directory. */
+/* Common case of a missing target: only its last component is missing. Make that in its
+ * parent (opened inside the root) and open it from there without following anything. */
+static int make_last(int root_fd, const char *dest, bool dir)
+{
+	const char *slash = strrchr(dest, '/');
+	char parent[4096];
+	if (!slash || !slash[1])
+		return -1;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dest), dest);
+	_cleanup_close_ int pfd =
+		fs_open_in_root(root_fd, *parent ? parent : "/", O_PATH | O_DIRECTORY, 0, NULL);
+	if (pfd < 0)
+		return -1;
+	const char *name = slash + 1;
+	if (dir) {
+		if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST)
+			return -1;
+	} else {
+		int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	int fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode))) {
+		close(fd); /* a dangling symlink: the slow path resolves it inside the root */
+		return -1;
+	}
+	return fd;
+}
+
+/* Open (creating as needed) the target of a mount inside the root: a directory, or a file when
+ * the source is not a directory. */
 static int open_target(int root_fd, const char *dest, bool dir, struct cell_error **err)
 {
 	int fd = fs_open_in_root(root_fd, dest, O_PATH, 0, NULL);
@@ -120,6 +155,9 @@ static int open_target(int root_fd, const char *dest, bool dir, struct cell_erro
 		return fd;
 	if (errno != ENOENT)
 		return cell_error_errno(err, errno, "%s", dest);
+	fd = make_last(root_fd, dest, dir);
+	if (fd >= 0)
+		return fd;
 	return dir ? fs_mkdir_p_in_root(root_fd, dest, 0755, err) :
 		     fs_touch_in_root(root_fd, dest, 0644, err);
 }

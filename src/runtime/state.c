@@ -62,7 +62,20 @@ int state_write(const char *root, const struct container_state *st, struct cell_
 		return cell_error_set(err, ENOMEM, "out of memory");
 	if (st->annotations)
 		json_object_set(j, "annotations", st->annotations);
-	return json_dump_file_atomic(j, path, err);
+	/* Atomic by rename, without fsync: the state lives on tmpfs (/run) and means nothing
+	 * after a reboot, and fsync would cost more than the rest of a container start. */
+	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT), *tmp = NULL;
+	if (!text || asprintf(&tmp, "%s.tmp", path) < 0)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cell_error_errno(err, errno, "create %s", tmp);
+	if (fs_write_all(fd, text, strlen(text)) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return cell_error_errno(err, e, "write %s", path);
+	}
+	return 0;
 }
 
 static int dup_member(json_t *j, const char *key, char **ret)
