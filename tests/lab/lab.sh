@@ -100,6 +100,9 @@ build_initrd() {
 	return $rc
 }
 [ -s "$initrd" ] || build_initrd || { echo "lab: cannot build $initrd" >&2; exit $LAB_BROKEN; }
+# Images of older lab versions go after a week unused (other worktrees may still use recent ones).
+touch "$initrd"
+find "$cache" -maxdepth 1 -name 'initramfs-*.cpio' -mtime +7 -delete 2>/dev/null
 [ -n "$check" ] && exit 0
 
 # --- one run directory per boot: sockets, FIFOs, the command script, the exit status

@@ -1,6 +1,7 @@
 #!/bin/bash
 # run-suite.sh NAME DIR [LAB-OPTION]... - run the bats files of DIR inside one lab boot, as TAP (the
-# meson suite 'lab'). DIR/lab.options, if present, adds lab.sh options (one line, e.g. --smp 2).
+# meson suite 'lab'). DIR/lab.options, if present, adds lab.sh options (one line, e.g. --smp 2);
+# DIR/lab.filter, a regular expression, keeps only the tests whose names match (bats --filter).
 # When the lab cannot run here: a TAP skip with the reason, or a failure under CI (CELL_TEST_STRICT).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,5 +27,9 @@ if [ -f "$dir/lab.options" ]; then
 	read -r -a extra <"$dir/lab.options"
 	opts+=("${extra[@]}")
 fi
-echo "# $name in the lab: lab.sh ${opts[*]} -- bats --tap $dir" >&2
-exec "$here/lab.sh" "${opts[@]}" -- "$bats" --tap "$dir"
+filter=()
+if [ -f "$dir/lab.filter" ]; then
+	filter=(--filter "$(head -n 1 "$dir/lab.filter")")
+fi
+echo "# $name in the lab: lab.sh ${opts[*]} -- bats --tap ${filter[*]} $dir" >&2
+exec "$here/lab.sh" "${opts[@]}" -- "$bats" --tap "${filter[@]}" "$dir"
