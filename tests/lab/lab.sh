@@ -12,6 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() {
 	cat >&2 <<'USAGE'
 usage: lab.sh [--disk SIZE] [--mem MB] [--smp N] [--timeout S] [--share DIR]... -- CMD [ARG]...
+       lab.sh --check    (exit 0 if the lab can run here, else 77 with the reason; builds the cache)
   --disk SIZE   attach an empty scratch disk (raw, sparse; e.g. 64M) as /dev/vda ($CELL_LAB_DISK)
   --mem MB      guest memory (default 1024)
   --smp N       vCPUs (default 1)
@@ -26,7 +27,7 @@ cannot() {
 	exit $LAB_SKIP
 }
 
-disk= mem=${CELL_LAB_MEM:-1024} smp=${CELL_LAB_SMP:-1} tmo=${CELL_LAB_TIMEOUT:-600} shares=()
+check= disk= mem=${CELL_LAB_MEM:-1024} smp=${CELL_LAB_SMP:-1} tmo=${CELL_LAB_TIMEOUT:-600} shares=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk) disk=${2:?--disk needs a size}; shift 2 ;;
@@ -34,13 +35,18 @@ while [ $# -gt 0 ]; do
 	--smp) smp=${2:?--smp needs a count}; shift 2 ;;
 	--timeout) tmo=${2:?--timeout needs seconds}; shift 2 ;;
 	--share) shares+=("$(realpath -e -- "${2:?--share needs a directory}")") || exit 2; shift 2 ;;
+	--check) check=1; shift ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
 done
-[ $# -gt 0 ] || usage
+[ $# -gt 0 ] || [ -n "$check" ] || usage
 for n in "$mem" "$smp" "$tmo"; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "lab: not a positive number: $n" >&2; exit 2; }
+done
+for d in "${shares[@]}"; do
+	# The share list travels on the kernel command line: no blanks or commas.
+	[[ $d =~ ^/[^[:space:],]*$ ]] || { echo "lab: cannot share a path with blanks or commas: $d" >&2; exit 2; }
 done
 [ -z "$disk" ] || [[ $disk =~ ^[1-9][0-9]*[KMG]?$ ]] || { echo "lab: bad disk size: $disk" >&2; exit 2; }
 
@@ -57,14 +63,14 @@ kernel=${CELL_LAB_KERNEL:-$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V
 kver=${kernel##*/vmlinuz-}
 [ -r "/lib/modules/$kver/modules.dep" ] || cannot "no /lib/modules/$kver/modules.dep"
 busybox=/bin/busybox
-file -b "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-	cannot "$busybox is not static (package busybox-static)"
+[ -x "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 ||
+	cannot "$busybox is missing or not static (package busybox-static)"
 for t in cpio modprobe timeout mkfifo; do
 	command -v $t >/dev/null || cannot "$t missing (scripts/setup.sh --test)"
 done
 
 # --- the initramfs: busybox, the boot modules, our two guest scripts; cached by content
-boot_mods="virtio_pci virtio_console virtio_blk virtiofs overlay"
+boot_mods="virtio_pci virtio_console virtio_blk virtiofs overlay kvm-amd"
 cache=${CELL_LAB_CACHE:-/var/cache/cell-lab}
 key=$({
 	echo "$kver $boot_mods"
@@ -94,9 +100,14 @@ build_initrd() {
 	return $rc
 }
 [ -s "$initrd" ] || build_initrd || { echo "lab: cannot build $initrd" >&2; exit $LAB_BROKEN; }
+# Images of older lab versions go after a week unused (other worktrees may still use recent ones).
+touch "$initrd"
+find "$cache" -maxdepth 1 -name 'initramfs-*.cpio' -mtime +7 -delete 2>/dev/null
+[ -n "$check" ] && exit 0
 
 # --- one run directory per boot: sockets, FIFOs, the command script, the exit status
-run=$(mktemp -d "${TMPDIR:-/tmp}/cell-lab.XXXXXX") || exit $LAB_BROKEN
+# Fixed under /tmp (not $TMPDIR): the path goes on the kernel command line and must be visible inside.
+run=$(mktemp -d /tmp/cell-lab.XXXXXX) || exit $LAB_BROKEN
 pids=()
 cleanup() {
 	[ "${CELL_LAB_KEEP:-}" ] && echo "lab: kept $run" >&2 && return
@@ -116,7 +127,7 @@ trap 'exit 143' TERM
 		case $name in PWD | OLDPWD | SHLVL | _ | BASH_* | SHELLOPTS | BASHOPTS) continue ;; esac
 		printf 'export %s=%q\n' "$name" "${!name}"
 	done
-	echo "export CELL_LAB=1"
+	printf 'export CELL_LAB=1 CELL_LAB_RUN=%q\n' "$run"
 	[ -n "$disk" ] && echo "export CELL_LAB_DISK=/dev/vda"
 	printf 'cd -- %q 2>/dev/null || cd /\n' "$PWD"
 	printf 'exec'
@@ -124,10 +135,10 @@ trap 'exit 143' TERM
 	echo
 } >"$run/cmd.sh"
 
-# virtiofsd per share: / read-only in the guest (mount option), --share dirs read-write.
+# One virtiofsd per share: / read-only (the guest mounts it ro; cache=always since nothing changes it
+# during a run), --share dirs read-write. sandbox=chroot: namespace mode cannot pivot_root into /.
 start_virtiofsd() { # SOCKET SOURCE CACHE
-	local sandbox=chroot
-	"$virtiofsd" --socket-path="$1" -o source="$2" -o cache="$3" -o sandbox=$sandbox \
+	"$virtiofsd" --socket-path="$1" -o source="$2" -o cache="$3" -o sandbox=chroot \
 		>/dev/null 2>"$1.log" &
 	pids+=($!)
 }
@@ -169,6 +180,7 @@ cat_err=$!
 append="console=ttyS0 panic=-1 reboot=t cell_lab.run=$run"
 [ -n "$share_list" ] && append+=" cell_lab.shares=$share_list"
 [ "${CELL_LAB_DEBUG:-}" ] || append+=" quiet"
+append+=" ${CELL_LAB_APPEND:-}"
 
 timeout -k 5 "$tmo" "$qemu" -nodefaults -no-user-config -display none -monitor none -no-reboot \
 	-accel tcg -cpu EPYC,+svm -smp "$smp" -m "$mem" \
