@@ -64,3 +64,14 @@ terminal_bundle() {
   for _ in $(seq 30); do tmux capture-pane -p -t "$ID" | grep -q 'exited-4' && break; sleep 0.1; done
   tmux capture-pane -p -t "$ID" | grep -q 'exited-4'
 }
+
+@test "exec -t gives a process its own pty in the container" {
+  b=$(cell_bundle '.process.args = ["sleep", "100"]')
+  cellrt create --bundle "$b" "$ID"
+  cellrt start "$ID"
+  run script -qefc "$CELLRT --root $CELL_TEST_ROOT exec -t $ID sh -c 'tty; exit 3'" /dev/null </dev/null
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"/dev/pts/"* ]]
+  run cellrt exec "$ID" tty
+  [[ "$output" == *"not a tty"* ]]
+}
