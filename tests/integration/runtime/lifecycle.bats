@@ -188,3 +188,12 @@ status_of() {
   [ "$status" -eq 1 ]
   [[ "$output" == *"unknown command"* ]]
 }
+
+@test "delete --force clears a state directory that a crashed create left without state" {
+  mkdir -p "$CELL_TEST_ROOT/$ID"
+  run cellrt delete "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"no state yet"* ]]
+  cellrt delete --force "$ID"
+  [ ! -e "$CELL_TEST_ROOT/$ID" ]
+}
