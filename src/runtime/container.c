@@ -341,6 +341,8 @@ int container_create(const struct container_opts *o, int *ret_status, struct cel
 	if (r == 0)
 		r = launch(&c, err);
 	if (r == 0)
+		log_debug("container %s: init is pid %d", o->id, c.pid);
+	if (r == 0)
 		r = follow_child(&c, err);
 	if (r == 0)
 		r = record_state(&c, err);
