@@ -18,6 +18,8 @@ int cmd_state(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **er
 int cmd_kill(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_delete(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_list(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
+int cmd_pause(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
+int cmd_resume(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 
 /* Exactly n positional arguments left after the flags, or a usage error. */

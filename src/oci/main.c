@@ -27,6 +27,8 @@ static const struct {
 	{ "list", cmd_list, "list containers" },
 	{ "ls", cmd_list, NULL },
 	{ "exec", cmd_exec, "run a process in a running container" },
+	{ "pause", cmd_pause, "freeze every process of a container" },
+	{ "resume", cmd_resume, "thaw a paused container" },
 };
 
 static void usage(FILE *f)

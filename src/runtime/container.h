@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "state.h"
 
 struct container_opts {
 	const char *root; /* --root: the state directory */
@@ -23,6 +24,12 @@ int container_create(const struct container_opts *o, int *ret_status, struct cel
 int container_start(const char *root, const char *id, struct cell_error **err);
 int container_state_json(const char *root, const char *id, json_t **ret, struct cell_error **err);
 int container_kill(const char *root, const char *id, int signal, bool all, struct cell_error **err);
+struct container_state;
+/* state_status(), and paused when a running container's cgroup is frozen. */
+enum container_status container_status(const char *root, const struct container_state *st);
+
+/* pause (freeze every process of the container's cgroup) or resume (thaw them). */
+int container_pause(const char *root, const char *id, bool pause, struct cell_error **err);
 int container_delete(const char *root, const char *id, bool force, struct cell_error **err);
 /* Every container under root, as OCI state documents (sorted by id). */
 int container_list(const char *root, json_t **ret, struct cell_error **err);

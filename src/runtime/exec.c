@@ -122,7 +122,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		x.ns_fds[t] = -1;
 	if (r < 0)
 		return r;
-	enum container_status status = state_status(o->root, &st);
+	enum container_status status = container_status(o->root, &st);
 	if (status != STATUS_RUNNING && status != STATUS_CREATED) {
 		r = cell_error_set(err, EINVAL, "cannot exec in container %s: it is %s", o->id,
 				   state_status_name(status));

@@ -31,6 +31,18 @@ static int pidfd_of(const struct container_state *st)
 	return fd;
 }
 
+enum container_status container_status(const char *root, const struct container_state *st)
+{
+	enum container_status status = state_status(root, st);
+	struct cgroup *cg = NULL;
+	bool frozen = false;
+	if (status == STATUS_RUNNING && cgroup_new(st->id, st->cgroups_path, &cg, NULL) == 0 &&
+	    cgroup_is_frozen(cg, &frozen, NULL) == 0 && frozen)
+		status = STATUS_PAUSED;
+	cgroup_free(cg);
+	return status;
+}
+
 int container_start(const char *root, const char *id, struct cell_error **err)
 {
 	struct container_state st;
@@ -76,7 +88,7 @@ int container_state_json(const char *root, const char *id, json_t **ret, struct 
 	int r = state_read(root, id, &st, err);
 	if (r < 0)
 		return r;
-	*ret = state_to_json(&st, state_status(root, &st));
+	*ret = state_to_json(&st, container_status(root, &st));
 	container_state_clear(&st);
 	return *ret ? 0 : cell_error_set(err, ENOMEM, "out of memory");
 }
@@ -117,6 +129,24 @@ static void wait_gone(int pidfd)
 	poll(&p, 1, 2000);
 }
 
+int container_pause(const char *root, const char *id, bool pause, struct cell_error **err)
+{
+	struct container_state st;
+	int r = state_read(root, id, &st, err);
+	if (r < 0)
+		return r;
+	enum container_status status = container_status(root, &st);
+	struct cgroup *cg = NULL;
+	if (status != (pause ? STATUS_RUNNING : STATUS_PAUSED))
+		r = cell_error_set(err, EINVAL, "cannot %s container %s: it is %s",
+				   pause ? "pause" : "resume", id, state_status_name(status));
+	else if ((r = cgroup_new(id, st.cgroups_path, &cg, err)) == 0)
+		r = cgroup_freeze(cg, pause, err);
+	cgroup_free(cg);
+	container_state_clear(&st);
+	return r;
+}
+
 int container_delete(const char *root, const char *id, bool force, struct cell_error **err)
 {
 	struct container_state st;
@@ -129,11 +159,12 @@ int container_delete(const char *root, const char *id, bool force, struct cell_e
 	}
 	if (r < 0)
 		return r;
-	enum container_status status = state_status(root, &st);
-	if (status == STATUS_RUNNING && !force) {
+	enum container_status status = container_status(root, &st);
+	if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force) {
 		container_state_clear(&st);
-		return cell_error_set(
-			err, EBUSY, "cannot delete container %s: it is running (use --force)", id);
+		return cell_error_set(err, EBUSY,
+				      "cannot delete container %s: it is %s (use --force)", id,
+				      state_status_name(status));
 	}
 	struct cgroup *cg = NULL;
 	r = cgroup_new(id, st.cgroups_path, &cg, err);
@@ -145,6 +176,8 @@ int container_delete(const char *root, const char *id, bool force, struct cell_e
 		_cleanup_close_ int pidfd = pidfd_of(&st);
 		if (pidfd >= 0) {
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			if (status == STATUS_PAUSED) /* frozen tasks die only once thawed */
+				cgroup_freeze(cg, false, NULL);
 			wait_gone(pidfd);
 		}
 	}

@@ -197,3 +197,27 @@ status_of() {
   cellrt delete --force "$ID"
   [ ! -e "$CELL_TEST_ROOT/$ID" ]
 }
+
+@test "pause and resume: paused in state, exec refused while paused, delete --force works" {
+  b=$(cell_bundle '.process.args = ["sh", "-c", "while :; do date +%s%N > /dev/shm/t; sleep 0.05; done"]')
+  cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+  cellrt start "$ID"
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  cellrt pause "$ID"
+  [ "$(status_of "$ID")" = paused ]
+  a=$(cat "/proc/$pid/root/dev/shm/t")
+  sleep 0.3
+  [ "$(cat "/proc/$pid/root/dev/shm/t")" = "$a" ]
+  run cellrt exec "$ID" true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"paused"* ]]
+  run cellrt pause "$ID"
+  [ "$status" -ne 0 ]
+  cellrt resume "$ID"
+  [ "$(status_of "$ID")" = running ]
+  sleep 0.3
+  [ "$(cat "/proc/$pid/root/dev/shm/t")" != "$a" ]
+  cellrt pause "$ID"
+  cellrt delete --force "$ID"
+  gone "$pid"
+}
