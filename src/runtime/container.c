@@ -168,6 +168,20 @@ static void creation_free(struct creation *c)
 	spec_free(c->spec);
 }
 
+/* With a new user namespace, the container's root owns its cgroup (v2 delegation). */
+static int delegate_cgroup(struct creation *c, struct cell_error **err)
+{
+	const struct spec *s = c->spec;
+	if (!s->ns[NS_USER].enabled || s->ns[NS_USER].path)
+		return 0;
+	for (size_t u = 0; u < s->nuid_maps; u++)
+		for (size_t g = 0; g < s->ngid_maps; g++)
+			if (s->uid_maps[u].container_id == 0 && s->gid_maps[g].container_id == 0)
+				return cgroup_delegate(c->cg, s->uid_maps[u].host_id,
+						       s->gid_maps[g].host_id, err);
+	return 0;
+}
+
 /* runc's --console-socket: a unix socket that receives the pty master as SCM_RIGHTS. */
 static int connect_console_socket(struct creation *c, struct cell_error **err)
 {
@@ -229,6 +243,8 @@ static int prepare(struct creation *c, struct cell_error **err)
 		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
 			return r;
 		c->cg_created = true;
+		if ((r = delegate_cgroup(c, err)) < 0)
+			return r;
 		c->cgroup_fd = cgroup_open_leaf(c->cg, NULL);
 	}
 	if (o->detach) {
@@ -254,6 +270,8 @@ static int follow_child(struct creation *c, struct cell_error **err)
 		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
 			return r;
 		c->cg_created = true;
+		if ((r = delegate_cgroup(c, err)) < 0)
+			return r;
 	}
 	if (c->cgroup_fd < 0 && (r = cgroup_attach(c->cg, c->pid, err)) < 0)
 		return r;
