@@ -129,6 +129,8 @@ trap 'exit 143' TERM
 	done
 	printf 'export CELL_LAB=1 CELL_LAB_RUN=%q\n' "$run"
 	[ -n "$disk" ] && echo "export CELL_LAB_DISK=/dev/vda"
+	# The caller's open-file limits (the kernel's defaults for init are 1024/4096).
+	printf 'ulimit -Hn %s 2>/dev/null; ulimit -Sn %s 2>/dev/null\n' "$(ulimit -Hn)" "$(ulimit -Sn)"
 	printf 'cd -- %q 2>/dev/null || cd /\n' "$PWD"
 	printf 'exec'
 	printf ' %q' "$@"
