@@ -23,7 +23,7 @@ cd "$tmp" || exit 1
 
 start=${EPOCHREALTIME/./}
 LAB_SELFTEST_TOKEN=$token LAB_SELFTEST_SHARE=$tmp/share LAB_SELFTEST_CWD=$tmp \
-	"$lab" --disk 64M --share "$tmp/share" --timeout 180 -- bash "$here/selftest-guest.sh" \
+	"$lab" --disk 64M --share "$tmp/share" --timeout 90 -- bash "$here/selftest-guest.sh" \
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?
 took=$(((${EPOCHREALTIME/./} - start) / 1000))
