@@ -179,7 +179,9 @@ cat "$run/err.out" >&2 &
 pids+=($!)
 cat_err=$!
 
-append="console=ttyS0 panic=-1 reboot=t cell_lab.run=$run"
+# no_timer_check: a starved TCG (loaded host) fails the IO-APIC timer check and panics at boot.
+# tsc=reliable: TCG's TSC follows the host clock; the watchdog would otherwise swap it for a slow one.
+append="console=ttyS0 panic=-1 reboot=t no_timer_check tsc=reliable cell_lab.run=$run"
 [ -n "$share_list" ] && append+=" cell_lab.shares=$share_list"
 [ "${CELL_LAB_DEBUG:-}" ] || append+=" quiet"
 append+=" ${CELL_LAB_APPEND:-}"
