@@ -1,8 +1,11 @@
 #!/bin/bash
 # selftest.sh - the lab's own test (meson suite 'lab', TAP): boots the lab once with a scratch disk and
 # a share, prints the guest's points, then checks from the host what only the host can see.
+# Usage: selftest.sh KVM-PROBE (the built tests/lab/kvm-probe).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+LAB_KVM_PROBE=$(realpath -e "${1:?usage: selftest.sh KVM-PROBE}") || exit 1
+export LAB_KVM_PROBE
 lab=$here/lab.sh
 
 if ! why=$("$lab" --check 2>&1); then
