@@ -1,13 +1,22 @@
 #!/bin/bash
-# run-suite.sh NAME DIR [LAB-OPTION]... - run the bats files of DIR inside one lab boot, as TAP (the
-# meson suite 'lab'). DIR/lab.options, if present, adds lab.sh options (one line, e.g. --smp 2);
+# run-suite.sh NAME DIR FILES [LAB-OPTION]... - run bats files of DIR inside one lab boot, as TAP (the
+# meson suite 'lab'). FILES is "all" or a comma-separated list of .bats names in DIR.
+# DIR/lab.options, if present, adds lab.sh options (one line, e.g. --smp 2);
 # DIR/lab.filter, a regular expression, keeps only the tests whose names match (bats --filter).
 # When the lab cannot run here: a TAP skip with the reason, or a failure under CI (CELL_TEST_STRICT).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-name=${1:?usage: run-suite.sh NAME DIR [LAB-OPTION]...}
-dir=${2:?usage: run-suite.sh NAME DIR [LAB-OPTION]...}
-shift 2
+usage="usage: run-suite.sh NAME DIR FILES [LAB-OPTION]..."
+name=${1:?$usage}
+dir=${2:?$usage}
+files=${3:?$usage}
+shift 3
+targets=("$dir")
+if [ "$files" != all ]; then
+	targets=()
+	IFS=, read -r -a names <<<"$files"
+	for f in "${names[@]}"; do targets+=("$dir/$f"); done
+fi
 
 if ! why=$("$here/lab.sh" --check 2>&1); then
 	if [ "${CELL_TEST_STRICT:-false}" = true ]; then
@@ -31,5 +40,5 @@ filter=()
 if [ -f "$dir/lab.filter" ]; then
 	filter=(--filter "$(head -n 1 "$dir/lab.filter")")
 fi
-echo "# $name in the lab: lab.sh ${opts[*]} -- bats --tap ${filter[*]} $dir" >&2
-exec "$here/lab.sh" "${opts[@]}" -- "$bats" --tap "${filter[@]}" "$dir"
+echo "# $name in the lab: lab.sh ${opts[*]} -- bats --tap ${filter[*]} ${targets[*]}" >&2
+exec "$here/lab.sh" "${opts[@]}" -- "$bats" --tap "${filter[@]}" "${targets[@]}"

@@ -2,7 +2,6 @@
 # selftest-guest.sh - runs inside the lab for selftest.sh: TAP points (no plan, no numbers; the host
 # adds its own and the plan) about what the lab promises. Exits 42 so the host can check the status.
 : "${LAB_SELFTEST_SHARE:?run by selftest.sh}"
-here=$(cd "$(dirname "$0")" && pwd)
 cg=/sys/fs/cgroup
 
 point() { # DESCRIPTION CMD... : one TAP point; the command's output becomes diagnostics on failure
@@ -64,7 +63,7 @@ point "cgroup2 is the only cgroup hierarchy, at /sys/fs/cgroup" cgroup2_only
 point "cpuset cpu io memory pids are enabled for children" controllers_enabled
 point "a child cgroup takes limits and processes" child_cgroup
 point "the scratch disk is /dev/vda, 64M, writable, and takes io.max" scratch_disk
-point "/dev/kvm runs guest code (nested SVM)" /usr/bin/python3 "$here/kvm-probe.py"
+point "/dev/kvm runs guest code (nested SVM)" "${LAB_KVM_PROBE:?built by meson}"
 point "modules load on demand from the host's /lib/modules (veth)" \
 	sh -c 'ip link add lab-v0 type veth peer name lab-v1 && ip link del lab-v0'
 point "pivot_root works from the lab's root (as container runtimes need)" pivot_root_works

@@ -1,8 +1,11 @@
 #!/bin/bash
 # selftest.sh - the lab's own test (meson suite 'lab', TAP): boots the lab once with a scratch disk and
 # a share, prints the guest's points, then checks from the host what only the host can see.
+# Usage: selftest.sh KVM-PROBE (the built tests/lab/kvm-probe).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+LAB_KVM_PROBE=$(realpath -e "${1:?usage: selftest.sh KVM-PROBE}") || exit 1
+export LAB_KVM_PROBE
 lab=$here/lab.sh
 
 if ! why=$("$lab" --check 2>&1); then
@@ -23,7 +26,7 @@ cd "$tmp" || exit 1
 
 start=${EPOCHREALTIME/./}
 LAB_SELFTEST_TOKEN=$token LAB_SELFTEST_SHARE=$tmp/share LAB_SELFTEST_CWD=$tmp \
-	"$lab" --disk 64M --share "$tmp/share" --timeout 180 -- bash "$here/selftest-guest.sh" \
+	"$lab" --disk 64M --share "$tmp/share" --timeout 90 -- bash "$here/selftest-guest.sh" \
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?
 took=$(((${EPOCHREALTIME/./} - start) / 1000))
