@@ -334,6 +334,17 @@ static bool cacheable(const char *path)
 	return true;
 }
 
+void read_text_forget(void)
+{
+	for (size_t i = 0; i < FD_CACHE_SIZE; i++) {
+		if (fd_cache[i].path) {
+			close(fd_cache[i].fd);
+			free(fd_cache[i].path);
+			fd_cache[i].path = NULL;
+		}
+	}
+}
+
 ssize_t read_text(const char *dir, const char *name, char *buf, size_t size)
 {
 	char path[1024];

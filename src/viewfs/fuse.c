@@ -64,7 +64,7 @@ static int reply(struct server *s, uint64_t unique, int error, const void *data,
 	/* ENOENT: the request was interrupted and is gone - nothing to answer. */
 	if (n < 0 && errno != ENOENT)
 		log_warn("reply to request %llu: %m", (unsigned long long)unique);
-	return 0;
+	return n < 0 ? -errno : 0;
 }
 
 static int reply_err(struct server *s, uint64_t unique, int negerr)
@@ -293,11 +293,15 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 	if (s->passthrough && sl->opens[index] == 0) {
 		int id = backing_fill(s, slot, index, &s->out);
 		if (id > 0) {
-			sl->opens[index]++;
 			o.fh = FH_PASSTHROUGH | in->nodeid;
 			o.open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
 			o.padding = (uint32_t)id; /* backing_id in 7.40 */
-			return (void)reply(s, in->unique, 0, &o, sizeof(o));
+			/* Counted once the kernel has the answer: a crash in between can only
+			 * undercount (a later open may refresh the file under this reader), never
+			 * leave the node stuck as busy. */
+			if (reply(s, in->unique, 0, &o, sizeof(o)) == 0)
+				sl->opens[index]++;
+			return;
 		}
 		log_warn("passthrough for %s: %s; serving it directly", view_nodes[index].name,
 			 strerror(-id));
@@ -619,8 +623,8 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 		if (write(s->fd, &h, sizeof(h)) < 0)
 			log_warn("FUSE_NOTIFY_RESEND: %m");
 	}
-	/* Passthrough opens a predecessor counted are unknown now; any still open keep their
-	 * backing id, which we reuse, so the worst case is a reader sharing a refreshed file. */
+	/* Passthrough opens a predecessor counted stay in the shared state and are released by
+	 * their fh (which names the node), so counting carries over across servers. */
 	r = serve_loop(s, opts->no_passthrough, err);
 out:
 	if (s->st)

@@ -81,6 +81,9 @@ int reader_cpu_facts(const struct reader_cgroup *cg, struct cpu_facts *ret);
 int reader_io_facts(const struct reader_cgroup *cg, struct io_dev *devs, size_t max, size_t *ret_n);
 /* Read a whole small file (dir may be NULL) into buf, NUL-terminated; returns length or -errno. */
 ssize_t read_text(const char *dir, const char *name, char *buf, size_t size);
+/* Close the fds read_text() keeps (kernfs files of a removed cgroup fail on their own; files on
+ * other filesystems, as in tests, do not). */
+void read_text_forget(void);
 
 /* The cpus a reader sees: its cpuset (within the host's online cpus), cut to ceil(quota/period).
  * Returns their host numbers in ret (at least one), count in the return value. */
