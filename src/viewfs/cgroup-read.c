@@ -475,7 +475,7 @@ static void stat_get(const char *text, const char *key, uint64_t *ret)
 		*ret = 0;
 }
 
-int reader_mem_facts(const struct reader_cgroup *cg, struct mem_facts *f)
+int reader_mem_facts(const struct reader_cgroup *cg, bool swap, struct mem_facts *f)
 {
 	char st[8192];
 	memset(f, 0, sizeof(*f));
@@ -519,7 +519,7 @@ int reader_mem_facts(const struct reader_cgroup *cg, struct mem_facts *f)
 	stat_get(st, "total_active_file", &f->active_file);
 	stat_get(st, "total_inactive_file", &f->inactive_file);
 	/* memsw counts memory + swap; without swap accounting the files are absent. */
-	if (cg_parse_keyed(st, "hierarchical_memsw_limit", &memsw_limit) == 0 &&
+	if (swap && cg_parse_keyed(st, "hierarchical_memsw_limit", &memsw_limit) == 0 &&
 	    read_u64_file(cg->memory, "memory.memsw.usage_in_bytes", &memsw_usage) == 0) {
 		f->have_swap = true;
 		if (memsw_limit >= (UINT64_C(1) << 62) || f->limit == VIEW_UNLIMITED)
@@ -533,7 +533,7 @@ int reader_mem_facts(const struct reader_cgroup *cg, struct mem_facts *f)
 	return 0;
 }
 
-int reader_cpu_facts(const struct reader_cgroup *cg, struct cpu_facts *f)
+int reader_cpu_facts(const struct reader_cgroup *cg, bool usage, struct cpu_facts *f)
 {
 	char buf[8192];
 	memset(f, 0, sizeof(*f));
@@ -549,6 +549,8 @@ int reader_cpu_facts(const struct reader_cgroup *cg, struct cpu_facts *f)
 	if (cg->v2) {
 		if (read_text(cg->cpu, "cpu.max", buf, sizeof(buf)) >= 0)
 			(void)cg_parse_cpu_max(buf, &f->quota, &f->period);
+		if (!usage)
+			return 0;
 		if (read_text(cg->cpu, "cpu.stat", buf, sizeof(buf)) < 0)
 			return -EIO;
 		uint64_t u = 0, s = 0;
@@ -564,6 +566,8 @@ int reader_cpu_facts(const struct reader_cgroup *cg, struct cpu_facts *f)
 		f->quota = q;
 		f->period = p;
 	}
+	if (!usage)
+		return 0;
 	if (read_text(cg->cpuacct, "cpuacct.stat", buf, sizeof(buf)) < 0)
 		return -EIO;
 	/* cpuacct.stat counts USER_HZ ticks. */

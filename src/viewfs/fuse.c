@@ -52,6 +52,7 @@ struct server {
 	struct handle *handles;
 	uint32_t next_handle;
 	int backing_fd[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];
+	off_t backing_len[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES]; /* -1: unknown (a new server) */
 };
 
 static int reply(struct server *s, uint64_t unique, int error, const void *data, size_t len)
@@ -158,6 +159,7 @@ static void slot_release(struct server *s, int slot)
 		if (s->backing_fd[slot][i] >= 0)
 			close(s->backing_fd[slot][i]);
 		s->backing_fd[slot][i] = -1;
+		s->backing_len[slot][i] = -1;
 		snprintf(name, sizeof(name), "%d.%u", slot, i);
 		(void)unlinkat(s->backing_dir, name, 0);
 	}
@@ -233,9 +235,12 @@ static int backing_fill(struct server *s, int slot, unsigned index, const struct
 	int fd = backing_file(s, slot, index);
 	if (fd < 0)
 		return fd;
+	/* Shrink only when the new content is shorter: a write past the end grows it anyway. */
+	off_t *len = &s->backing_len[slot][index];
 	if (pwrite(fd, content->p, content->len, 0) != (ssize_t)content->len ||
-	    ftruncate(fd, (off_t)content->len) < 0)
+	    ((*len < 0 || (size_t)*len > content->len) && ftruncate(fd, (off_t)content->len) < 0))
 		return -EIO;
+	*len = (off_t)content->len;
 	if (sl->backing[index] <= 0) {
 		struct cellfs_backing_map map = { .fd = fd };
 		int id = ioctl(s->fd, CELLFS_DEV_IOC_BACKING_OPEN, &map);
@@ -599,6 +604,7 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 	s->fd = opts->fuse_fd;
 	s->backing_dir = opts->backing_dir;
 	memset(s->backing_fd, 0xff, sizeof(s->backing_fd));
+	memset(s->backing_len, 0xff, sizeof(s->backing_len));
 	s->handles = calloc(MAX_HANDLES, sizeof(*s->handles));
 	s->load = load_tracker_new();
 	s->st = mmap(NULL, sizeof(*s->st), PROT_READ | PROT_WRITE, MAP_SHARED, opts->state_fd, 0);

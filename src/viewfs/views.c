@@ -1,5 +1,6 @@
 /* views.c - the tree each container gets (path -> handler table) and the per-reader gatherers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,14 +67,64 @@ int view_lookup(int parent, const char *name)
 	return -1;
 }
 
-/* Big host files are read into these once per request; the daemon serves one request at a time. */
+/* Big files are read into this once per request; the daemon serves one request at a time. */
 static char host_buf[1 << 17];
+
+/*
+ * Host-wide files, kept for a moment: they give only the host's totals and its host-wide lines
+ * (interrupts, context switches, the disks' names), never a container's own numbers, which are
+ * read fresh at every open. cpuinfo is kept longer: reading it samples every cpu's clock.
+ */
+#define HOST_TTL_NS 100000000LL
+struct host_file {
+	const char *path;
+	long long ttl_ns;
+	long long stamp;
+	ssize_t len;
+	char *buf;
+	size_t size;
+};
+static struct host_file host_files[] = {
+	{ "/proc/meminfo", HOST_TTL_NS, 0, -1, NULL, 1 << 14 },
+	{ "/proc/stat", HOST_TTL_NS, 0, -1, NULL, 1 << 17 },
+	{ "/proc/diskstats", HOST_TTL_NS, 0, -1, NULL, 1 << 17 },
+	{ "/proc/swaps", HOST_TTL_NS, 0, -1, NULL, 1 << 14 },
+	{ "/sys/devices/system/cpu/online", HOST_TTL_NS, 0, -1, NULL, 1 << 12 },
+	{ "/proc/cpuinfo", 10 * HOST_TTL_NS, 0, -1, NULL, 1 << 20 },
+};
+
+static long long mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static const char *host_file(const char *path)
+{
+	for (size_t i = 0; i < sizeof(host_files) / sizeof(host_files[0]); i++) {
+		struct host_file *h = &host_files[i];
+		if (strcmp(h->path, path) != 0)
+			continue;
+		long long now = mono_ns();
+		if (h->len >= 0 && now - h->stamp < h->ttl_ns)
+			return h->buf;
+		if (!h->buf && !(h->buf = malloc(h->size)))
+			return NULL;
+		ssize_t n = read_text(NULL, path, h->buf, h->size);
+		if (n < 0)
+			return h->len >= 0 ? h->buf : NULL;
+		h->len = n;
+		h->stamp = now;
+		return h->buf;
+	}
+	return NULL;
+}
 
 static int host_online(struct cpumask *ret)
 {
-	char buf[4096];
-	if (read_text(NULL, "/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0 ||
-	    cg_parse_cpulist(buf, ret) < 0)
+	const char *t = host_file("/sys/devices/system/cpu/online");
+	if (!t || cg_parse_cpulist(t, ret) < 0)
 		return -EIO;
 	return 0;
 }
@@ -83,22 +134,6 @@ static unsigned visible_cpus(const struct cpu_facts *cf, unsigned *cpus, unsigne
 	static struct cpumask online;
 	bool have = host_online(&online) == 0;
 	return view_visible_cpus(cf, have ? &online : NULL, cpus, max);
-}
-
-/* The host's /proc/cpuinfo, read at most once a second: reading it samples every cpu's clock
- * (an IPI each), and only "cpu MHz" ever changes. */
-static const char *host_cpuinfo(void)
-{
-	static char buf[1 << 18];
-	static struct timespec last;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (buf[0] && now.tv_sec - last.tv_sec < 1)
-		return buf;
-	if (read_text(NULL, "/proc/cpuinfo", buf, sizeof(buf)) < 0)
-		return buf[0] ? buf : NULL;
-	last = now;
-	return buf;
 }
 
 /* Field 22 of /proc/PID/stat: start time in clock ticks after boot. */
@@ -139,16 +174,49 @@ static pid_t ns_init(pid_t pid)
 	return -ESRCH;
 }
 
-/* Whether pid shares our pid namespace (then its init is the host's and uptime is the host's). */
-static bool same_pidns(pid_t pid)
+/*
+ * Start time of each pid namespace's init, by namespace inode. The entry holds an fd on the
+ * namespace, which keeps it alive, so its inode number cannot be reused under the entry.
+ */
+#define INIT_CACHE 1024
+static struct init_entry {
+	ino_t ino;
+	dev_t dev;
+	int nsfd;
+	unsigned long long start;
+} init_cache[INIT_CACHE];
+
+static int ns_init_start(pid_t pid, unsigned long long *ret)
 {
-	static struct stat self;
-	struct stat st;
 	char path[64];
-	if (self.st_ino == 0 && stat("/proc/self/ns/pid", &self) < 0)
-		return false;
+	struct stat st;
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	return stat(path, &st) == 0 && st.st_ino == self.st_ino && st.st_dev == self.st_dev;
+	static struct stat self;
+	if (self.st_ino == 0 && stat("/proc/self/ns/pid", &self) < 0)
+		return -ESRCH;
+	if (stat(path, &st) < 0)
+		return -ESRCH;
+	if (st.st_ino == self.st_ino && st.st_dev == self.st_dev)
+		return -EEXIST; /* our own namespace: the host's uptime */
+	struct init_entry *e = &init_cache[st.st_ino % INIT_CACHE];
+	if (e->nsfd > 0 && e->ino == st.st_ino && e->dev == st.st_dev) {
+		*ret = e->start;
+		return 0;
+	}
+	pid_t init = ns_init(pid);
+	if (init <= 1 || proc_starttime(init, ret) < 0)
+		return -ESRCH;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat again;
+	if (fd < 0 || fstat(fd, &again) < 0 || again.st_ino != st.st_ino) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* answer, but do not cache a namespace that changed under us */
+	}
+	if (e->nsfd > 0)
+		close(e->nsfd);
+	*e = (struct init_entry){ st.st_ino, st.st_dev, fd, *ret };
+	return 0;
 }
 
 static double container_uptime(pid_t pid)
@@ -157,10 +225,7 @@ static double container_uptime(pid_t pid)
 	unsigned long long start;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	double up = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (same_pidns(pid))
-		return up;
-	pid_t init = ns_init(pid);
-	if (init <= 1 || proc_starttime(init, &start) < 0)
+	if (ns_init_start(pid, &start) < 0)
 		return up;
 	double since = up - (double)start / (double)sysconf(_SC_CLK_TCK);
 	return since > 0 ? since : 0;
@@ -183,31 +248,32 @@ static int render_pressure(const struct reader_cgroup *cg, const char *what, str
 static int view_mem(unsigned index, const struct reader_cgroup *cg, struct vbuf *out)
 {
 	struct mem_facts mf;
-	int r = reader_mem_facts(cg, &mf);
+	const char *meminfo = host_file("/proc/meminfo");
+	if (!meminfo)
+		return -EIO;
+	int r = reader_mem_facts(cg, meminfo_value_kb(meminfo, "SwapTotal") > 0, &mf);
 	if (r < 0)
 		return r;
-	if (read_text(NULL, "/proc/meminfo", host_buf, sizeof(host_buf)) < 0)
-		return -EIO;
 	if (index == V_MEMINFO)
-		return render_meminfo(host_buf, &mf, out);
-	uint64_t host_swap = meminfo_value_kb(host_buf, "SwapTotal");
-	if (read_text(NULL, "/proc/swaps", host_buf, sizeof(host_buf)) < 0)
+		return render_meminfo(meminfo, &mf, out);
+	const char *swaps = host_file("/proc/swaps");
+	if (!swaps)
 		return -EIO;
-	return render_swaps(host_buf, &mf, host_swap, out);
+	return render_swaps(swaps, &mf, meminfo_value_kb(meminfo, "SwapTotal"), out);
 }
 
 static int view_cpu(unsigned index, pid_t pid, const struct reader_cgroup *cg, struct vbuf *out)
 {
 	static struct cpu_facts cf;
 	static unsigned cpus[VIEW_MAX_CPUS];
-	int r = reader_cpu_facts(cg, &cf);
+	int r = reader_cpu_facts(cg, index == V_STAT || index == V_UPTIME, &cf);
 	if (r < 0)
 		return r;
 	unsigned n = visible_cpus(&cf, cpus, VIEW_MAX_CPUS);
 	if (index == V_CPU_ONLINE)
 		return render_cpu_online(n, out);
 	if (index == V_CPUINFO) {
-		const char *host = host_cpuinfo();
+		const char *host = host_file("/proc/cpuinfo");
 		return host ? render_cpuinfo(host, cpus, n, out) : -EIO;
 	}
 	double up = container_uptime(pid);
@@ -222,9 +288,8 @@ static int view_cpu(unsigned index, pid_t pid, const struct reader_cgroup *cg, s
 		.system_ticks = cf.system_ns / ns_per_tick,
 		.uptime_ticks = (uint64_t)(up * (double)(hz > 0 ? hz : 100)),
 	};
-	if (read_text(NULL, "/proc/stat", host_buf, sizeof(host_buf)) < 0)
-		return -EIO;
-	return render_stat(host_buf, &sf, out);
+	const char *stat = host_file("/proc/stat");
+	return stat ? render_stat(stat, &sf, out) : -EIO;
 }
 
 int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
@@ -261,9 +326,8 @@ int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 		size_t n;
 		if ((r = reader_io_facts(&cg, devs, 256, &n)) < 0)
 			return r;
-		if (read_text(NULL, "/proc/diskstats", host_buf, sizeof(host_buf)) < 0)
-			return -EIO;
-		return render_diskstats(host_buf, devs, n, out);
+		const char *disks = host_file("/proc/diskstats");
+		return disks ? render_diskstats(disks, devs, n, out) : -EIO;
 	}
 	case V_PSI_CPU:
 		return render_pressure(&cg, "cpu", out);

@@ -31,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vbuf out = { 0 };
 	struct mem_facts mf = { .limit = 1 << 28, .usage = a, .swap_limit = VIEW_UNLIMITED };
 	unsigned cpus[2] = { 0, 1 };
-	struct stat_facts sf = { .ncpus = 2, .user_ticks = a, .system_ticks = b, .uptime_ticks = 1 };
+	struct stat_facts sf = {
+		.ncpus = 2, .user_ticks = a, .system_ticks = b, .uptime_ticks = 1
+	};
 	(void)render_meminfo(s, &mf, &out);
 	(void)render_cpuinfo(s, cpus, 2, &out);
 	(void)render_stat(s, &sf, &out);

@@ -24,7 +24,8 @@ int main(int argc, char **argv)
 			errors++;
 			continue;
 		}
-		while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		while (len < sizeof(buf) - 1 &&
+		       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 			len += (size_t)n;
 		buf[len] = '\0';
 		if (n < 0) {

@@ -63,7 +63,8 @@ static void test_cpu_max(void **state)
 
 static void test_keyed(void **state)
 {
-	const char *st = "cache 4096\nrss 8192\ntotal_cache 12288\nhierarchical_memory_limit 268435456\n";
+	const char *st =
+		"cache 4096\nrss 8192\ntotal_cache 12288\nhierarchical_memory_limit 268435456\n";
 	uint64_t v;
 	assert_int_equal(cg_parse_keyed(st, "cache", &v), 0);
 	assert_int_equal(v, 4096);
@@ -101,10 +102,11 @@ static void test_io(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(d[0].rios, 10);
 	assert_int_equal(d[0].wbytes, 1024);
-	assert_int_equal(cg_parse_io_stat_v2("8:0 rbytes=4096 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n"
-					     "253:1 rbytes=512 wbytes=512 rios=1 wios=1\n",
-					     d, 4, &n),
-			 0);
+	assert_int_equal(
+		cg_parse_io_stat_v2("8:0 rbytes=4096 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n"
+				    "253:1 rbytes=512 wbytes=512 rios=1 wios=1\n",
+				    d, 4, &n),
+		0);
 	assert_int_equal(n, 2);
 	assert_int_equal(d[1].major, 253);
 	assert_int_equal(d[1].wios, 1);
@@ -139,14 +141,15 @@ static void test_reader_v1(void **state)
 	char root[] = "/tmp/cellfs-unit-XXXXXX";
 	assert_non_null(mkdtemp(root));
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "set -e; cd %s; mkdir -p memory/c cpu/c cpuacct/c cpuset/c blkio/c;"
-		 "printf 'total_cache 4096\\ntotal_rss 1048576\\nhierarchical_memory_limit 268435456\\n'"
-		 " > memory/c/memory.stat; echo 2097152 > memory/c/memory.usage_in_bytes;"
-		 "echo 50000 > cpu/c/cpu.cfs_quota_us; echo 100000 > cpu/c/cpu.cfs_period_us;"
-		 "printf 'user 10\\nsystem 5\\n' > cpuacct/c/cpuacct.stat;"
-		 "echo 0-1 > cpuset/c/cpuset.effective_cpus",
-		 root);
+	snprintf(
+		cmd, sizeof(cmd),
+		"set -e; cd %s; mkdir -p memory/c cpu/c cpuacct/c cpuset/c blkio/c;"
+		"printf 'total_cache 4096\\ntotal_rss 1048576\\nhierarchical_memory_limit 268435456\\n'"
+		" > memory/c/memory.stat; echo 2097152 > memory/c/memory.usage_in_bytes;"
+		"echo 50000 > cpu/c/cpu.cfs_quota_us; echo 100000 > cpu/c/cpu.cfs_period_us;"
+		"printf 'user 10\\nsystem 5\\n' > cpuacct/c/cpuacct.stat;"
+		"echo 0-1 > cpuset/c/cpuset.effective_cpus",
+		root);
 	assert_int_equal(system(cmd), 0);
 	cgroup_read_set_root(root);
 	struct reader_cgroup cg = { .v2 = false };
@@ -155,13 +158,13 @@ static void test_reader_v1(void **state)
 	snprintf(cg.cpuacct, sizeof(cg.cpuacct), "%s/cpuacct/c", root);
 	snprintf(cg.cpuset, sizeof(cg.cpuset), "%s/cpuset/c", root);
 	struct mem_facts mf;
-	assert_int_equal(reader_mem_facts(&cg, &mf), 0);
+	assert_int_equal(reader_mem_facts(&cg, true, &mf), 0);
 	assert_int_equal(mf.limit, 268435456);
 	assert_int_equal(mf.usage, 2097152);
 	assert_int_equal(mf.anon, 1048576);
 	assert_false(mf.have_swap);
 	struct cpu_facts *cf = malloc(sizeof(*cf));
-	assert_int_equal(reader_cpu_facts(&cg, cf), 0);
+	assert_int_equal(reader_cpu_facts(&cg, true, cf), 0);
 	assert_int_equal(cf->quota, 50000);
 	assert_int_equal(cpumask_count(&cf->cpuset), 2);
 	assert_true(cf->user_ns > 0);
@@ -169,17 +172,17 @@ static void test_reader_v1(void **state)
 	assert_int_equal(system(cmd), 0);
 	/* the cgroup vanished under the reader */
 	read_text_forget();
-	assert_int_equal(reader_mem_facts(&cg, &mf), -EIO);
-	assert_int_equal(reader_cpu_facts(&cg, cf), -EIO);
+	assert_int_equal(reader_mem_facts(&cg, true, &mf), -EIO);
+	assert_int_equal(reader_cpu_facts(&cg, true, cf), -EIO);
 	free(cf);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_limit),	    cmocka_unit_test(test_cpulist),
-		cmocka_unit_test(test_cpu_max),	    cmocka_unit_test(test_keyed),
-		cmocka_unit_test(test_proc_cgroup), cmocka_unit_test(test_io),
+		cmocka_unit_test(test_limit),	     cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_cpu_max),	     cmocka_unit_test(test_keyed),
+		cmocka_unit_test(test_proc_cgroup),  cmocka_unit_test(test_io),
 		cmocka_unit_test(test_visible_cpus), cmocka_unit_test(test_reader_v1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

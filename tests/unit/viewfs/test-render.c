@@ -83,7 +83,9 @@ static void test_stat(void **state)
 	struct vbuf b = { 0 };
 	const char *host = "cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 1 1 1 1 1 1 1 1 1\n"
 			   "cpu1 1 1 1 1 1 1 1 1 1 1\nintr 5 0\nctxt 9\nbtime 100\n";
-	struct stat_facts f = { .ncpus = 1, .user_ticks = 30, .system_ticks = 10, .uptime_ticks = 100 };
+	struct stat_facts f = {
+		.ncpus = 1, .user_ticks = 30, .system_ticks = 10, .uptime_ticks = 100
+	};
 	assert_int_equal(render_stat(host, &f, &b), 0);
 	assert_string_equal(b.p, "cpu  30 0 10 60 0 0 0 0 0 0\n"
 				 "cpu0 30 0 10 60 0 0 0 0 0 0\n"
@@ -105,7 +107,9 @@ static void test_uptime_loadavg_online(void **state)
 	assert_int_equal(render_uptime(12.345, -3, &b), 0);
 	assert_string_equal(b.p, "12.35 0.00\n");
 	vbuf_reset(&b);
-	struct load_facts lf = { .avenrun = { 2048, 1024, 0 }, .running = 1, .total = 3, .last_pid = 77 };
+	struct load_facts lf = {
+		.avenrun = { 2048, 1024, 0 }, .running = 1, .total = 3, .last_pid = 77
+	};
 	assert_int_equal(render_loadavg(&lf, &b), 0);
 	assert_string_equal(b.p, "1.00 0.50 0.00 1/3 77\n");
 	vbuf_reset(&b);
@@ -140,8 +144,11 @@ static void test_swaps_diskstats(void **state)
 	assert_int_equal(render_swaps(hdr, &f, 1048572, &b), 0);
 	assert_non_null(strstr(b.p, "none\t\t\t\t\tvirtual\t\t65536\t\t1024\t\t0\n"));
 	vbuf_reset(&b);
-	const char *disks = "   8       0 sda 1 2 3 4 5 6 7 8 0 9 10\n   8       1 sda1 1 2 3 4 5 6 7 8 0 9 10\n";
-	struct io_dev d[] = { { .major = 8, .minor = 1, .rios = 3, .rbytes = 4096, .wios = 1, .wbytes = 512 } };
+	const char *disks =
+		"   8       0 sda 1 2 3 4 5 6 7 8 0 9 10\n   8       1 sda1 1 2 3 4 5 6 7 8 0 9 10\n";
+	struct io_dev d[] = {
+		{ .major = 8, .minor = 1, .rios = 3, .rbytes = 4096, .wios = 1, .wbytes = 512 }
+	};
 	assert_int_equal(render_diskstats(disks, d, 1, &b), 0);
 	assert_string_equal(b.p, "   8       1 sda1 3 0 8 0 1 0 1 0 0 0 0 0 0 0 0 0 0\n");
 	vbuf_free(&b);
