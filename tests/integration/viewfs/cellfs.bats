@@ -196,3 +196,22 @@ setup() {
   [ ! -e "/dev/shm/cellfs.$holder" ]
   rmdir "$mnt2"
 }
+
+@test "the runtime's hook binds every view into a container rootfs" {
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[1]}" = 0 ]
+  [ "${lines[2]}" = 1 ]
+}
+
+@test "without a cellfs the hook warns once and the container starts" {
+  local empty=$BATS_TEST_TMPDIR/none
+  mkdir -p "$empty"
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $empty && grep -c . /proc/meminfo >/dev/null && echo started"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | grep -c 'no cellfs mounted')" = 1 ]
+  [ "${lines[-1]}" = started ]
+}
