@@ -30,7 +30,8 @@ int render_cpuinfo(const char *host, const unsigned *cpus, unsigned n, struct vb
 			const char *nl = memchr(b, '\n', len);
 			const char *colon = memchr(b, ':', len);
 			int r = vbuf_printf(out, "%.*s: %u", (int)(colon - b), b, shown++);
-			if (r == 0)
+			/* a block cut short after "processor : N" (no newline) ends there */
+			if (r == 0 && nl)
 				r = vbuf_put(out, nl, len - (size_t)(nl - b));
 			if (r < 0)
 				return r;

@@ -3,6 +3,13 @@
 
 cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
 
+# kernel_at_least MAJOR MINOR
+kernel_at_least() {
+  local v=${1}.${2} k
+  k=$(uname -r | cut -d- -f1 | cut -d. -f1-2)
+  [ "$(printf '%s\n%s\n' "$v" "$k" | sort -V | head -1)" = "$v" ]
+}
+
 # ctr_create NAME MEM_BYTES CPUSET QUOTA_US: make the cgroups, record them for ctr_destroy.
 ctr_create() {
   local name=$1 mem=$2 cpus=$3 quota=$4 dirs=""

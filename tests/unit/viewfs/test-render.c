@@ -75,6 +75,11 @@ static void test_cpuinfo(void **state)
 	assert_int_equal(render_cpuinfo(host_cpuinfo, two, 2, &b), 0);
 	assert_string_equal(b.p, "processor\t: 0\nvendor_id\t: X\ncore id\t\t: 0\n\n"
 				 "processor\t: 1\nvendor_id\t: X\ncore id\t\t: 2\n\n");
+	/* found by the fuzzer: a block with no newline after its number */
+	vbuf_reset(&b);
+	assert_int_equal(render_cpuinfo("processor:\305", cpus, 1, &b), 0);
+	assert_int_equal(render_cpuinfo("processor\t: 2", cpus, 1, &b), 0);
+	assert_string_equal(b.p, "processor\t: 0");
 	vbuf_free(&b);
 }
 
