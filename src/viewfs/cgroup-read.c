@@ -425,8 +425,10 @@ int reader_cgroup_resolve(pid_t pid, struct reader_cgroup *ret)
 		if (r < 0)
 			return r;
 		ret->v2 = true;
-		snprintf(ret->memory, sizeof(ret->memory), "%s%s", cgroup_root,
-			 strcmp(rel, "/") ? rel : "");
+		ret->root = strcmp(rel, "/") == 0;
+		if ((size_t)snprintf(ret->memory, sizeof(ret->memory), "%s%s", cgroup_root,
+				     strcmp(rel, "/") ? rel : "") >= sizeof(ret->memory))
+			return -ENAMETOOLONG;
 		memcpy(ret->cpu, ret->memory, sizeof(ret->cpu));
 		memcpy(ret->cpuacct, ret->memory, sizeof(ret->cpu));
 		memcpy(ret->cpuset, ret->memory, sizeof(ret->cpu));

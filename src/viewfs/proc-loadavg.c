@@ -104,7 +104,7 @@ static void count_tasks(struct load_entry *e)
 		if (!nl)
 			break;
 		*nl = '\0';
-		snprintf(path, sizeof(path), "/proc/%s/stat", p);
+		snprintf(path, sizeof(path), "/proc/%.20s/stat", p);
 		if (read_text(NULL, path, st, sizeof(st)) <= 0)
 			continue;
 		const char *rp = strrchr(st, ')'); /* comm may hold spaces and parens */

@@ -70,6 +70,7 @@ struct cpu_facts {
 /* The cgroup directories of one reader (absolute paths). */
 struct reader_cgroup {
 	bool v2;
+	bool root; /* v2 root cgroup: not in a container, and without memory.current or cpu.max */
 	char memory[512], cpu[512], cpuacct[512], cpuset[512], blkio[512];
 };
 

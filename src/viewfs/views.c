@@ -305,6 +305,12 @@ int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 	if (r < 0)
 		return -EIO; /* the reader exited or its cgroup is unreadable */
 	vbuf_reset(out);
+	if (cg.root && view_nodes[index].host_path) {
+		/* A reader in the v2 root cgroup is in no container: it sees the host. */
+		ssize_t n =
+			read_text(NULL, view_nodes[index].host_path, host_buf, sizeof(host_buf));
+		return n < 0 ? -EIO : vbuf_put(out, host_buf, (size_t)n);
+	}
 	switch (index) {
 	case V_MEMINFO:
 	case V_SWAPS:
