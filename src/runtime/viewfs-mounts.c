@@ -50,7 +50,9 @@ static int bind_one(int rootfs_fd, const char *src_dir, const char *file, struct
 {
 	char src[4096], from[64], to[64];
 	_cleanup_close_ int dst = -1, sfd = -1;
-	snprintf(src, sizeof(src), "%s/%s", src_dir, file);
+	if ((size_t)snprintf(src, sizeof(src), "%s/%s", src_dir, file) >= sizeof(src))
+		return cell_error_set(err, ENAMETOOLONG, "viewfs: %s/%s: path too long", src_dir,
+				      file);
 	/* The target is resolved inside the rootfs: a symlink there cannot aim the mount outside. */
 	dst = fs_open_in_root(rootfs_fd, file, O_PATH | O_CLOEXEC, 0, NULL);
 	if (dst < 0)
