@@ -9,6 +9,7 @@ setup_file() {
   [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true
   [ -e /dev/fuse ] || return 0
   [ -x "$CELLRT" ] || return 0
+  [ -z "${CELL_LAB:-}" ] || return 0 # host only (see host_only)
   leak_snapshot
   export MNT=$BATS_FILE_TMPDIR/mnt-$CELL_TEST_PREFIX
   cellfs_start "$MNT"
@@ -27,6 +28,7 @@ setup() {
   [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
   [ -n "${MNT:-}" ] || cell_skip "cellfs did not start"
   ID=$(cell_id)
+  host_only
 }
 
 # limited_bundle ANNOTATION CMD: 256 MiB, cpuset 0-1, 0.5 cpu, running sh -c CMD.

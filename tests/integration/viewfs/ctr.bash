@@ -1,7 +1,31 @@
 # ctr.bash - "containers" for the cellfs tests: cgroups made by the test (v1 or v2) plus
 # unshare'd pid and mount namespaces, without the runtime.
 
+CELLFS=${CELLFS:-$CELL_BUILD_ROOT/src/viewfs/cellfs}
+CELLFS_READER=${CELLFS_READER:-$CELL_BUILD_ROOT/tests/integration/viewfs/cellfs-test-reader}
+CELLFS_BIND=${CELLFS_BIND:-$CELL_BUILD_ROOT/tests/integration/viewfs/cellfs-test-bind-views}
+
 cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
+
+# In the lab (TCG, slow) only what differs on cgroup v2 runs; the rest is covered on the host.
+host_only() {
+  [ -z "${CELL_LAB:-}" ] || skip "covered by the host run (the lab checks what differs on v2)"
+}
+
+# ctr_dump NAME FILE: every view as NAME sees it, in one container start, "==> view <==" headed.
+ctr_dump() {
+  local name=$1 v script=""
+  for v in proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/swaps proc/diskstats \
+    proc/pressure/cpu sys/devices/system/cpu/online; do
+    script="$script echo '==> $v <=='; cat $MNT/$name/$v;"
+  done
+  ctr_exec "$name" "$script" >"$2"
+}
+
+# view FILE VIEW: one view out of a dump
+view() {
+  awk -v h="==> $2 <==" '$0 == h { on = 1; next } /^==> / { on = 0 } on' "$1"
+}
 
 # kernel_at_least MAJOR MINOR
 kernel_at_least() {
