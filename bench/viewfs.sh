@@ -15,7 +15,7 @@ command -v lxcfs >/dev/null || { echo "viewfs.sh: lxcfs missing (scripts/setup.s
 
 tmp=$(mktemp -d /tmp/cellfs-bench.XXXXXX)
 id=bench$$
-export BATS_FILE_TMPDIR=$tmp
+export BATS_FILE_TMPDIR=$tmp CELL_BUILD_ROOT=$PWD/$BUILD
 # shellcheck source=../tests/integration/viewfs/ctr.bash
 . tests/integration/viewfs/ctr.bash
 pids=()
