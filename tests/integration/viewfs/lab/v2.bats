@@ -57,8 +57,8 @@ setup() {
   run ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg"
   wait $busy
   echo "busy: $(cat "$BATS_TEST_TMPDIR/l1") idle: $output"
-  [ "${output%% *}" = 0.00 ]
-  awk -v l="$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/l1")" 'BEGIN { exit !(l >= 0.05) }'
+  # The idle container's only task is the slow (TCG) reader itself, which a sample may catch.
+  awk -v b="$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/l1")" -v i="${output%% *}" 'BEGIN { exit !(b >= i + 0.05) }'
 }
 
 @test "v2: max limits show the host's memory; the root cgroup sees the host" {
