@@ -29,6 +29,7 @@
 #include "rootfs.h"
 #include "spec.h"
 #include "state.h"
+#include "viewfs-mounts.h"
 
 struct clone_args_v2 {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
@@ -75,11 +76,14 @@ static int init_terminal(void *data, int master, struct cell_error **err)
 	return r < 0 ? cell_error_errno(err, -r, "pass the pty to the runtime") : 0;
 }
 
+/* Set before the init is forked, read by it: the id under which cellfs serves its views. */
+static const char *init_viewfs_id;
+
 static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fifo_fd, bool no_pivot,
 		    struct cell_error **err)
 {
 	struct init_ctx ic = { .s = s, .sync = sync };
-	struct rootfs_hooks hooks = { init_before_cgroup, init_terminal, &ic };
+	struct rootfs_hooks hooks = { init_before_cgroup, init_terminal, &ic, init_viewfs_id };
 	bool userns = s->ns[NS_USER].enabled && !s->ns[NS_USER].path;
 	int r;
 	if (userns) {
@@ -359,6 +363,7 @@ static int launch(struct creation *c, struct cell_error **err)
 		return cell_error_errno(err, errno, "linux.namespaces: join %s",
 					c->spec->ns[NS_PID].path);
 	}
+	init_viewfs_id = viewfs_requested(c->spec->annotations) ? c->o->id : NULL;
 	fflush(NULL);
 	c->pid = clone_child((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
 	if (c->pid == 0) {

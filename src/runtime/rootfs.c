@@ -16,6 +16,7 @@
 #include "fs.h"
 #include "strv.h"
 #include "mount.h"
+#include "viewfs-mounts.h"
 
 static int enter_root(int root_fd, const char *rootfs, bool no_pivot, struct cell_error **err)
 {
@@ -141,6 +142,9 @@ int rootfs_setup(const struct spec *s, bool userns, bool no_pivot, const struct 
 		if (r < 0)
 			return r;
 	}
+	/* After /proc and /sys are mounted, while the host's cellfs is still in reach. */
+	if (h->viewfs_id && (r = viewfs_bind_views(root_fd, h->viewfs_id, NULL, err)) < 0)
+		return r;
 	if ((r = enter_root(root_fd, s->root_path, no_pivot, err)) < 0)
 		return r;
 	if (late && ((r = h->before_cgroup(h->data, err)) < 0 ||

@@ -14,6 +14,8 @@ struct rootfs_hooks {
 	/* Called when the pty is ready (process.terminal), with its master. */
 	int (*terminal)(void *data, int master, struct cell_error **err);
 	void *data;
+	/* The container's id when it asked for cellfs's views (annotation cell.viewfs), else NULL. */
+	const char *viewfs_id;
 };
 
 /* In the child, in its new mount namespace. */

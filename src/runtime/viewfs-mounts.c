@@ -1,0 +1,103 @@
+/* viewfs-mounts.c - bind cellfs's views over a container's /proc and /sys entries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs.h"
+#include "log.h"
+#include "viewfs-mounts.h"
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+/* Every view cellfs serves; a target the container lacks (no PSI, no /sys) is skipped. */
+static const char *const viewfs_files[] = {
+	"proc/meminfo",
+	"proc/cpuinfo",
+	"proc/stat",
+	"proc/uptime",
+	"proc/loadavg",
+	"proc/diskstats",
+	"proc/swaps",
+	"proc/pressure/cpu",
+	"proc/pressure/memory",
+	"proc/pressure/io",
+	"sys/devices/system/cpu/online",
+};
+
+bool viewfs_requested(json_t *annotations)
+{
+	json_t *v = json_is_object(annotations) ? json_object_get(annotations, VIEWFS_ANNOTATION) :
+						  NULL;
+	return json_is_string(v) && strcmp(json_string_value(v), "true") == 0;
+}
+
+/* cellfs names a container directory with these characters only. */
+static bool viewfs_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > 63 || !strcmp(id, ".") || !strcmp(id, ".."))
+		return false;
+	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+static int bind_one(int rootfs_fd, const char *src_dir, const char *file, struct cell_error **err)
+{
+	char src[4096], from[64], to[64];
+	_cleanup_close_ int dst = -1, sfd = -1;
+	if ((size_t)snprintf(src, sizeof(src), "%s/%s", src_dir, file) >= sizeof(src))
+		return cell_error_set(err, ENAMETOOLONG, "viewfs: %s/%s: path too long", src_dir,
+				      file);
+	/* The target is resolved inside the rootfs: a symlink there cannot aim the mount outside. */
+	dst = fs_open_in_root(rootfs_fd, file, O_PATH | O_CLOEXEC, 0, NULL);
+	if (dst < 0)
+		return 0;
+	sfd = open(src, O_PATH | O_CLOEXEC);
+	if (sfd < 0)
+		return 0; /* an older cellfs without this view */
+	snprintf(from, sizeof(from), "/proc/self/fd/%d", sfd);
+	snprintf(to, sizeof(to), "/proc/self/fd/%d", dst);
+	if (mount(from, to, NULL, MS_BIND, NULL) < 0)
+		return cell_error_errno(err, errno, "viewfs: bind %s over /%s", src, file);
+	return 0;
+}
+
+int viewfs_bind_views(int rootfs_fd, const char *id, const char *mount, struct cell_error **err)
+{
+	char dir[4096];
+	struct statfs sfs;
+	if (!mount)
+		mount = getenv("CELL_VIEWFS_MOUNT") ? getenv("CELL_VIEWFS_MOUNT") :
+						      VIEWFS_DEFAULT_MOUNT;
+	if (!viewfs_id_ok(id)) {
+		log_warn("viewfs: container id '%s' cannot name a cellfs directory; the container "
+			 "sees the host's /proc figures",
+			 id);
+		return 0;
+	}
+	if (statfs(mount, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC) {
+		log_warn("viewfs: no cellfs mounted at %s (start cellfs); container %s sees the "
+			 "host's /proc and /sys figures",
+			 mount, id);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", mount, id);
+	/* The lookup creates the container's directory; a dead cellfs answers ENOTCONN here. */
+	if (access(dir, R_OK) < 0) {
+		log_warn("viewfs: cellfs at %s does not answer (%m); container %s sees the host's "
+			 "/proc and /sys figures",
+			 mount, id);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(viewfs_files) / sizeof(viewfs_files[0]); i++) {
+		int r = bind_one(rootfs_fd, dir, viewfs_files[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,148 @@
+/* proc-loadavg.c - a load average per container, sampled every 5 s with the kernel's formula. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "viewfs.h"
+
+#define FSHIFT 11
+#define FIXED_1 (1UL << FSHIFT)
+#define EXP_1 1884  /* 1/exp(5sec/1min) in fixed point */
+#define EXP_5 2014  /* 1/exp(5sec/5min) */
+#define EXP_15 2037 /* 1/exp(5sec/15min) */
+/* A cgroup nobody asked about for this long is no longer sampled. */
+#define LOAD_IDLE_SECONDS 600
+
+struct load_entry {
+	char dir[512];
+	bool v2;
+	unsigned long avenrun[3];
+	unsigned running, total;
+	time_t last_read;
+};
+
+struct load_tracker {
+	struct load_entry *e;
+	size_t n, cap;
+};
+
+unsigned long load_calc(unsigned long load, unsigned long exp, unsigned long active)
+{
+	unsigned long newload = load * exp + active * (FIXED_1 - exp);
+	if (active >= load)
+		newload += FIXED_1 - 1;
+	return newload / FIXED_1;
+}
+
+struct load_tracker *load_tracker_new(void)
+{
+	return calloc(1, sizeof(struct load_tracker));
+}
+
+void load_tracker_free(struct load_tracker *t)
+{
+	if (!t)
+		return;
+	free(t->e);
+	free(t);
+}
+
+static time_t now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
+		      struct load_facts *ret)
+{
+	struct load_entry *e = NULL;
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < t->n && !e; i++)
+		if (!strcmp(t->e[i].dir, cg->cpu))
+			e = &t->e[i];
+	if (!e && t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct load_entry *ne = realloc(t->e, cap * sizeof(*ne));
+		if (ne) {
+			t->e = ne;
+			t->cap = cap;
+		}
+	}
+	if (!e && t->n < t->cap) {
+		e = &t->e[t->n++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->dir, sizeof(e->dir), "%s", cg->cpu);
+		e->v2 = cg->v2;
+	}
+	char buf[256];
+	if (read_text(NULL, "/proc/loadavg", buf, sizeof(buf)) > 0) {
+		const char *sp = strrchr(buf, ' ');
+		ret->last_pid = sp ? atoi(sp + 1) : 0;
+	}
+	if (!e)
+		return; /* out of memory: report zeros rather than fail the read */
+	e->last_read = now_s();
+	memcpy(ret->avenrun, e->avenrun, sizeof(ret->avenrun));
+	ret->running = e->running;
+	ret->total = e->total;
+}
+
+/* Count the cgroup's threads and those running or in uninterruptible sleep. */
+static void count_tasks(struct load_entry *e)
+{
+	static char list[1 << 18];
+	char path[64], st[512];
+	unsigned running = 0, total = 0;
+	if (read_text(e->dir, e->v2 ? "cgroup.threads" : "tasks", list, sizeof(list)) < 0)
+		return;
+	for (char *p = list, *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		snprintf(path, sizeof(path), "/proc/%.20s/stat", p);
+		if (read_text(NULL, path, st, sizeof(st)) <= 0)
+			continue;
+		const char *rp = strrchr(st, ')'); /* comm may hold spaces and parens */
+		total++;
+		if (rp && rp[1] == ' ' && (rp[2] == 'R' || rp[2] == 'D'))
+			running++;
+	}
+	e->running = running;
+	e->total = total;
+}
+
+void load_tracker_tick(struct load_tracker *t)
+{
+	time_t now = now_s();
+	for (size_t i = 0; i < t->n;) {
+		struct load_entry *e = &t->e[i];
+		if (now - e->last_read > LOAD_IDLE_SECONDS) {
+			t->e[i] = t->e[--t->n];
+			continue;
+		}
+		count_tasks(e);
+		unsigned long active = e->running * FIXED_1;
+		e->avenrun[0] = load_calc(e->avenrun[0], EXP_1, active);
+		e->avenrun[1] = load_calc(e->avenrun[1], EXP_5, active);
+		e->avenrun[2] = load_calc(e->avenrun[2], EXP_15, active);
+		i++;
+	}
+}
+
+int render_loadavg(const struct load_facts *f, struct vbuf *out)
+{
+#define LOAD_INT(x) ((x) >> FSHIFT)
+#define LOAD_FRAC(x) LOAD_INT(((x) & (FIXED_1 - 1)) * 100)
+	unsigned long a = f->avenrun[0] + FIXED_1 / 200, b = f->avenrun[1] + FIXED_1 / 200,
+		      c = f->avenrun[2] + FIXED_1 / 200;
+	return vbuf_printf(out, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%u %d\n", LOAD_INT(a),
+			   LOAD_FRAC(a), LOAD_INT(b), LOAD_FRAC(b), LOAD_INT(c), LOAD_FRAC(c),
+			   f->running, f->total, f->last_pid);
+#undef LOAD_INT
+#undef LOAD_FRAC
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# cellfs.bats - the views inside limited containers (256 MiB, cpuset 0-1, 0.5 cpu), restarts,
+# bad input, and the daemon's command line.
+
+load "$CELL_SOURCE_ROOT/tests/integration/lib"
+load "$CELL_SOURCE_ROOT/tests/integration/viewfs/ctr"
+
+setup_file() {
+  [ "$(id -u)" = 0 ] || return 0
+  [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true
+  [ -e /dev/fuse ] || return 0
+  leak_snapshot
+  export MNT=$BATS_FILE_TMPDIR/mnt-$CELL_TEST_PREFIX
+  export C1=$CELL_TEST_PREFIX-c1 C2=$CELL_TEST_PREFIX-c2
+  cellfs_start "$MNT"
+  ctr_create "$C1" 268435456 0-1 50000
+  ctr_create "$C2" 268435456 0-1 50000
+  # A fresh container's views, read once (a container start is slow in the lab).
+  export DUMP=$BATS_FILE_TMPDIR/dump-c1
+  ctr_dump "$C1" "$DUMP"
+}
+
+teardown_file() {
+  [ -n "${MNT:-}" ] || return 0
+  ctr_destroy "$C1"
+  ctr_destroy "$C2"
+  cellfs_stop
+  rmdir "$MNT" 2>/dev/null || true
+  leak_check
+}
+
+setup() {
+  need_root
+  [ -e /dev/fuse ] || cell_skip "no /dev/fuse"
+  [ -n "${MNT:-}" ] || cell_skip "cellfs did not start"
+}
+
+@test "cellfs --help prints the usage, bad arguments fail with one line" {
+  host_only
+  run "$CELLFS" --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == *SYNOPSIS* ]]
+  [[ "$output" == *"--check PID"* ]]
+  run "$CELLFS" --check notapid
+  [ "$status" -eq 1 ]
+  [ "$output" = "cellfs: --check: 'notapid' is not a pid" ]
+  run "$CELLFS" --bogus
+  [ "$status" -eq 1 ]
+  run "$CELLFS" a b
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"one mountpoint expected"* ]]
+}
+
+@test "--check of a pid that has exited is a clean error" {
+  host_only
+  sh -c 'exit 0' &
+  local pid=$!
+  wait $pid
+  run "$CELLFS" --check "$pid"
+  [ "$status" -eq 1 ]
+  [ "$output" = "cellfs: --check: no process $pid" ]
+}
+
+@test "MemTotal in /proc/meminfo is the 256 MiB limit" {
+  run view "$DUMP" proc/meminfo
+  [[ "$output" == *"MemTotal:         262144 kB"* ]]
+  # MemFree and MemAvailable stay within the limit
+  local free
+  free=$(echo "$output" | awk '/^MemFree:/ {print $2}')
+  [ "$free" -le 262144 ]
+}
+
+@test "/proc/cpuinfo lists one processor for a 0.5 cpu quota on cpuset 0-1" {
+  run view "$DUMP" proc/cpuinfo
+  [ "$(grep -c ^processor <<<"$output")" = 1 ]
+  [[ "$(grep ^processor <<<"$output")" == processor*": 0" ]]
+}
+
+@test "sys/devices/system/cpu/online reads 0" {
+  run view "$DUMP" sys/devices/system/cpu/online
+  [ "$output" = 0 ]
+}
+
+@test "/proc/stat has one cpuN line" {
+  run view "$DUMP" proc/stat
+  [ "$(grep -c '^cpu[0-9]' <<<"$output")" = 1 ]
+  [[ "${lines[0]}" == "cpu  "* ]]
+}
+
+@test "/proc/uptime starts near 0 in a new container" {
+  run view "$DUMP" proc/uptime
+  local up=${output%% *}
+  [ "${up%.*}" -lt 5 ]
+  # while the host has been up longer than that
+  [ "$(cut -d. -f1 /proc/uptime)" -gt "${up%.*}" ]
+}
+
+@test "/proc/swaps, diskstats and pressure answer" {
+  run view "$DUMP" proc/swaps
+  [[ "${lines[0]}" == Filename* ]]
+  run view "$DUMP" proc/pressure/cpu
+  [[ "$output" == *"some avg10="* ]]
+}
+
+@test "the views bind-mounted over the container's /proc read as the container's" {
+  host_only
+  run ctr_exec "$C1" "mount --bind $MNT/$C1/proc/meminfo /proc/meminfo && mount --bind $MNT/$C1/proc/cpuinfo /proc/cpuinfo && grep MemTotal /proc/meminfo && grep -c ^processor /proc/cpuinfo"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[1]}" = 1 ]
+  # and the host's own files are untouched
+  [ "$(awk '/^MemTotal/ {print $2}' /proc/meminfo)" -gt 262144 ]
+}
+
+@test "a reader outside any limit sees the host" {
+  run cat "$MNT/$C1/proc/meminfo"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | awk '/^MemTotal/ {print $2}')" = "$(awk '/^MemTotal/ {print $2}' /proc/meminfo)" ]
+}
+
+@test "a quota smaller than one period still shows one cpu" {
+  host_only
+  local n=$CELL_TEST_PREFIX-tiny
+  ctr_create "$n" 268435456 0-1 1000
+  run ctr_exec "$n" "cat $MNT/$n/sys/devices/system/cpu/online; grep -c ^processor $MNT/$n/proc/cpuinfo"
+  ctr_destroy "$n"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = 1 ]
+}
+
+@test "no limit (-1/max) shows the host's memory and every cpu of the cpuset" {
+  local n=$CELL_TEST_PREFIX-free
+  if cgroup_v2; then ctr_create "$n" max 0-1 max; else ctr_create "$n" -1 0-1 -1; fi
+  run ctr_exec "$n" "grep MemTotal $MNT/$n/proc/meminfo; cat $MNT/$n/sys/devices/system/cpu/online"
+  ctr_destroy "$n"
+  [ "$status" -eq 0 ]
+  [ "$(echo "${lines[0]}" | awk '{print $2}')" = "$(awk '/^MemTotal/ {print $2}' /proc/meminfo)" ]
+  local ncpu
+  ncpu=$(grep -c ^processor /proc/cpuinfo)
+  if [ "$ncpu" -ge 2 ]; then [ "${lines[1]}" = 0-1 ]; else [ "${lines[1]}" = 0 ]; fi
+}
+
+@test "the load average rises with a busy loop inside that container only" {
+  # the first read starts the sampling of each container
+  ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg" >/dev/null
+  ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg" >/dev/null
+  ctr_exec "$C1" "timeout 12 sh -c 'while :; do :; done' & sleep 11; cat $MNT/$C1/proc/loadavg" >"$BATS_TEST_TMPDIR/l1" &
+  local busy=$!
+  sleep 11
+  run ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg"
+  wait $busy
+  echo "busy: $(cat "$BATS_TEST_TMPDIR/l1") idle: $output"
+  local l_busy l_idle
+  l_busy=$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/l1")
+  l_idle=${output%% *}
+  [ "$l_idle" = 0.00 ]
+  [ "$l_busy" != 0.00 ]
+  awk -v l="$l_busy" 'BEGIN { exit !(l >= 0.05) }'
+}
+
+@test "a reader loops over /proc/meminfo while the server is SIGKILLed and restarted 10 times: zero errors" {
+  # Requests in flight at a crash are answered again only with FUSE_NOTIFY_RESEND (6.9+).
+  kernel_at_least 6 9 || cell_skip "kernel $(uname -r) has no FUSE_NOTIFY_RESEND (6.9+)"
+  local holder stop=$BATS_TEST_TMPDIR/stop out=$BATS_TEST_TMPDIR/reader.out
+  holder=$(cat "$BATS_FILE_TMPDIR/cellfs.pid")
+  ctr_exec "$C1" "mount --bind $MNT/$C1/proc/meminfo /proc/meminfo && $CELLFS_READER /proc/meminfo $stop 'MemTotal:         262144 kB'" >"$out" 2>&1 &
+  local reader=$!
+  sleep 0.5
+  local i server next
+  for i in $(seq 10); do
+    server=$(pgrep -P "$holder")
+    [ -n "$server" ]
+    kill -KILL "$server"
+    for _ in $(seq 100); do
+      next=$(pgrep -P "$holder" || true)
+      [ -n "$next" ] && [ "$next" != "$server" ] && break
+      sleep 0.02
+    done
+    [ "$next" != "$server" ]
+    sleep 0.2
+  done
+  touch "$stop"
+  wait "$reader"
+  cat "$out"
+  grep -q "errors=0$" "$out"
+  local reads
+  reads=$(sed -n 's/^reads=\([0-9]*\).*/\1/p' "$out")
+  [ "$reads" -gt 100 ]
+}
+
+@test "SIGTERM unmounts cleanly and removes the backing files" {
+  host_only
+  local holder mnt2=$BATS_FILE_TMPDIR/mnt2-$CELL_TEST_PREFIX
+  "$CELLFS" "$mnt2" 2>/dev/null &
+  holder=$!
+  for _ in $(seq 100); do [ "$(cat "$mnt2/x/.floor" 2>/dev/null)" = cellfs ] && break; sleep 0.05; done
+  [ -d "/dev/shm/cellfs.$holder" ]
+  kill -TERM "$holder"
+  wait "$holder"
+  ! grep -q " $mnt2 " /proc/self/mountinfo
+  [ ! -e "/dev/shm/cellfs.$holder" ]
+  rmdir "$mnt2"
+}
+
+@test "the runtime's hook binds every view into a container rootfs" {
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[1]}" = 0 ]
+  [ "${lines[2]}" = 1 ]
+}
+
+@test "without a cellfs the hook warns once and the container starts" {
+  host_only
+  local empty=$BATS_TEST_TMPDIR/none
+  mkdir -p "$empty"
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $empty && grep -c . /proc/meminfo >/dev/null && echo started"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | grep -c 'no cellfs mounted')" = 1 ]
+  [ "${lines[-1]}" = started ]
+}
