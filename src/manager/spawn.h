@@ -1,0 +1,16 @@
+/* spawn.h - running helper programs (the runtime, cp) and collecting what they said. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "error.h"
+
+/*
+ * Run argv (argv[0] is a path) with stdin from /dev/null, stdout to out_fd and stderr to err_fd
+ * (-1: captured; the last line of what was captured becomes the error message). Returns 0 when it
+ * exited 0, else fills err with "argv[0] ARG1: message" and returns -EIO; *ret_status (optional)
+ * gets the wait status either way.
+ */
+int spawn_run(char *const argv[], int out_fd, int err_fd, int *ret_status, struct cell_error **err);
+/* Like spawn_run, with stdout and stderr captured into *ret_out (NUL-terminated). */
+int spawn_capture(char *const argv[], char **ret_out, int *ret_status, struct cell_error **err);
