@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <time.h>
@@ -81,6 +83,13 @@ static int setup_dirs(struct celld *d, struct cell_error **err)
 		if (r < 0)
 			return r;
 	}
+	/* One celld per state directory: a second one would unlink the first's socket. */
+	_cleanup_free_ char *lock = NULL;
+	if (asprintf(&lock, "%s/celld.lock", d->state_dir) < 0)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return cell_error_set(err, EBUSY, "another celld is using %s", d->state_dir);
 	_cleanup_free_ char *tmp = NULL;
 	if (asprintf(&tmp, "%s/tmp", d->state_dir) < 0)
 		return cell_error_set(err, ENOMEM, "out of memory");
