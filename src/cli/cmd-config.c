@@ -75,6 +75,14 @@ int cmd_config(struct client *c, int argc, char **argv, struct cell_error **err)
 	bool set = strcmp(sub, "set") == 0;
 	if ((!set && strcmp(sub, "unset") != 0) || argc < 4)
 		return cell_error_set(err, EINVAL, "usage: cell config %s", cli_usage_of("config"));
+	if (set) {
+		/* PATCH merges under the instance's lock: concurrent sets of other keys all land. */
+		_cleanup_json_ json_t *changes = json_object();
+		if ((r = edit_config(changes, true, argc - 3, argv + 3, err)) < 0)
+			return r;
+		_cleanup_json_ json_t *patch = json_pack("{sO}", "config", changes);
+		return client_callf(c, "PATCH", patch, NULL, err, "/1.0/instances/%s", name);
+	}
 	if ((r = edit_config(config, set, argc - 3, argv + 3, err)) < 0)
 		return r;
 	_cleanup_json_ json_t *body = json_pack("{sO sO sO}", "config", config, "profiles",

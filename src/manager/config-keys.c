@@ -72,14 +72,17 @@ int config_parse_bytes(const char *value, uint64_t host_total, uint64_t *ret,
 	};
 	uint64_t n;
 	const char *end;
-	if (parse_u64(value, &n, &end) < 0)
+	int r = parse_u64(value, &n, &end);
+	if (r == -ERANGE)
+		return cell_error_set(err, ERANGE, "\"%s\" is too large", value);
+	if (r < 0)
 		return cell_error_set(err, EINVAL, "\"%s\" is not a size (e.g. 512MiB, 1GB, 50%%)",
 				      value);
 	if (strcmp(end, "%") == 0) {
 		if (!host_total || n == 0 || n > 100)
 			return cell_error_set(err, EINVAL, "\"%s\": a percentage must be 1-100%%",
 					      value);
-		*ret = host_total / 100 * n;
+		*ret = host_total / 100 * n + host_total % 100 * n / 100;
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {

@@ -378,13 +378,9 @@ static int instance_put_or_patch(struct request *req, struct response *resp, boo
 	_cleanup_json_ json_t *upd = json_object();
 	json_t *config = json_object_get(b, "config");
 	if (config) {
-		json_t *merged =
-			patch ? json_deep_copy(json_object_get(inst, "config")) : json_object();
-		json_object_update(merged, config);
-		/* Keys celld owns are kept whatever the client sent back. */
-		json_object_set_new(upd, "config", merged);
 		if (config_validate_object(config, &e) < 0)
 			return api_error(resp, e);
+		json_object_set(upd, "config", config);
 	}
 	json_t *profiles = json_object_get(b, "profiles");
 	if (profiles) {
@@ -406,6 +402,13 @@ static int instance_put_or_patch(struct request *req, struct response *resp, boo
 	int r = instance_load(req->d, name, &inst, &e);
 	if (r == 0) {
 		_cleanup_json_ json_t *old = json_deep_copy(inst);
+		/* Merged with the row as it is now, under the lock: concurrent PATCHes all land. */
+		json_t *changes = json_object_get(upd, "config");
+		if (changes) {
+			json_t *merged = json_deep_copy(json_object_get(inst, "config"));
+			json_object_update(merged, changes);
+			json_object_set_new(upd, "config", merged);
+		}
 		json_object_update_existing(inst, upd);
 		r = instance_apply(req->d, inst, old, &e);
 	}
