@@ -127,9 +127,9 @@ int api_parse_body(const char *data, size_t len, json_t **ret, struct cell_error
 static int server_info(struct request *req, struct response *resp)
 {
 	static const char *const extensions[] = {
-		"instances",	  "operations_wait", "container_exec_recording",
-		"profiles",	  "snapshots",	     "image_aliases",
-		"container_copy", "resources",	     "api_os",
+		"instances", "operations_wait", "container_exec_recording", "profiles",
+		"snapshots", "image_aliases",	"container_copy",	    "resources",
+		"api_os",    "api_filtering",	"container_full",	    "instance_all_projects",
 	};
 	json_t *ext = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(extensions); i++)

@@ -276,8 +276,14 @@ static int instances_create(struct request *req, struct response *resp)
 	if (type && strcmp(type, "container") != 0)
 		return api_errorf(resp, 400, "type: \"%s\" is not supported yet (container)", type);
 	json_t *config = json_object_get(b, "config");
+	if (json_is_null(config))
+		config = NULL;
 	json_t *profiles = json_object_get(b, "profiles");
+	if (json_is_null(profiles))
+		profiles = NULL; /* LXD clients send null for "the default profile" */
 	json_t *devices = json_object_get(b, "devices");
+	if (json_is_null(devices))
+		devices = NULL;
 	_cleanup_json_ json_t *inst = json_pack(
 		"{ss ss ss so so so}", "name", name ? name : "", "type", "container", "state",
 		"creating", "config", config ? json_incref(config) : json_object(), "profiles",
@@ -383,6 +389,8 @@ static int instance_put_or_patch(struct request *req, struct response *resp, boo
 		json_object_set(upd, "config", config);
 	}
 	json_t *profiles = json_object_get(b, "profiles");
+	if (json_is_null(profiles))
+		profiles = NULL; /* LXD clients send null for "the default profile" */
 	if (profiles) {
 		if (check_profiles(req->d, profiles, &e) < 0)
 			return api_error(resp, e);

@@ -83,6 +83,9 @@ static int setup_dirs(struct celld *d, struct cell_error **err)
 		if (r < 0)
 			return r;
 	}
+	/* Unprivileged instances (root = a high host id) must traverse it to reach their rootfs. */
+	if (chmod(d->state_dir, 0711) < 0)
+		return cell_error_errno(err, errno, "chmod %s", d->state_dir);
 	/* One celld per state directory: a second one would unlink the first's socket. */
 	_cleanup_free_ char *lock = NULL;
 	if (asprintf(&lock, "%s/celld.lock", d->state_dir) < 0)
