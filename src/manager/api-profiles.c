@@ -192,6 +192,7 @@ const struct api_route api_operation_routes[] = {
 	{ "GET", "operations", operations_list },
 	{ "GET", "operations/*", operation_get },
 	{ "GET", "operations/*/wait", operation_wait },
+	{ "GET", "operations/*/websocket", api_operation_websocket },
 	{ "DELETE", "operations/*", operation_delete },
 	{ NULL, NULL, NULL },
 };

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "fs.h"
 #include "log.h"
 #include "operations.h"
+#include "ws.h"
 
 #define API_MAX_JSON_BODY (8u << 20)
 
@@ -124,12 +126,29 @@ int api_parse_body(const char *data, size_t len, json_t **ret, struct cell_error
 	return 0;
 }
 
+int api_websocket(struct request *req, struct response *resp, void (*fn)(void *cls, int fd),
+		  void *cls)
+{
+	const char *key = req->conn ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+								  "Sec-WebSocket-Key") :
+				      NULL;
+	if (!key || strlen(key) > 64)
+		return api_errorf(resp, 400, "this endpoint needs a WebSocket upgrade");
+	ws_accept_key(key, resp->ws_accept);
+	resp->status = 101;
+	resp->ws_fn = fn;
+	resp->ws_cls = cls;
+	return 0;
+}
+
 static int server_info(struct request *req, struct response *resp)
 {
 	static const char *const extensions[] = {
-		"instances", "operations_wait", "container_exec_recording", "profiles",
-		"snapshots", "image_aliases",	"container_copy",	    "resources",
-		"api_os",    "api_filtering",	"container_full",	    "instance_all_projects",
+		"instances",	    "operations_wait", "container_exec_recording",
+		"profiles",	    "snapshots",       "image_aliases",
+		"container_copy",   "resources",       "api_os",
+		"api_filtering",    "container_full",  "instance_all_projects",
+		"container_backup", "events",
 	};
 	json_t *ext = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(extensions); i++)
@@ -179,7 +198,7 @@ int api_dispatch(struct request *req, struct response *resp)
 {
 	static const struct api_route *const tables[] = {
 		api_server_routes,  api_instance_routes,  api_image_routes,
-		api_profile_routes, api_operation_routes,
+		api_profile_routes, api_operation_routes, api_event_routes,
 	};
 	bool path_known = false;
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
@@ -226,8 +245,62 @@ static int split_path(const char *url, char ***ret, size_t *ret_n)
 	return 0;
 }
 
+struct ws_ctx {
+	void (*fn)(void *cls, int fd);
+	void *cls;
+	int fd;
+	struct MHD_UpgradeResponseHandle *urh;
+};
+
+static void *ws_thread(void *p)
+{
+	struct ws_ctx *c = p;
+	int flags = fcntl(c->fd, F_GETFL);
+	fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+	c->fn(c->cls, c->fd);
+	MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(c);
+	return NULL;
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+		       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct ws_ctx *c = cls;
+	c->fd = sock;
+	c->urh = urh;
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, ws_thread, c) != 0) {
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		free(c);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct response *resp)
+{
+	struct ws_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return MHD_NO;
+	c->fn = resp->ws_fn;
+	c->cls = resp->ws_cls;
+	struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, c);
+	MHD_add_response_header(r, "Upgrade", "websocket");
+	MHD_add_response_header(r, "Sec-WebSocket-Accept", resp->ws_accept);
+	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	MHD_destroy_response(r);
+	if (ret != MHD_YES)
+		free(c);
+	return ret;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *resp)
 {
+	if (resp->ws_fn)
+		return send_upgrade(conn, resp);
 	char *text = resp->raw;
 	size_t len = resp->raw_len;
 	if (!text) {
@@ -393,11 +466,12 @@ int api_server_start(struct celld *d, gid_t gid, struct api_server **ret, struct
 		free(s);
 		return r;
 	}
-	s->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0,
-		NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, 0u,
-		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+					  MHD_USE_POLL | MHD_ALLOW_UPGRADE,
+				  0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_THREAD_STACK_SIZE,
+				  (size_t)(256 * 1024), MHD_OPTION_END);
 	if (!s->mhd) {
 		close(s->fd);
 		unlink(d->socket_path);

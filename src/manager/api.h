@@ -28,7 +28,16 @@ struct response {
 	char *raw;    /* or raw bytes (log files) */
 	size_t raw_len;
 	char *location;
+	/* A WebSocket upgrade: fn runs on its own thread with the connected socket; the socket is
+	 * closed when it returns. */
+	void (*ws_fn)(void *cls, int fd);
+	void *ws_cls;
+	char ws_accept[64];
 };
+
+/* Answer with a WebSocket upgrade (400 unless the request asks for one). */
+int api_websocket(struct request *req, struct response *resp, void (*fn)(void *cls, int fd),
+		  void *cls);
 
 /* {"type":"sync","status":"Success","status_code":200,"metadata":md} (takes md). */
 int api_sync(struct response *resp, json_t *md);
@@ -53,6 +62,7 @@ extern const struct api_route api_instance_routes[];
 extern const struct api_route api_image_routes[];
 extern const struct api_route api_profile_routes[];
 extern const struct api_route api_operation_routes[];
+extern const struct api_route api_event_routes[];
 
 /* Dispatch one request to its route (also used by the fuzzers). */
 int api_dispatch(struct request *req, struct response *resp);

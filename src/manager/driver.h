@@ -21,7 +21,9 @@ struct exec_request {
 	const char *cwd;
 	uid_t uid;
 	gid_t gid;
-	int out_fd, err_fd; /* where output is recorded */
+	int in_fd, out_fd, err_fd;  /* -1: /dev/null */
+	const char *console_socket; /* a pty: the runtime sends its master here (runc's -t) */
+	const char *pid_file;	    /* where the runtime writes the process's host pid */
 };
 
 /* inst is the database row ({name, image, ...}); expanded is the config after profiles. */

@@ -16,15 +16,7 @@
 #include "storage.h"
 #include "strv.h"
 
-struct exec_arg {
-	struct celld *d;
-	char *name;
-	json_t *body;
-	struct exec_request x;
-	char *out_path, *err_path;
-};
-
-static void exec_arg_free(void *p)
+void exec_arg_free(void *p)
 {
 	struct exec_arg *a = p;
 	free(a->name);
@@ -56,6 +48,7 @@ static int op_exec(struct op *op, void *p, struct cell_error **err)
 		if (out < 0 || errfd < 0)
 			return cell_error_errno(err, errno, "exec %s: output files", a->name);
 	}
+	a->x.in_fd = -1;
 	a->x.out_fd = out;
 	a->x.err_fd = errfd;
 	int code = 0;
@@ -75,7 +68,7 @@ static int op_exec(struct op *op, void *p, struct cell_error **err)
 	return 0;
 }
 
-static int exec_parse(struct exec_arg *a, json_t *b, struct cell_error **err)
+int exec_parse(struct exec_arg *a, json_t *b, struct cell_error **err)
 {
 	int r = json_get_strv(b, "exec", "command", &a->x.argv, err);
 	if (r < 0)
@@ -105,6 +98,8 @@ static int exec_parse(struct exec_arg *a, json_t *b, struct cell_error **err)
 	a->x.uid = (uid_t)uid;
 	a->x.gid = (gid_t)gid;
 	a->x.cwd = json_string_value(json_object_get(b, "cwd"));
+	if (a->x.cwd && !*a->x.cwd)
+		a->x.cwd = NULL;
 	if (a->x.cwd && a->x.cwd[0] != '/')
 		return cell_error_set(err, EINVAL, "cwd: expected an absolute path, got \"%s\"",
 				      a->x.cwd);
@@ -119,20 +114,20 @@ int api_instance_exec(struct request *req, struct response *resp)
 	const char *name = req->seg[1];
 	if (!json_is_object(b))
 		return api_errorf(resp, 400, "request body: expected a JSON object");
-	if (json_is_true(json_object_get(b, "wait-for-websocket")))
-		return api_errorf(resp, 400,
-				  "exec over websockets is not supported yet; use record-output");
 	if (instance_load(req->d, name, &inst, &e) < 0)
 		return api_error(resp, e);
 	struct exec_arg *a = calloc(1, sizeof(*a));
 	if (!a || !(a->name = strdup(name)))
 		return free(a), api_errorf(resp, 500, "out of memory");
 	a->d = req->d;
+	a->x.in_fd = a->x.out_fd = a->x.err_fd = -1;
 	a->body = json_incref(b);
 	if (exec_parse(a, b, &e) < 0) {
 		exec_arg_free(a);
 		return api_error(resp, e);
 	}
+	if (json_is_true(json_object_get(b, "wait-for-websocket")))
+		return exec_ws_start(req, resp, a);
 	if (json_is_true(json_object_get(b, "record-output"))) {
 		char suffix[40];
 		snprintf(suffix, sizeof(suffix), "logs/exec_%08lx%04x", (unsigned long)time(NULL),

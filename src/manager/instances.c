@@ -566,6 +566,15 @@ static int instance_console(struct request *req, struct response *resp)
 	return 0;
 }
 
+static int instance_backups(struct request *req, struct response *resp)
+{
+	_cleanup_error_ struct cell_error *e = NULL;
+	_cleanup_json_ json_t *inst = NULL;
+	if (instance_load(req->d, req->seg[1], &inst, &e) < 0)
+		return api_error(resp, e);
+	return api_sync(resp, json_array());
+}
+
 static int instance_post(struct request *req, struct response *resp)
 {
 	return api_errorf(resp, 400, "renaming and migrating instances is not supported yet");
@@ -583,6 +592,7 @@ const struct api_route api_instance_routes[] = {
 	{ "PUT", "instances/*/state", instance_state_put },
 	{ "POST", "instances/*/exec", api_instance_exec },
 	{ "GET", "instances/*/console", instance_console },
+	{ "GET", "instances/*/backups", instance_backups },
 	{ "GET", "instances/*/logs/*", api_instance_log },
 	{ "GET", "instances/*/snapshots", api_snapshot_list },
 	{ "POST", "instances/*/snapshots", api_snapshot_create },

@@ -26,6 +26,20 @@ int instance_start(struct celld *d, json_t *inst, struct cell_error **err);
 /* At celld start: finish or undo what a crash interrupted, remove orphans, autostart after boot. */
 int instances_reconcile(struct celld *d, bool host_booted, struct cell_error **err);
 
+/* A parsed exec request (instance-ops.c) and its WebSocket flavour (exec-ws.c). */
+struct exec_arg {
+	struct celld *d;
+	char *name;
+	json_t *body;
+	struct exec_request x;
+	char *out_path, *err_path;
+};
+void exec_arg_free(void *p);
+int exec_parse(struct exec_arg *a, json_t *b, struct cell_error **err);
+/* Start an exec whose stdio are WebSockets (LXD's wait-for-websocket); takes a. */
+int exec_ws_start(struct request *req, struct response *resp, struct exec_arg *a);
+int api_operation_websocket(struct request *req, struct response *resp);
+
 /* Route tables of the snapshot/copy/exec handlers, merged into api_instance_routes. */
 int api_instance_exec(struct request *req, struct response *resp);
 int api_instance_log(struct request *req, struct response *resp);

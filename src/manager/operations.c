@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "events.h"
 
 enum op_status { OP_RUNNING = 103, OP_SUCCESS = 200, OP_FAILURE = 400 };
 
@@ -88,6 +89,8 @@ static void ops_prune(void)
 	}
 }
 
+static json_t *op_to_json_locked(struct op *op);
+
 static void *op_thread(void *data)
 {
 	struct op *op = data;
@@ -102,7 +105,9 @@ static void *op_thread(void *data)
 	op->updated = time(NULL);
 	ops_running--;
 	pthread_cond_broadcast(&op->done);
+	json_t *ev = op_to_json_locked(op);
 	pthread_mutex_unlock(&ops_lock);
+	events_publish("operation", ev);
 	cell_error_free(e);
 	op_unref(op);
 	return NULL;

@@ -13,13 +13,13 @@
 
 #include "cleanup.h"
 
-static pid_t spawn_child(char *const argv[], int out_fd, int err_fd)
+static pid_t spawn_child(char *const argv[], int in_fd, int out_fd, int err_fd)
 {
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
 	int null = open("/dev/null", O_RDWR);
-	dup2(null, 0);
+	dup2(in_fd >= 0 ? in_fd : null, 0);
 	dup2(out_fd >= 0 ? out_fd : null, 1);
 	dup2(err_fd >= 0 ? err_fd : null, 2);
 	sigset_t all;
@@ -63,7 +63,7 @@ int spawn_capture(char *const argv[], char **ret_out, int *ret_status, struct ce
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return cell_error_errno(err, errno, "pipe");
-	pid_t pid = spawn_child(argv, p[1], p[1]);
+	pid_t pid = spawn_child(argv, -1, p[1], p[1]);
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
@@ -105,7 +105,13 @@ int spawn_run(char *const argv[], int out_fd, int err_fd, int *ret_status, struc
 {
 	if (err_fd < 0 && out_fd < 0)
 		return spawn_capture(argv, NULL, ret_status, err);
-	pid_t pid = spawn_child(argv, out_fd, err_fd);
+	return spawn_run_in(argv, -1, out_fd, err_fd, ret_status, err);
+}
+
+int spawn_run_in(char *const argv[], int in_fd, int out_fd, int err_fd, int *ret_status,
+		 struct cell_error **err)
+{
+	pid_t pid = spawn_child(argv, in_fd, out_fd, err_fd);
 	if (pid < 0)
 		return cell_error_errno(err, errno, "fork");
 	int st = spawn_wait(pid, ret_status);
