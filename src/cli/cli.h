@@ -40,5 +40,9 @@ int cmd_copy(struct client *c, int argc, char **argv, struct cell_error **err);
 int cmd_file(struct client *c, int argc, char **argv, struct cell_error **err);
 int cmd_network(struct client *c, int argc, char **argv, struct cell_error **err);
 
+/* exec with stdio on WebSockets (a pty when stdin is a terminal). */
+int cli_exec_ws(struct client *c, const char *socket, const char *name, json_t *body,
+		struct cell_error **err);
+
 /* Set by main from the exec verb: the command's exit status to pass through. */
 extern int cli_exit_status;

@@ -130,11 +130,21 @@ static int parse_envelope(struct buf *b, long status, json_t **ret, struct cell_
 	return 0;
 }
 
+const char *client_socket(struct client *c)
+{
+	return c->socket;
+}
+
 static int wait_operation(struct client *c, json_t *doc, json_t **ret, struct cell_error **err)
 {
 	const char *opurl = json_string_value(json_object_get(doc, "operation"));
 	if (!opurl)
 		return cell_error_set(err, EIO, "celld started an operation without saying which");
+	return client_wait(c, opurl, ret, err);
+}
+
+int client_wait(struct client *c, const char *opurl, json_t **ret, struct cell_error **err)
+{
 	char path[512];
 	snprintf(path, sizeof(path), "%s/wait", opurl);
 	struct buf b = { 0 };
@@ -174,6 +184,25 @@ static int call(struct client *c, const char *method, const char *path, const ch
 		return wait_operation(c, doc, ret, err);
 	if (ret)
 		*ret = json_incref(json_object_get(doc, "metadata"));
+	return 0;
+}
+
+int client_start(struct client *c, const char *method, const char *path, json_t *body, json_t **ret,
+		 struct cell_error **err)
+{
+	_cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct buf b = { 0 };
+	long status = 0;
+	_cleanup_json_ json_t *doc = NULL;
+	int r = http(c, method, path, text, NULL, 0, &b, &status, err);
+	if (r == 0)
+		r = parse_envelope(&b, status, &doc, err);
+	free(b.data);
+	if (r < 0)
+		return r;
+	if (!json_is_object(json_object_get(doc, "metadata")))
+		return cell_error_set(err, EIO, "celld did not start an operation for %s", path);
+	*ret = json_incref(json_object_get(doc, "metadata"));
 	return 0;
 }
 

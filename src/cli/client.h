@@ -24,6 +24,13 @@ int client_call(struct client *c, const char *method, const char *path, json_t *
 int client_callf(struct client *c, const char *method, json_t *body, json_t **ret,
 		 struct cell_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/* Send a request that starts an operation; *ret is the operation object (not waited for). */
+int client_start(struct client *c, const char *method, const char *path, json_t *body, json_t **ret,
+		 struct cell_error **err);
+/* Wait for /1.0/operations/ID; *ret is its metadata; a failed operation becomes err. */
+int client_wait(struct client *c, const char *opurl, json_t **ret, struct cell_error **err);
+/* The socket path in use. */
+const char *client_socket(struct client *c);
 /* GET raw bytes (log files). */
 int client_get_raw(struct client *c, const char *path, char **ret, size_t *ret_len,
 		   struct cell_error **err);

@@ -81,6 +81,11 @@ int cmd_exec(struct client *c, int argc, char **argv, struct cell_error **err)
 	int r = exec_args(argc, argv, body, &name, err);
 	if (r < 0)
 		return r;
+	/* Streams (stdin, a pty) need the WebSocket flavour; CELL_EXEC_RECORD=1 keeps the
+	 * recorded-output one, which replays output after the command ends. */
+	const char *rec = getenv("CELL_EXEC_RECORD");
+	if (!rec || strcmp(rec, "1") != 0)
+		return cli_exec_ws(c, client_socket(c), name, body, err);
 	_cleanup_json_ json_t *md = NULL;
 	r = client_callf(c, "POST", body, &md, err, "/1.0/instances/%s/exec", name);
 	if (r < 0)

@@ -205,6 +205,11 @@ int main(int argc, char **argv)
 	const char *group = NULL, *logp = NULL;
 	bool debug = false;
 	_cleanup_error_ struct cell_error *e = NULL;
+	/* Declared up front: the error path jumps over their initializations. */
+	_cleanup_free_ char *logdefault = NULL, *dbpath = NULL;
+	struct api_server *srv = NULL;
+	sigset_t set;
+	int sig;
 	if (parse_args(argc, argv, &d, &group, &logp, &debug) < 0)
 		return 2;
 	log_set_ident("celld");
@@ -221,16 +226,13 @@ int main(int argc, char **argv)
 	}
 	if (celld_init(&d, &e) < 0 || setup_dirs(&d, &e) < 0)
 		goto fail;
-	_cleanup_free_ char *logdefault = NULL;
 	if (!logp && asprintf(&logdefault, "%s/celld.log", d.state_dir) >= 0)
 		logp = logdefault;
 	if (log_open(logp, &e) < 0)
 		goto fail;
-	_cleanup_free_ char *dbpath = NULL;
 	if (asprintf(&dbpath, "%s/cell.db", d.state_dir) < 0 || db_open(dbpath, &d.db, &e) < 0)
 		goto fail;
 	/* Operation threads and the HTTP threads must not get these; sigwait below takes them. */
-	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -239,11 +241,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (instances_reconcile(&d, host_booted(&d), &e) < 0 || images_import_builtin(&d, &e) < 0)
 		goto fail;
-	struct api_server *srv;
 	if (api_server_start(&d, gid, &srv, &e) < 0)
 		goto fail;
 	log_info("celld %s ready on %s (runtime %s)", CELL_VERSION, d.socket_path, d.runtime);
-	int sig;
 	do {
 		sigwait(&set, &sig);
 	} while (sig == SIGHUP);
