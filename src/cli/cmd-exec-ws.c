@@ -135,6 +135,8 @@ int cli_exec_ws(struct client *c, const char *socket, const char *name, json_t *
 {
 	bool tty = isatty(0) && isatty(1);
 	struct winsize w = { 0 };
+	/* celld closes the streams when the command ends; a late write must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	if (tty)
 		ioctl(1, TIOCGWINSZ, &w);
 	json_object_set_new(body, "interactive", json_boolean(tty));

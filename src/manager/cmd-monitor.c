@@ -83,49 +83,8 @@ static void finish(char *rt, char *root, char *id, const char *rootfs, const cha
 	write_file(dir, "exit", how);
 }
 
-/*
- * cell-monitor exec PIDFILE RUNTIME ARGS...: run a detached exec (runc's `exec -d -t`, the only
- * way it hands out a terminal) as our child, and, as its subreaper, wait for the command itself:
- * our exit status is the command's (128+N for a signal).
- */
-static int exec_mode(int argc, char **argv)
-{
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	const char *pidfile = argv[2];
-	pid_t rt = fork();
-	if (rt < 0)
-		return 255;
-	if (rt == 0) {
-		execv(argv[3], argv + 3);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(rt, &st, 0) < 0)
-		if (errno != EINTR)
-			return 255;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return 255;
-	char buf[32] = "";
-	int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	pid_t cmd = n > 0 ? (pid_t)atoi(buf) : -1;
-	for (;;) {
-		pid_t p = waitpid(-1, &st, 0);
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p < 0)
-			return 255;
-		if (p == cmd)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	}
-}
-
 int main(int argc, char **argv)
 {
-	if (argc > 3 && strcmp(argv[1], "exec") == 0)
-		return exec_mode(argc, argv);
 	if (argc != 7) {
 		fprintf(stderr, "usage: cell-monitor RUNTIME ROOT BUNDLE ID RUNDIR ROOTFS\n");
 		return 2;

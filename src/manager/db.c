@@ -60,7 +60,7 @@ static int db_prepare(struct db *db, const char *sql, const char *types, va_list
 			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
 		} else {
 			json_t *j = va_arg(ap, json_t *);
-			char *s = json_dumps(j ? j : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+			char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 			rc = sqlite3_bind_text(st, i + 1, s ? s : "{}", -1, SQLITE_TRANSIENT);
 			free(s);
 		}

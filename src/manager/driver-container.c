@@ -239,32 +239,12 @@ static int ct_exec(struct celld *d, json_t *inst, const struct exec_request *x, 
 	char user[32];
 	snprintf(user, sizeof(user), "%u:%u", (unsigned)x->uid, (unsigned)x->gid);
 	int r = 0;
-	/* With a terminal the runtime must detach; cell-monitor then waits for the command. */
-	if (x->console_socket) {
-		r = strv_append(&argv, d->monitor);
-		if (r == 0)
-			r = strv_append(&argv, "exec");
-		if (r == 0)
-			r = strv_append(&argv, x->pid_file);
-	}
 	const char *head[] = { d->runtime, "--root", d->runtime_root, "exec",
 			       "--user",   user,     "--cwd",	      x->cwd ? x->cwd : "/" };
 	for (size_t i = 0; i < ARRAY_SIZE(head) && r == 0; i++)
 		r = strv_append(&argv, head[i]);
-	if (r == 0 && x->console_socket) {
-		r = strv_append(&argv, "-d");
-		if (r == 0)
-			r = strv_append(&argv, "-t");
-		if (r == 0)
-			r = strv_append(&argv, "--console-socket");
-		if (r == 0)
-			r = strv_append(&argv, x->console_socket);
-	}
-	if (r == 0 && x->pid_file) {
-		r = strv_append(&argv, "--pid-file");
-		if (r == 0)
-			r = strv_append(&argv, x->pid_file);
-	}
+	if (r == 0 && x->tty)
+		r = strv_append(&argv, "-t");
 	strv_foreach (e, x->env) {
 		if (r == 0)
 			r = strv_append(&argv, "--env");
@@ -280,7 +260,10 @@ static int ct_exec(struct celld *d, json_t *inst, const struct exec_request *x, 
 		return cell_error_set(err, ENOMEM, "out of memory");
 	int st = 0;
 	_cleanup_error_ struct cell_error *e = NULL;
-	spawn_run_in(argv, x->in_fd, x->out_fd, x->err_fd, &st, &e);
+	if (x->tty)
+		spawn_run_tty(argv, x->in_fd, &st, &e);
+	else
+		spawn_run_in(argv, x->in_fd, x->out_fd, x->err_fd, &st, &e);
 	*ret_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	return 0;
 }

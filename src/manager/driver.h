@@ -21,9 +21,8 @@ struct exec_request {
 	const char *cwd;
 	uid_t uid;
 	gid_t gid;
-	int in_fd, out_fd, err_fd;  /* -1: /dev/null */
-	const char *console_socket; /* a pty: the runtime sends its master here (runc's -t) */
-	const char *pid_file;	    /* where the runtime writes the process's host pid */
+	int in_fd, out_fd, err_fd; /* -1: /dev/null */
+	bool tty; /* in/out/err are one pty slave: the runtime gets -t and relays to it */
 };
 
 /* inst is the database row ({name, image, ...}); expanded is the config after profiles. */

@@ -13,7 +13,6 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,55 +176,12 @@ static void *run_thread(void *p)
 	/* Our copies of the child's ends: output readers see EOF once the command is gone. */
 	if (a->x.in_fd >= 0)
 		close(a->x.in_fd);
-	if (a->x.out_fd >= 0)
+	if (a->x.out_fd >= 0 && a->x.out_fd != a->x.in_fd)
 		close(a->x.out_fd);
-	if (a->x.err_fd >= 0)
+	if (a->x.err_fd >= 0 && a->x.err_fd != a->x.in_fd)
 		close(a->x.err_fd);
 	a->x.in_fd = a->x.out_fd = a->x.err_fd = -1;
 	return NULL;
-}
-
-/* Receive the pty master the runtime sends on the console socket. */
-static int console_receive(int lfd, pthread_t runner_thread, struct runner *ru)
-{
-	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-	if (poll(&pfd, 1, 10000) <= 0)
-		return -ETIMEDOUT;
-	_cleanup_close_ int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (c < 0)
-		return -errno;
-	char buf[256], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	if (recvmsg(c, &mh, MSG_CMSG_CLOEXEC) < 0)
-		return -errno;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
-static int console_listen(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
 }
 
 static void relay_out(int from, int ws)
@@ -242,54 +198,33 @@ static void relay_out(int from, int ws)
 	}
 }
 
-static void read_pid(struct exec_ws *s, const char *path)
-{
-	for (int i = 0; i < 200 && s->pid <= 0; i++) {
-		_cleanup_free_ char *t = NULL;
-		if (fs_read_file(path, &t, NULL, NULL) == 0)
-			s->pid = atoi(t);
-		else
-			usleep(5000);
-	}
-}
-
+/* The command's terminal is a host pty whose slave is the runtime's stdio (`exec -t` relays it
+ * into the container's own pty); the master is relayed to the client's "0" stream. */
 static int run_interactive(struct exec_ws *s, struct runner *ru, pthread_t *t,
 			   struct cell_error **err)
 {
 	struct exec_arg *a = s->a;
-	char name[64], pidn[64];
-	char rnd[33];
-	random_hex(rnd);
-	snprintf(name, sizeof(name), "run/console-%.8s.sock", rnd);
-	snprintf(pidn, sizeof(pidn), "run/exec-%.8s.pid", rnd);
-	_cleanup_free_ char *sock = storage_path(a->d, a->name, name);
-	_cleanup_free_ char *pidf = storage_path(a->d, a->name, pidn);
-	_cleanup_close_ int lfd = sock ? console_listen(sock) : -ENOMEM;
-	if (lfd < 0)
-		return cell_error_errno(err, -lfd, "exec: console socket");
-	a->x.console_socket = sock;
-	a->x.pid_file = pidf;
-	if (pthread_create(t, NULL, run_thread, ru) != 0)
-		return cell_error_set(err, EAGAIN, "exec: cannot start a thread");
-	s->master = console_receive(lfd, *t, ru);
-	unlink(sock);
-	if (s->master < 0) {
-		pthread_join(*t, NULL);
-		a->x.console_socket = a->x.pid_file = NULL;
-		unlink(pidf);
-		return ru->err ? cell_error_set(err, EIO, "%s", ru->err->msg) :
-				 cell_error_set(err, EIO, "exec: the runtime sent no terminal");
-	}
+	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s->master < 0 || grantpt(s->master) < 0 || unlockpt(s->master) < 0)
+		return cell_error_errno(err, errno, "exec: cannot allocate a terminal");
+	const char *pts = ptsname(s->master);
+	int slave = pts ? open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	if (slave < 0)
+		return cell_error_errno(err, errno, "exec: cannot open the terminal");
 	json_t *b = a->body;
 	set_winsize(s->master, json_integer_value(json_object_get(b, "width")),
 		    json_integer_value(json_object_get(b, "height")));
-	read_pid(s, pidf);
+	a->x.tty = true;
+	a->x.in_fd = a->x.out_fd = a->x.err_fd = slave;
+	if (pthread_create(t, NULL, run_thread, ru) != 0) {
+		close(slave);
+		a->x.in_fd = a->x.out_fd = a->x.err_fd = -1;
+		return cell_error_set(err, EAGAIN, "exec: cannot start a thread");
+	}
 	start_thread(s, stdin_thread);
 	start_thread(s, control_thread);
 	relay_out(s->master, s->fd[WS_STDIN]);
 	pthread_join(*t, NULL);
-	a->x.console_socket = a->x.pid_file = NULL;
-	unlink(pidf);
 	return 0;
 }
 

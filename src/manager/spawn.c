@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,9 @@ static pid_t spawn_child(char *const argv[], int in_fd, int out_fd, int err_fd)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	/* Helpers (cp, the runtime's verbs) end with celld: a SIGKILLed celld must not leave a cp
+	 * writing into a tree that reconcile is removing. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int null = open("/dev/null", O_RDWR);
 	dup2(in_fd >= 0 ? in_fd : null, 0);
 	dup2(out_fd >= 0 ? out_fd : null, 1);
@@ -119,5 +124,29 @@ int spawn_run_in(char *const argv[], int in_fd, int out_fd, int err_fd, int *ret
 		return cell_error_errno(err, -st, "wait %s", argv[0]);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return spawn_error(argv, st, NULL, err);
+	return 0;
+}
+
+int spawn_run_tty(char *const argv[], int tty_fd, int *ret_status, struct cell_error **err)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return cell_error_errno(err, errno, "fork");
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setsid();
+		ioctl(tty_fd, TIOCSCTTY, 0);
+		dup2(tty_fd, 0);
+		dup2(tty_fd, 1);
+		dup2(tty_fd, 2);
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st = spawn_wait(pid, ret_status);
+	if (st < 0)
+		return cell_error_errno(err, -st, "wait %s", argv[0]);
 	return 0;
 }

@@ -15,5 +15,8 @@ int spawn_run(char *const argv[], int out_fd, int err_fd, int *ret_status, struc
 /* Like spawn_run with stdin from in_fd (-1: /dev/null) and out/err as given (-1: /dev/null). */
 int spawn_run_in(char *const argv[], int in_fd, int out_fd, int err_fd, int *ret_status,
 		 struct cell_error **err);
+/* Like spawn_run_in with stdin, stdout and stderr on tty_fd, made the controlling terminal of a
+ * new session (so that resizes reach the program as SIGWINCH). */
+int spawn_run_tty(char *const argv[], int tty_fd, int *ret_status, struct cell_error **err);
 /* Like spawn_run, with stdout and stderr captured into *ret_out (NUL-terminated). */
 int spawn_capture(char *const argv[], char **ret_out, int *ret_status, struct cell_error **err);
