@@ -58,8 +58,11 @@ CONF
 
 now_ms() { date +%s%3N; }
 
+# LXC runs privileged here (no idmap configured), so cell does too by default, for the same work.
+CELL_BENCH_CONFIG=${CELL_BENCH_CONFIG:-security.privileged=true}
+
 cell_cycle() { # NAME
-  "$CELL" launch busybox "$1" >/dev/null
+  "$CELL" launch busybox "$1" -c "$CELL_BENCH_CONFIG" >/dev/null
   until "$CELL" exec "$1" -- true 2>/dev/null; do :; done
   "$CELL" delete -f "$1"
 }
@@ -85,7 +88,7 @@ lm=$(median <"$W/lxc.ms")
 # Memory: 20 running instances each; host-side RSS per instance.
 rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
 before=$(rss_kib "$celld_pid")
-for i in $(seq 20); do "$CELL" launch busybox "mem$i" >/dev/null; done
+for i in $(seq 20); do "$CELL" launch busybox "mem$i" -c "$CELL_BENCH_CONFIG" >/dev/null; done
 after=$(rss_kib "$celld_pid")
 mon=0
 for p in $(pgrep -f "cell-monitor .* mem[0-9]+ "); do mon=$((mon + $(rss_kib "$p"))); done
@@ -101,7 +104,10 @@ for i in $(seq 20); do lxc-stop -P "$W/lxc" -n "m$i" -k; done
 # Scale: CONC launches at once through the API.
 t=$(now_ms)
 pids=()
-for i in $(seq "$CONC"); do "$CELL" launch busybox "many$i" >/dev/null 2>"$W/err.$i" & pids+=($!); done
+for i in $(seq "$CONC"); do
+  "$CELL" launch busybox "many$i" -c "$CELL_BENCH_CONFIG" >/dev/null 2>"$W/err.$i" &
+  pids+=($!)
+done
 wait "${pids[@]}" || true
 conc_ms=$(($(now_ms) - t))
 running=$("$CELL" list --format csv | grep -c ',Running,' || true)
@@ -111,7 +117,7 @@ left_mounts=$(grep -c "$W/state/instances" /proc/self/mountinfo || true)
 left_cg=$(find /sys/fs/cgroup/*/cell-bench -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
 left_mon=$(pgrep -fc "cell-monitor .*$W" || true)
 
-echo "runtime: $RUNTIME"
+echo "runtime: $RUNTIME; cell instances: $CELL_BENCH_CONFIG"
 printf '%-46s %10s %10s %8s\n' "measure" "cell" "LXC" "ratio"
 printf '%-46s %10s %10s %8s\n' "launch+exec+delete cycle, median of $N (ms)" "$cm" "$lm" \
   "$(awk -v a="$cm" -v b="$lm" 'BEGIN {printf "%.2fx", a / b}')"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "cgroup.h"
 #include "config-keys.h"
 #include "driver.h"
 #include "fs.h"
@@ -268,6 +269,8 @@ static int ct_exec(struct celld *d, json_t *inst, const struct exec_request *x, 
 	return 0;
 }
 
+/* Live limits go straight to the instance's cgroup through the runtime's cgroup library (the
+ * same code cellrt used to create it), so no runtime `update` verb is needed. */
 static int ct_update(struct celld *d, json_t *inst, json_t *expanded, struct cell_error **err)
 {
 	const char *name = inst_name(inst);
@@ -279,16 +282,17 @@ static int ct_update(struct celld *d, json_t *inst, json_t *expanded, struct cel
 	int r = config_to_resources(expanded, d->host_mem, d->host_cpus, &res, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *path = storage_path(d, name, "run/resources.json");
-	if (!path)
-		return cell_error_set(err, ENOMEM, "out of memory");
-	if ((r = json_dump_file_atomic(res, path, err)) < 0)
-		return r;
-	char *argv[] = { d->runtime,	  (char *)"--root",
-			 d->runtime_root, (char *)"update",
-			 (char *)"-r",	  path,
-			 (char *)name,	  NULL };
-	r = spawn_capture(argv, NULL, NULL, err);
+	char cgpath[512];
+	snprintf(cgpath, sizeof(cgpath), "/%s/%s", d->cgroup_parent, name);
+	struct cgroup *cg = NULL;
+	struct cgroup_resources *cr = NULL;
+	r = cgroup_new(name, cgpath, &cg, err);
+	if (r == 0)
+		r = cgroup_resources_parse(res, &cr, err);
+	if (r == 0)
+		r = cgroup_update(cg, cr, err);
+	cgroup_resources_free(cr);
+	cgroup_free(cg);
 	return r < 0 ? cell_error_wrap(err, "apply limits to %s", name) : 0;
 }
 

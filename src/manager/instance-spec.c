@@ -9,53 +9,70 @@
 #include "cleanup.h"
 #include "config-keys.h"
 #include "driver.h"
+#include "fs.h"
 #include "storage.h"
 
-/* LXD keeps every capability but these in a container. */
-static const char *const cap_names[] = {
-	"CAP_CHOWN",
-	"CAP_DAC_OVERRIDE",
-	"CAP_DAC_READ_SEARCH",
-	"CAP_FOWNER",
-	"CAP_FSETID",
-	"CAP_KILL",
-	"CAP_SETGID",
-	"CAP_SETUID",
-	"CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",
-	"CAP_NET_RAW",
-	"CAP_IPC_LOCK",
-	"CAP_IPC_OWNER",
-	"CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN",
-	"CAP_SYS_BOOT",
-	"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",
-	"CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD",
-	"CAP_LEASE",
-	"CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP",
-	"CAP_SYSLOG",
-	"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",
-	"CAP_AUDIT_READ",
-	"CAP_PERFMON",
-	"CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
+/* LXD keeps every capability but sys_module, sys_time, mac_override and mac_admin; of those,
+ * only what celld's own bounding set holds can be given (a capset would fail otherwise). */
+static const struct {
+	int nr;
+	const char *name;
+} cap_names[] = {
+	{ 0, "CAP_CHOWN" },
+	{ 1, "CAP_DAC_OVERRIDE" },
+	{ 2, "CAP_DAC_READ_SEARCH" },
+	{ 3, "CAP_FOWNER" },
+	{ 4, "CAP_FSETID" },
+	{ 5, "CAP_KILL" },
+	{ 6, "CAP_SETGID" },
+	{ 7, "CAP_SETUID" },
+	{ 8, "CAP_SETPCAP" },
+	{ 9, "CAP_LINUX_IMMUTABLE" },
+	{ 10, "CAP_NET_BIND_SERVICE" },
+	{ 11, "CAP_NET_BROADCAST" },
+	{ 12, "CAP_NET_ADMIN" },
+	{ 13, "CAP_NET_RAW" },
+	{ 14, "CAP_IPC_LOCK" },
+	{ 15, "CAP_IPC_OWNER" },
+	{ 17, "CAP_SYS_RAWIO" },
+	{ 18, "CAP_SYS_CHROOT" },
+	{ 19, "CAP_SYS_PTRACE" },
+	{ 20, "CAP_SYS_PACCT" },
+	{ 21, "CAP_SYS_ADMIN" },
+	{ 22, "CAP_SYS_BOOT" },
+	{ 23, "CAP_SYS_NICE" },
+	{ 24, "CAP_SYS_RESOURCE" },
+	{ 26, "CAP_SYS_TTY_CONFIG" },
+	{ 27, "CAP_MKNOD" },
+	{ 28, "CAP_LEASE" },
+	{ 29, "CAP_AUDIT_WRITE" },
+	{ 30, "CAP_AUDIT_CONTROL" },
+	{ 31, "CAP_SETFCAP" },
+	{ 34, "CAP_SYSLOG" },
+	{ 35, "CAP_WAKE_ALARM" },
+	{ 36, "CAP_BLOCK_SUSPEND" },
+	{ 37, "CAP_AUDIT_READ" },
+	{ 38, "CAP_PERFMON" },
+	{ 39, "CAP_BPF" },
+	{ 40, "CAP_CHECKPOINT_RESTORE" },
 };
+
+static uint64_t bounding_set(void)
+{
+	_cleanup_free_ char *text = NULL;
+	if (fs_read_file("/proc/self/status", &text, NULL, NULL) < 0)
+		return ~0ULL;
+	const char *p = strstr(text, "CapBnd:");
+	return p ? strtoull(p + 7, NULL, 16) : ~0ULL;
+}
 
 static json_t *caps_json(void)
 {
+	uint64_t bnd = bounding_set();
 	json_t *a = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
-		json_array_append_new(a, json_string(cap_names[i]));
+		if (bnd & (1ULL << cap_names[i].nr))
+			json_array_append_new(a, json_string(cap_names[i].name));
 	return a;
 }
 
@@ -158,6 +175,16 @@ int instance_spec_build(struct celld *d, const char *name, json_t *expanded, jso
 	int r = config_to_resources(expanded, d->host_mem, d->host_cpus, &resources, err);
 	if (r < 0)
 		return r;
+	/* Every controller a live limit may later need is asked for now: on cgroup v1 a hierarchy
+	 * the runtime did not join at creation cannot be added to a running instance. */
+	if (!json_object_get(resources, "memory"))
+		json_object_set_new(resources, "memory",
+				    json_pack("{sI}", "limit", (json_int_t)d->host_mem));
+	json_t *cpu = json_object_get(resources, "cpu");
+	if (cpu && !json_object_get(cpu, "shares"))
+		json_object_set_new(cpu, "shares", json_integer(1024));
+	if (!json_object_get(resources, "pids"))
+		json_object_set_new(resources, "pids", json_pack("{sI}", "limit", (json_int_t)-1));
 	_cleanup_free_ char *rootfs = storage_path(d, name, "rootfs");
 	json_t *caps = caps_json();
 	json_t *process = json_pack("{sb s{si si} s[s] so ss so sb}", "terminal", 0, "user", "uid",
