@@ -1,0 +1,48 @@
+/* cli.h - the verbs of `cell`: one table row per verb, each in a cmd-*.c file. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "client.h"
+#include "error.h"
+
+struct cli_verb {
+	const char *name;
+	const char *usage;   /* after "cell NAME " */
+	const char *summary; /* one line */
+	int (*run)(struct client *c, int argc, char **argv, struct cell_error **err);
+};
+
+/* 1 when argv has -h/--help before "--" (the verb then prints its usage). */
+bool cli_wants_help(int argc, char **argv);
+/* Fail with "NAME: usage: cell NAME USAGE" unless min <= argc-1 <= max (max < 0: no max). */
+int cli_check_args(int argc, char **argv, int min, int max, struct cell_error **err);
+/* Split "key=value" into a new JSON object member of obj. */
+int cli_set_kv(json_t *obj, const char *kv, struct cell_error **err);
+const char *cli_usage_of(const char *verb);
+
+int cmd_launch(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_init(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_start(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_stop(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_restart(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_delete(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_list(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_info(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_exec(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_console(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_config(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_profile(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_image(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_snapshot(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_restore(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_copy(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_file(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_network(struct client *c, int argc, char **argv, struct cell_error **err);
+
+/* exec with stdio on WebSockets (a pty when stdin is a terminal). */
+int cli_exec_ws(struct client *c, const char *socket, const char *name, json_t *body,
+		struct cell_error **err);
+
+/* Set by main from the exec verb: the command's exit status to pass through. */
+extern int cli_exit_status;

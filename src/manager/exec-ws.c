@@ -1,0 +1,432 @@
+/* exec-ws.c - exec with its stdio on WebSockets, as LXD's clients drive it: the operation's
+ * metadata names a secret per stream ("0","1","2","control", or "0" and "control" with a pty);
+ * the client connects to /1.0/operations/ID/websocket?secret=S for each, then the command runs
+ * and bytes are relayed both ways; the exit status ends up in the operation's metadata. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs.h"
+#include "instances.h"
+#include "json.h"
+#include "operations.h"
+#include "storage.h"
+#include "ws.h"
+
+enum { WS_STDIN, WS_STDOUT, WS_STDERR, WS_CONTROL, WS_N };
+
+struct exec_ws {
+	struct exec_ws *next;
+	char op_id[40];
+	char secret[WS_N][33];
+	int fd[WS_N];
+	bool want[WS_N];
+	bool interactive, done;
+	unsigned refs;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	struct exec_arg *a;
+	int master;   /* pty master (interactive) */
+	pid_t pid;    /* the command, as the host sees it (for signals) */
+	int in_write; /* stdin pipe (not interactive) */
+	int code;
+};
+
+static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct exec_ws *sessions;
+
+static void session_unref(struct exec_ws *s)
+{
+	pthread_mutex_lock(&sessions_lock);
+	bool last = --s->refs == 0;
+	if (last) {
+		for (struct exec_ws **p = &sessions; *p; p = &(*p)->next)
+			if (*p == s) {
+				*p = s->next;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&sessions_lock);
+	if (!last)
+		return;
+	exec_arg_free(s->a);
+	pthread_mutex_destroy(&s->m);
+	pthread_cond_destroy(&s->c);
+	free(s);
+}
+
+static void session_unref_void(void *p)
+{
+	session_unref(p);
+}
+
+static void session_ref(struct exec_ws *s)
+{
+	pthread_mutex_lock(&sessions_lock);
+	s->refs++;
+	pthread_mutex_unlock(&sessions_lock);
+}
+
+static void random_hex(char out[33])
+{
+	unsigned char b[16];
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		memset(b, 0x42, sizeof(b)); /* only reachable without entropy at boot */
+	for (int i = 0; i < 16; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static void set_winsize(int fd, json_int_t w, json_int_t h)
+{
+	if (fd < 0 || w <= 0 || h <= 0)
+		return;
+	struct winsize ws = { .ws_row = (unsigned short)h, .ws_col = (unsigned short)w };
+	ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+/* Client -> command: stdin (or the pty). */
+static void *stdin_thread(void *p)
+{
+	struct exec_ws *s = p;
+	enum ws_opcode op;
+	char *msg;
+	size_t len;
+	int to = s->interactive ? s->master : s->in_write;
+	while (ws_recv(s->fd[WS_STDIN], &op, &msg, &len, false) == 0) {
+		/* An empty message is LXD's end-of-input. */
+		if (len == 0 && !s->interactive) {
+			free(msg);
+			break;
+		}
+		if (fs_write_all(to, msg, len) < 0) {
+			free(msg);
+			break;
+		}
+		free(msg);
+	}
+	if (!s->interactive && s->in_write >= 0) {
+		close(s->in_write);
+		s->in_write = -1;
+	}
+	session_unref(s);
+	return NULL;
+}
+
+/* {"command":"window-resize","args":{"width":"80","height":"24"}} and {"command":"signal",...} */
+static void *control_thread(void *p)
+{
+	struct exec_ws *s = p;
+	enum ws_opcode op;
+	char *msg;
+	size_t len;
+	while (ws_recv(s->fd[WS_CONTROL], &op, &msg, &len, false) == 0) {
+		json_t *j = json_loads(msg, 0, NULL);
+		free(msg);
+		const char *cmd = json_string_value(json_object_get(j, "command"));
+		json_t *args = json_object_get(j, "args");
+		if (cmd && strcmp(cmd, "window-resize") == 0 && s->interactive)
+			set_winsize(
+				s->master,
+				atoi(json_string_value(json_object_get(args, "width")) ?: "0"),
+				atoi(json_string_value(json_object_get(args, "height")) ?: "0"));
+		else if (cmd && strcmp(cmd, "signal") == 0 && s->pid > 0)
+			kill(s->pid, (int)json_integer_value(json_object_get(j, "signal")));
+		json_decref(j);
+	}
+	session_unref(s);
+	return NULL;
+}
+
+static void start_thread(struct exec_ws *s, void *(*fn)(void *))
+{
+	pthread_t t;
+	session_ref(s);
+	if (pthread_create(&t, NULL, fn, s) != 0)
+		session_unref(s);
+	else
+		pthread_detach(t);
+}
+
+struct runner {
+	struct exec_ws *s;
+	const struct instance_driver_ops *drv;
+	json_t *inst;
+	int code;
+	struct cell_error *err;
+	int r;
+};
+
+static void *run_thread(void *p)
+{
+	struct runner *ru = p;
+	struct exec_arg *a = ru->s->a;
+	ru->r = ru->drv->exec(a->d, ru->inst, &a->x, &ru->code, &ru->err);
+	/* Our copies of the child's ends: output readers see EOF once the command is gone. */
+	if (a->x.in_fd >= 0)
+		close(a->x.in_fd);
+	if (a->x.out_fd >= 0 && a->x.out_fd != a->x.in_fd)
+		close(a->x.out_fd);
+	if (a->x.err_fd >= 0 && a->x.err_fd != a->x.in_fd)
+		close(a->x.err_fd);
+	a->x.in_fd = a->x.out_fd = a->x.err_fd = -1;
+	return NULL;
+}
+
+static void relay_out(int from, int ws)
+{
+	char buf[16384];
+	for (;;) {
+		ssize_t n = read(from, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (ws_send(ws, WS_BINARY, buf, (size_t)n, false) < 0)
+			break;
+	}
+}
+
+/* The command's terminal is a host pty whose slave is the runtime's stdio (`exec -t` relays it
+ * into the container's own pty); the master is relayed to the client's "0" stream. */
+static int run_interactive(struct exec_ws *s, struct runner *ru, pthread_t *t,
+			   struct cell_error **err)
+{
+	struct exec_arg *a = s->a;
+	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s->master < 0 || grantpt(s->master) < 0 || unlockpt(s->master) < 0)
+		return cell_error_errno(err, errno, "exec: cannot allocate a terminal");
+	const char *pts = ptsname(s->master);
+	int slave = pts ? open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	if (slave < 0)
+		return cell_error_errno(err, errno, "exec: cannot open the terminal");
+	json_t *b = a->body;
+	set_winsize(s->master, json_integer_value(json_object_get(b, "width")),
+		    json_integer_value(json_object_get(b, "height")));
+	a->x.tty = true;
+	a->x.in_fd = a->x.out_fd = a->x.err_fd = slave;
+	if (pthread_create(t, NULL, run_thread, ru) != 0) {
+		close(slave);
+		a->x.in_fd = a->x.out_fd = a->x.err_fd = -1;
+		return cell_error_set(err, EAGAIN, "exec: cannot start a thread");
+	}
+	start_thread(s, stdin_thread);
+	start_thread(s, control_thread);
+	relay_out(s->master, s->fd[WS_STDIN]);
+	pthread_join(*t, NULL);
+	return 0;
+}
+
+static int run_pipes(struct exec_ws *s, struct runner *ru, pthread_t *t, struct cell_error **err)
+{
+	struct exec_arg *a = s->a;
+	int in[2], out[2], er[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return cell_error_errno(err, errno, "pipe");
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]), close(in[1]);
+		return cell_error_errno(err, errno, "pipe");
+	}
+	if (pipe2(er, O_CLOEXEC) < 0) {
+		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+		return cell_error_errno(err, errno, "pipe");
+	}
+	a->x.in_fd = in[0];
+	a->x.out_fd = out[1];
+	a->x.err_fd = er[1];
+	s->in_write = in[1];
+	if (pthread_create(t, NULL, run_thread, ru) != 0) {
+		close(in[0]), close(in[1]), close(out[0]), close(out[1]), close(er[0]),
+			close(er[1]);
+		return cell_error_set(err, EAGAIN, "exec: cannot start a thread");
+	}
+	start_thread(s, stdin_thread);
+	start_thread(s, control_thread);
+	struct pollfd p[2] = { { .fd = out[0], .events = POLLIN },
+			       { .fd = er[0], .events = POLLIN } };
+	int ws[2] = { s->fd[WS_STDOUT], s->fd[WS_STDERR] };
+	int open_n = 2;
+	char buf[16384];
+	while (open_n > 0) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			ssize_t n = read(p[i].fd, buf, sizeof(buf));
+			if (n > 0) {
+				ws_send(ws[i], WS_BINARY, buf, (size_t)n, false);
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			close(p[i].fd);
+			p[i].fd = -1;
+			open_n--;
+		}
+	}
+	pthread_join(*t, NULL);
+	return 0;
+}
+
+static int op_exec_ws(struct op *op, void *p, struct cell_error **err)
+{
+	struct exec_ws *s = p;
+	struct exec_arg *a = s->a;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 15;
+	pthread_mutex_lock(&s->m);
+	for (;;) {
+		bool all = true;
+		for (int i = 0; i < WS_N; i++)
+			all = all && (!s->want[i] || s->fd[i] >= 0);
+		if (all)
+			break;
+		if (pthread_cond_timedwait(&s->c, &s->m, &until) == ETIMEDOUT) {
+			pthread_mutex_unlock(&s->m);
+			return cell_error_set(err, ETIMEDOUT,
+					      "exec: the client did not connect its websockets");
+		}
+	}
+	pthread_mutex_unlock(&s->m);
+	_cleanup_json_ json_t *inst = NULL;
+	struct runner ru = { .s = s };
+	pthread_t t;
+	int r = instance_load(a->d, a->name, &inst, err);
+	struct instance_state st = { 0 };
+	if (r == 0) {
+		ru.drv = instance_driver(inst);
+		ru.inst = inst;
+		ru.drv->state(a->d, inst, &st);
+		if (!st.running)
+			r = cell_error_set(err, EINVAL, "instance is not running: %s", a->name);
+	}
+	if (r == 0)
+		r = s->interactive ? run_interactive(s, &ru, &t, err) : run_pipes(s, &ru, &t, err);
+	if (r == 0 && ru.r < 0)
+		r = cell_error_set(err, EIO, "%s", ru.err ? ru.err->msg : "exec failed");
+	cell_error_free(ru.err);
+	if (r == 0)
+		op_set_metadata(op, json_pack("{si}", "return", ru.code));
+	/* Closing: a close frame on each stream, then the sockets go with their handlers. */
+	pthread_mutex_lock(&s->m);
+	for (int i = 0; i < WS_N; i++)
+		if (s->fd[i] >= 0)
+			ws_send(s->fd[i], WS_CLOSE, "\x03\xe8", 2, false);
+	if (s->master >= 0)
+		close(s->master);
+	s->master = -1;
+	s->done = true;
+	pthread_cond_broadcast(&s->c);
+	pthread_mutex_unlock(&s->m);
+	return r;
+}
+
+int exec_ws_start(struct request *req, struct response *resp, struct exec_arg *a)
+{
+	_cleanup_error_ struct cell_error *e = NULL;
+	struct exec_ws *s = calloc(1, sizeof(*s));
+	if (!s) {
+		exec_arg_free(a);
+		return api_errorf(resp, 500, "out of memory");
+	}
+	pthread_mutex_init(&s->m, NULL);
+	pthread_cond_init(&s->c, NULL);
+	s->a = a;
+	s->master = s->in_write = -1;
+	s->interactive = json_is_true(json_object_get(a->body, "interactive"));
+	json_t *fds = json_object();
+	for (int i = 0; i < WS_N; i++) {
+		static const char *const names[] = { "0", "1", "2", "control" };
+		s->fd[i] = -1;
+		s->want[i] = !s->interactive || i == WS_STDIN || i == WS_CONTROL;
+		if (!s->want[i])
+			continue;
+		random_hex(s->secret[i]);
+		json_object_set_new(fds, names[i], json_string(s->secret[i]));
+	}
+	s->refs = 2; /* the operation, the session list */
+	char url[256];
+	snprintf(url, sizeof(url), "/1.0/instances/%s", a->name);
+	_cleanup_json_ json_t *res = json_pack("{s[s]}", "instances", url);
+	struct op *op;
+	pthread_mutex_lock(&sessions_lock);
+	int r = op_start("Executing command", res, op_exec_ws, s, session_unref_void, &op, &e);
+	if (r == 0) {
+		snprintf(s->op_id, sizeof(s->op_id), "%s", op_id(op));
+		s->next = sessions;
+		sessions = s;
+		op_set_metadata(op, json_pack("{so}", "fds", fds));
+	}
+	pthread_mutex_unlock(&sessions_lock);
+	if (r < 0) {
+		json_decref(fds);
+		return api_error(resp, e);
+	}
+	return api_async(resp, op);
+}
+
+struct attach {
+	struct exec_ws *s;
+	int slot;
+};
+
+static void ws_attach(void *cls, int fd)
+{
+	struct attach *at = cls;
+	struct exec_ws *s = at->s;
+	pthread_mutex_lock(&s->m);
+	s->fd[at->slot] = fd;
+	pthread_cond_broadcast(&s->c);
+	while (!s->done)
+		pthread_cond_wait(&s->c, &s->m);
+	pthread_mutex_unlock(&s->m);
+	free(at);
+	/* The session list's reference goes with the last stream. */
+	session_unref(s);
+}
+
+int api_operation_websocket(struct request *req, struct response *resp)
+{
+	const char *secret = api_query(req, "secret");
+	pthread_mutex_lock(&sessions_lock);
+	struct exec_ws *s;
+	for (s = sessions; s; s = s->next)
+		if (strcmp(s->op_id, req->seg[1]) == 0)
+			break;
+	int slot = -1;
+	for (int i = 0; s && secret && i < WS_N; i++)
+		if (s->want[i] && s->fd[i] < 0 && strcmp(s->secret[i], secret) == 0)
+			slot = i;
+	if (slot >= 0)
+		s->refs++;
+	pthread_mutex_unlock(&sessions_lock);
+	if (slot < 0)
+		return api_errorf(resp, 403, "no websocket of operation %s has that secret",
+				  req->seg[1]);
+	struct attach *at = calloc(1, sizeof(*at));
+	if (!at) {
+		session_unref(s);
+		return api_errorf(resp, 500, "out of memory");
+	}
+	at->s = s;
+	at->slot = slot;
+	api_websocket(req, resp, ws_attach, at);
+	if (!resp->ws_fn) {
+		free(at);
+		session_unref(s);
+	}
+	return 0;
+}

@@ -1,0 +1,284 @@
+/* storage.c - the dir pool over overlayfs: per-instance upper/work directories, an idmapped view of
+ * the shared image rootfs as the lower layer, and snapshots as copies of the upper layer. */
+#include "storage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs.h"
+#include "spawn.h"
+
+char *storage_path(struct celld *d, const char *name, const char *sub)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s%s%s", d->instances_dir, name, sub ? "/" : "", sub ? sub : "") < 0)
+		return NULL;
+	return p;
+}
+
+static char *snapshot_path(struct celld *d, const char *name, const char *snap)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s%s%s", d->snapshots_dir, name, snap ? "/" : "", snap ? snap : "") <
+	    0)
+		return NULL;
+	return p;
+}
+
+bool storage_instance_exists(struct celld *d, const char *name)
+{
+	_cleanup_free_ char *p = storage_path(d, name, "upper");
+	return p && fs_exists(p);
+}
+
+int storage_instance_create(struct celld *d, const char *name, bool privileged,
+			    struct cell_error **err)
+{
+	static const char *const subs[] = { "upper", "work", "rootfs", "lower", "run", "logs" };
+	_cleanup_free_ char *dir = storage_path(d, name, NULL);
+	if (!dir)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	if (mkdir(dir, 0711) < 0)
+		return cell_error_errno(err, errno, "create instance directory %s", dir);
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		_cleanup_free_ char *p = storage_path(d, name, subs[i]);
+		if (!p || mkdir(p, 0711) < 0)
+			return cell_error_errno(err, p ? errno : ENOMEM, "create %s",
+						p ? p : subs[i]);
+	}
+	/* The overlay's root takes its owner from the upper directory: root of the instance. */
+	_cleanup_free_ char *upper = storage_path(d, name, "upper");
+	uid_t id = privileged ? 0 : d->idmap_base;
+	if (chown(upper, id, id) < 0 || chmod(upper, 0755) < 0)
+		return cell_error_errno(err, errno, "chown %s", upper);
+	return 0;
+}
+
+/* A user namespace holding the unprivileged map, for MOUNT_ATTR_IDMAP: made once, kept open. */
+static int idmap_userns_fd = -1;
+static pthread_mutex_t idmap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int write_map(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	return fs_write_file(path, map, strlen(map), NULL);
+}
+
+static int idmap_userns(struct celld *d, struct cell_error **err)
+{
+	pthread_mutex_lock(&idmap_lock);
+	if (idmap_userns_fd >= 0) {
+		pthread_mutex_unlock(&idmap_lock);
+		return idmap_userns_fd;
+	}
+	int p[2];
+	int r = -1;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		pthread_mutex_unlock(&idmap_lock);
+		return cell_error_errno(err, errno, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+		if (write(p[1], &c, 1) == 1)
+			pause();
+		_exit(0);
+	}
+	close(p[1]);
+	char c = 'n';
+	char map[64], path[64];
+	snprintf(map, sizeof(map), "0 %u %u\n", (unsigned)d->idmap_base, (unsigned)d->idmap_size);
+	if (pid > 0 && read(p[0], &c, 1) == 1 && c == 'y' && write_map(pid, "uid_map", map) == 0 &&
+	    write_map(pid, "gid_map", map) == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+		r = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	close(p[0]);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (r < 0)
+		r = cell_error_set(err, EIO,
+				   "cannot create the user namespace for idmapped mounts");
+	else
+		idmap_userns_fd = r;
+	pthread_mutex_unlock(&idmap_lock);
+	return r;
+}
+
+/* Mount an idmapped view of src on dst (the shared image rootfs, seen as owned by the range). */
+static int mount_idmapped(struct celld *d, const char *src, const char *dst,
+			  struct cell_error **err)
+{
+	int ns = idmap_userns(d, err);
+	if (ns < 0)
+		return ns;
+	_cleanup_close_ int t =
+		(int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (t < 0)
+		return cell_error_errno(err, errno, "open_tree %s", src);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY,
+				   .userns_fd = (uint64_t)ns };
+	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return cell_error_errno(err, errno, "idmap %s", src);
+	if (syscall(SYS_move_mount, t, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cell_error_errno(err, errno, "move_mount %s", dst);
+	return 0;
+}
+
+static bool is_mountpoint(const char *path)
+{
+	struct stat a, b;
+	_cleanup_free_ char *parent = NULL;
+	if (asprintf(&parent, "%s/..", path) < 0 || stat(path, &a) < 0 || stat(parent, &b) < 0)
+		return false;
+	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+int storage_instance_mount(struct celld *d, const char *name, const char *fp, bool privileged,
+			   struct cell_error **err)
+{
+	_cleanup_free_ char *root = storage_path(d, name, "rootfs");
+	_cleanup_free_ char *lower = storage_path(d, name, "lower");
+	_cleanup_free_ char *upper = storage_path(d, name, "upper");
+	_cleanup_free_ char *work = storage_path(d, name, "work");
+	_cleanup_free_ char *image = NULL, *opts = NULL;
+	if (!root || !lower || !upper || !work)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	if (is_mountpoint(root))
+		return 0;
+	if (asprintf(&image, "%s/%s/rootfs", d->images_dir, fp) < 0)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	const char *low = image;
+	if (!privileged) {
+		int r = mount_idmapped(d, image, lower, err);
+		if (r < 0)
+			return r;
+		low = lower;
+	}
+	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s", low, upper, work) < 0)
+		opts = NULL;
+	int r = 0;
+	if (!opts)
+		r = cell_error_set(err, ENOMEM, "out of memory");
+	else if (mount("overlay", root, "overlay", 0, opts) < 0)
+		r = cell_error_errno(err, errno, "mount overlay on %s", root);
+	/* The overlay keeps its own reference to the idmapped layer. */
+	if (!privileged)
+		umount2(lower, MNT_DETACH);
+	return r;
+}
+
+int storage_instance_umount(struct celld *d, const char *name, struct cell_error **err)
+{
+	_cleanup_free_ char *root = storage_path(d, name, "rootfs");
+	_cleanup_free_ char *lower = storage_path(d, name, "lower");
+	if (!root || !lower)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	while (is_mountpoint(lower) && umount2(lower, MNT_DETACH) == 0)
+		;
+	while (is_mountpoint(root)) {
+		if (umount2(root, MNT_DETACH) < 0)
+			return cell_error_errno(err, errno, "unmount %s", root);
+	}
+	return 0;
+}
+
+int storage_instance_delete(struct celld *d, const char *name, struct cell_error **err)
+{
+	int r = storage_instance_umount(d, name, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *dir = storage_path(d, name, NULL);
+	_cleanup_free_ char *snaps = snapshot_path(d, name, NULL);
+	if (!dir || !snaps)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	r = fs_rm_rf(snaps, err);
+	return r < 0 ? r : fs_rm_rf(dir, err);
+}
+
+/* cp -a keeps owners, modes, xattrs, hard links and device nodes; reflinks on btrfs/xfs. */
+static int copy_tree(const char *src, const char *dst, struct cell_error **err)
+{
+	_cleanup_free_ char *from = NULL;
+	if (asprintf(&from, "%s/.", src) < 0)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	char *argv[] = { (char *)"/bin/cp", (char *)"-a", (char *)"--reflink=auto", from,
+			 (char *)dst,	    NULL };
+	return spawn_capture(argv, NULL, NULL, err);
+}
+
+int storage_instance_copy(struct celld *d, const char *src, const char *snap, const char *dst,
+			  struct cell_error **err)
+{
+	_cleanup_free_ char *from = NULL;
+	_cleanup_free_ char *to = storage_path(d, dst, "upper");
+	if (snap)
+		from = snapshot_path(d, src, snap);
+	else
+		from = storage_path(d, src, "upper");
+	if (!from || !to)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	return copy_tree(from, to, err);
+}
+
+int storage_snapshot_create(struct celld *d, const char *name, const char *snap,
+			    struct cell_error **err)
+{
+	_cleanup_free_ char *dir = snapshot_path(d, name, NULL);
+	_cleanup_free_ char *to = snapshot_path(d, name, snap);
+	_cleanup_free_ char *from = storage_path(d, name, "upper");
+	if (!dir || !to || !from)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	if (mkdir(d->snapshots_dir, 0700) < 0 && errno != EEXIST)
+		return cell_error_errno(err, errno, "mkdir %s", d->snapshots_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return cell_error_errno(err, errno, "mkdir %s", dir);
+	if (mkdir(to, 0755) < 0)
+		return cell_error_errno(err, errno, "mkdir %s", to);
+	return copy_tree(from, to, err);
+}
+
+int storage_snapshot_restore(struct celld *d, const char *name, const char *snap,
+			     struct cell_error **err)
+{
+	_cleanup_free_ char *from = snapshot_path(d, name, snap);
+	_cleanup_free_ char *upper = storage_path(d, name, "upper");
+	_cleanup_free_ char *next = storage_path(d, name, "upper.restore");
+	_cleanup_free_ char *old = storage_path(d, name, "upper.old");
+	if (!from || !upper || !next || !old)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	/* Build the restored layer beside the current one, then swap: a crash leaves one whole. */
+	int r = fs_rm_rf(next, err);
+	if (r == 0 && mkdir(next, 0755) < 0)
+		r = cell_error_errno(err, errno, "mkdir %s", next);
+	if (r == 0)
+		r = copy_tree(from, next, err);
+	if (r == 0 && (fs_rm_rf(old, err) < 0 || rename(upper, old) < 0 || rename(next, upper) < 0))
+		r = cell_error_errno(err, errno, "restore %s", upper);
+	if (r == 0)
+		r = fs_rm_rf(old, err);
+	return r;
+}
+
+int storage_snapshot_delete(struct celld *d, const char *name, const char *snap,
+			    struct cell_error **err)
+{
+	_cleanup_free_ char *p = snapshot_path(d, name, snap);
+	return p ? fs_rm_rf(p, err) : cell_error_set(err, ENOMEM, "out of memory");
+}

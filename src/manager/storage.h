@@ -1,0 +1,31 @@
+/* storage.h - the dir pool: an instance is an overlayfs upper layer over its image's rootfs, shared
+ * by every instance of that image (idmapped into the instance's id range, so it is never chowned);
+ * snapshots and copies are copies of the upper layer (btrfs/reflink make them cheap). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "celld.h"
+#include "error.h"
+
+/* instances/NAME[/sub]; caller frees. */
+char *storage_path(struct celld *d, const char *name, const char *sub);
+
+int storage_instance_create(struct celld *d, const char *name, bool privileged,
+			    struct cell_error **err);
+/* Mount the instance's root at instances/NAME/rootfs (idempotent). */
+int storage_instance_mount(struct celld *d, const char *name, const char *fingerprint,
+			   bool privileged, struct cell_error **err);
+int storage_instance_umount(struct celld *d, const char *name, struct cell_error **err);
+/* Unmount and remove everything of the instance, snapshots included; missing is not an error. */
+int storage_instance_delete(struct celld *d, const char *name, struct cell_error **err);
+/* A new instance dst whose upper layer is a copy of src's (or of src's snapshot when snap). */
+int storage_instance_copy(struct celld *d, const char *src, const char *snap, const char *dst,
+			  struct cell_error **err);
+int storage_snapshot_create(struct celld *d, const char *name, const char *snap,
+			    struct cell_error **err);
+int storage_snapshot_restore(struct celld *d, const char *name, const char *snap,
+			     struct cell_error **err);
+int storage_snapshot_delete(struct celld *d, const char *name, const char *snap,
+			    struct cell_error **err);
+bool storage_instance_exists(struct celld *d, const char *name);

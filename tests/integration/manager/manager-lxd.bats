@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# manager-lxd.bats - Debian's LXD client (`lxc` from lxd-client 5.0) drives celld unchanged,
+# pointed at its socket with LXD_DIR: list, launch of a local alias, exec (piped and on a
+# terminal), config set, info, stop, delete.
+
+load helpers
+
+setup_file() {
+  mgr_setup_file lxd
+  export LXD_DIR=$MGR_STATE
+}
+
+teardown_file() {
+  mgr_teardown_file
+}
+
+lxc_() {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  command lxc "$@"
+}
+
+@test "lxc list, launch of a local alias, info" {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  run lxc_ list
+  [ "$status" -eq 0 ]
+  n=$(cell_id)
+  run lxc_ launch busybox "$n"
+  [ "$status" -eq 0 ]
+  run lxc_ list
+  [[ "$output" == *"$n"*RUNNING* ]]
+  run lxc_ info "$n"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Status: RUNNING"* ]]
+  echo "$n" >"$BATS_FILE_TMPDIR/name"
+}
+
+@test "lxc exec, piped: stdout, stderr, stdin and the exit status pass through" {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  n=$(cat "$BATS_FILE_TMPDIR/name")
+  run lxc_ exec "$n" -- sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ]
+  [[ "$output" == *out* && "$output" == *err* ]]
+  run sh -c "echo piped-in | lxc exec $n -- cat"
+  [ "$output" = piped-in ]
+}
+
+@test "lxc exec on a terminal gets a pty in the instance" {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  need script "util-linux's script is missing"
+  n=$(cat "$BATS_FILE_TMPDIR/name")
+  run timeout 20 script -qec "lxc exec $n -- sh -c 'tty; exit 5'" /dev/null
+  [ "$status" -eq 5 ]
+  [[ "$output" == */dev/pts/* ]]
+}
+
+@test "lxc config set applies a limit live; lxc stop and delete" {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  n=$(cat "$BATS_FILE_TMPDIR/name")
+  lxc_ config set "$n" limits.memory=100MiB
+  [ "$(cat /sys/fs/cgroup/memory/cell-test/$n/memory.limit_in_bytes)" = 104857600 ]
+  run lxc_ config set "$n" limits.memory=lots
+  [ "$status" -ne 0 ]
+  [[ "$output" == *lots* ]]
+  lxc_ stop "$n"
+  run lxc_ list
+  [[ "$output" == *"$n"*STOPPED* ]]
+  lxc_ delete "$n"
+  run lxc_ list
+  [[ "$output" != *"$n"* ]]
+}
+
+@test "the suite leaves no instance, mount, cgroup or process behind" {
+  mgr_teardown_file
+  mgr_leak_check "$BATS_FILE_TMPDIR/leaks.before"
+}
