@@ -36,18 +36,23 @@ in_pty() {
 	return "${PIPESTATUS[0]}"
 }
 
-# runtime_wrapper DIR: DIR/bin/<runtime's name>, which logs each call's argv to DIR/argv.log and
-# runs the runtime with its state under DIR/rt. A wrapper, because podman 4.3 drops --runtime-flag
-# from the clean-up command conmon runs at exit, so 'delete' would look in the default root.
+# runtime_wrapper DIR [ARG...]: DIR/bin/<runtime's name>, which logs each call's argv to
+# DIR/argv.log and runs the runtime with ARGs first (podman's suite gives --root DIR/rt: podman 4.3
+# drops --runtime-flag from the clean-up command conmon runs at exit, so 'delete' would look in the
+# runtime's default root).
 runtime_wrapper() {
-	mkdir -p "$1/bin"
-	cat >"$1/bin/$OCI_RUNTIME_NAME" <<-EOF
+	local dir=$1 args
+	shift
+	args=""
+	[ $# -eq 0 ] || args=$(printf ' %q' "$@")
+	mkdir -p "$dir/bin"
+	cat >"$dir/bin/$OCI_RUNTIME_NAME" <<-EOF
 		#!/bin/sh
-		printf '%s\n' "\$*" >>"$1/argv.log"
-		exec "$OCI_RUNTIME" --root "$1/rt" "\$@"
+		printf '%s\n' "\$*" >>"$dir/argv.log"
+		exec "$OCI_RUNTIME"$args "\$@"
 	EOF
-	chmod +x "$1/bin/$OCI_RUNTIME_NAME"
-	echo "$1/bin/$OCI_RUNTIME_NAME"
+	chmod +x "$dir/bin/$OCI_RUNTIME_NAME"
+	echo "$dir/bin/$OCI_RUNTIME_NAME"
 }
 
 # umount_under DIR: unmount whatever a crashed client left mounted below DIR (deepest first).

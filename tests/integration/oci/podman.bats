@@ -46,7 +46,7 @@ setup_file() {
 	need_runtime
 	leak_snapshot
 	mkdir -p "$PD/tmp" "$PD/cni"
-	runtime_wrapper "$PD" >/dev/null
+	runtime_wrapper "$PD" --root "$PD/rt" >/dev/null
 	# Podman's defaults that this machine cannot honour are set here: cgroupfs (no systemd), no
 	# network unless a test asks, and rlimits no higher than ours (we may lack CAP_SYS_RESOURCE,
 	# and podman lowers its own nproc to 32768).
@@ -96,6 +96,20 @@ teardown_file() {
 	run pm images --format '{{.Repository}}:{{.Tag}}'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$CLIENT_IMAGE"* ]]
+}
+
+@test "podman info: the runtime's name and --version" {
+	run pm info --format '{{.Host.OCIRuntime.Name}}|{{.Host.OCIRuntime.Version}}'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$OCI_RUNTIME_NAME|"*[0-9]* ]]
+}
+
+@test "podman run --preserve-fds: a descriptor of podman's reaches the container" {
+	echo "passed through fd 3" >"$BATS_TEST_TMPDIR/fd3"
+	run pm_run --rm --preserve-fds 1 "$CLIENT_IMAGE" cat /proc/self/fd/3 3<"$BATS_TEST_TMPDIR/fd3"
+	[ "$status" -eq 0 ]
+	[ "$output" = "passed through fd 3" ]
 }
 
 @test "podman run --rm: output, exit status, nothing left" {
@@ -261,6 +275,8 @@ teardown_file() {
 	for c in /sys/fs/cgroup/*"$CGPARENT"; do
 		[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} +
 	done
+	# OCI_ARGV_LOG=FILE keeps what the client asked of the runtime (docs/oci-clients.md)
+	[ -z "${OCI_ARGV_LOG:-}" ] || cat "$PD/argv.log" >>"$OCI_ARGV_LOG"
 	rm -rf "$PD"
 	leak_check
 }
