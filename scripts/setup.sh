@@ -1,6 +1,7 @@
 #!/bin/sh
 # setup.sh [--test] - install what cell needs from Debian's archive (as root). With --test, also the
-# peers and tools the test suites and benchmarks drive (crun, runc, bats, QEMU and a kernel for the lab).
+# peers and tools the test suites and benchmarks drive (crun, runc, bats, QEMU and a kernel for the lab,
+# podman/conmon and containerd as real OCI clients of cellrt, umoci to build their images).
 set -eu
 
 build_pkgs="meson ninja-build gcc pkg-config libc6-dev
@@ -8,7 +9,8 @@ build_pkgs="meson ninja-build gcc pkg-config libc6-dev
   libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libbpf-dev
   busybox-static iproute2 python3"
 test_pkgs="libcmocka-dev bats jq tmux clang lld libclang-rt-14-dev clang-format crun runc fuse3
-  lxcfs qemu-system-x86 qemu-utils linux-image-cloud-amd64 cpio kmod git strace"
+  lxcfs qemu-system-x86 qemu-utils linux-image-cloud-amd64 cpio kmod git strace
+  podman conmon containerd umoci containernetworking-plugins iptables uidmap"
 
 pkgs=$build_pkgs
 [ "${1:-}" = --test ] && pkgs="$pkgs $test_pkgs"
