@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # kubernetes.bats - the CRI runtime configurations docs/kubernetes.md gives for cellrt, checked as far
-# as Debian 12 allows: containerd starts with its block, the CRI plugin loads, and a container runs
-# through the runc v2 shim with the same runtime options; the CRI-O block parses.
+# as Debian 12 allows: containerd starts with its block, the CRI plugin loads, a pod runs through
+# the CRI API with the cellrt handler (tests/oci-clients/cri-pod.py, as the kubelet would ask), a
+# container runs through the runc v2 shim with the same runtime options; the CRI-O block parses.
 load clients
 bats_require_minimum_version 1.5.0
 
@@ -11,6 +12,11 @@ DOC=$CELL_SOURCE_ROOT/docs/kubernetes.md
 
 ct() {
 	ctr --address "$KD/containerd.sock" --namespace "$NS" "$@"
+}
+
+# The CRI plugin's own containerd namespace, where its images must be.
+cri_ct() {
+	ctr --address "$KD/containerd.sock" --namespace k8s.io "$@"
 }
 
 # doc_block MARKER: the fenced block that follows <!-- MARKER --> in docs/kubernetes.md.
@@ -32,12 +38,15 @@ setup_file() {
 	need ctr
 	need umoci
 	need python3
+	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import grpc, tomllib' 2>/dev/null ||
+		cell_skip "Debian's python3 with python3-grpcio is needed (scripts/setup.sh --test)"
 	need_runtime
 	leak_snapshot
 	mkdir -p "$KD/cni"
 	runtime_wrapper "$KD" >/dev/null
 	# The test's own daemon paths and the runc runtime every stock config has (containerd refuses a
-	# CRI config whose default_runtime_name, runc, is not among its runtimes), then the documented block with the binary and root made the
+	# CRI config whose default_runtime_name, runc, is not among its runtimes), a local pause image,
+	# oom_score_adj not below ours (we may lack CAP_SYS_RESOURCE), then the documented block with the binary and root made the
 	# test's: everything else is as users will copy it.
 	{
 		cat <<-EOF
@@ -53,6 +62,8 @@ setup_file() {
 			[plugins."io.containerd.grpc.v1.cri"]
 			  stream_server_address = "127.0.0.1"
 			  stream_server_port = "0"
+			  sandbox_image = "localhost/cell-busybox:pause"
+			  restrict_oom_score_adj = true
 			  [plugins."io.containerd.grpc.v1.cri".cni]
 			    conf_dir = "$KD/cni"
 			  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
@@ -72,9 +83,15 @@ setup_file() {
 	umoci init --layout "$KD/layout"
 	umoci new --image "$KD/layout:latest"
 	umoci insert --image "$KD/layout:latest" "$CELL_IMAGE/rootfs" / >/dev/null
+	umoci config --image "$KD/layout:latest" --config.env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		--config.cmd /bin/sh
+	# the pod's sandbox ("pause") image: a process that waits
+	umoci config --image "$KD/layout:latest" --tag pause --config.entrypoint /bin/sleep \
+		--config.cmd 2147483647
 	umoci gc --layout "$KD/layout"
 	tar -C "$KD/layout" -cf "$KD/busybox-oci.tar" .
 	ct image import --base-name localhost/cell-busybox "$KD/busybox-oci.tar" >/dev/null
+	cri_ct image import --base-name localhost/cell-busybox "$KD/busybox-oci.tar" >/dev/null
 }
 
 stop_all() {
@@ -84,7 +101,8 @@ stop_all() {
 		ct task rm --force "$t" >/dev/null 2>&1
 	done
 	for t in $(ct container ls -q 2>/dev/null); do ct container rm "$t" >/dev/null 2>&1; done
-	ct image rm "$CLIENT_IMAGE" >/dev/null 2>&1
+	ct image rm "$CLIENT_IMAGE" localhost/cell-busybox:pause >/dev/null 2>&1
+	cri_ct image rm "$CLIENT_IMAGE" localhost/cell-busybox:pause >/dev/null 2>&1
 	if [ -f "$KD/containerd.pid" ]; then
 		pid=$(cat "$KD/containerd.pid")
 		kill "$pid" 2>/dev/null
@@ -92,7 +110,7 @@ stop_all() {
 		rm -f "$KD/containerd.pid"
 	fi
 	umount_under "$KD"
-	for t in /sys/fs/cgroup/*/"$NS"; do
+	for t in /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/*/"$NS-pod"; do
 		[ -d "$t" ] && find "$t" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 	true
@@ -120,6 +138,23 @@ teardown_file() {
 	[ "$(echo "$output" | awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { print $NF }')" = ok ]
 	# the CRI plugin took the runtime (it logs its parsed configuration)
 	grep -q 'cellrt' "$KD/containerd.log"
+}
+
+@test "a pod runs through the CRI API with the cellrt handler (BinaryName, Root, a memory limit)" {
+	: >"$KD/argv.log"
+	# shellcheck disable=SC2016
+	run /usr/bin/python3 "$CELL_SOURCE_ROOT/tests/oci-clients/cri-pod.py" "$KD/containerd.sock" \
+		cellrt "$NS-pod" "/$NS-pod" "$KD/logs" "$CLIENT_IMAGE" 67108864 \
+		'cat /sys/fs/cgroup/memory/'"$NS-pod"'/$CRI_CONTAINER_ID/memory.limit_in_bytes'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"exec 0 hello from a pod"* ]]
+	[[ "$output" == *"check 67108864"* ]]
+	[[ "$output" == *removed* ]]
+	# the CRI plugin ran the configured binary (the test's wrapper) with the configured Root
+	grep -q -- "--root $KD/runc/k8s.io .* create --bundle" "$KD/argv.log"
+	grep -q -- " exec --process " "$KD/argv.log"
+	[ -z "$(ls -A "$KD/runc/k8s.io")" ]
 }
 
 @test "a container runs through the runc v2 shim with the same runtime options" {
