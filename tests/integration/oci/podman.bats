@@ -161,8 +161,8 @@ teardown_file() {
 	[ "$output" = "exited 0" ]
 	run pm rm "$id"
 	[ "$status" -eq 0 ]
-	run pm ps --all --quiet
-	[ -z "$output" ]
+	run pm container exists "$id"
+	[ "$status" -eq 1 ]
 }
 
 @test "podman run -it and exec -it: a pty through the console socket" {
@@ -236,8 +236,8 @@ teardown_file() {
 	id=$(pm_run -d "$CLIENT_IMAGE" sleep 1000)
 	run pm rm --force --time 0 "$id"
 	[ "$status" -eq 0 ]
-	run pm ps --all --quiet
-	[ -z "$output" ]
+	run pm container exists "$id"
+	[ "$status" -eq 1 ]
 }
 
 @test "podman run --network none: loopback only" {
