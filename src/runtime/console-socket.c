@@ -15,7 +15,8 @@ int console_socket_send(const char *path, int master, struct cell_error **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return cell_error_set(err, ENAMETOOLONG, "--console-socket %s: path too long", path);
+		return cell_error_set(err, ENAMETOOLONG, "--console-socket %s: path too long",
+				      path);
 	strcpy(sa.sun_path, path);
 	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
