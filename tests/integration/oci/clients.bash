@@ -31,7 +31,7 @@ cgroup_file() {
 # writes there to stdout; exits as CMD did. Python's pty.spawn rather than script(1), which can drop
 # a fast command's output when its own stdin is at EOF.
 in_pty() {
-	python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))' \
+	/usr/bin/python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))' \
 		"$@" </dev/null | tr -d '\r'
 	return "${PIPESTATUS[0]}"
 }

@@ -64,7 +64,7 @@ setup_file() {
 	need containerd
 	need ctr
 	need umoci
-	need python3
+	need /usr/bin/python3
 	need_runtime
 	leak_snapshot
 	mkdir -p "$CD"

@@ -28,7 +28,7 @@ doc_block() {
 
 # toml_get FILE PYTHON-EXPR: a value from a TOML file (Python's tomllib), t is the parsed table.
 toml_get() {
-	python3 -c 'import sys, tomllib; t = tomllib.load(open(sys.argv[1], "rb")); print(eval(sys.argv[2]))' \
+	/usr/bin/python3 -c 'import sys, tomllib; t = tomllib.load(open(sys.argv[1], "rb")); print(eval(sys.argv[2]))' \
 		"$1" "$2"
 }
 
@@ -37,7 +37,7 @@ setup_file() {
 	need containerd
 	need ctr
 	need umoci
-	need python3
+	need /usr/bin/python3
 	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import grpc, tomllib' 2>/dev/null ||
 		cell_skip "Debian's python3 with python3-grpcio is needed (scripts/setup.sh --test)"
 	need_runtime

@@ -42,7 +42,7 @@ setup_file() {
 	need_root
 	need podman
 	need conmon
-	need python3
+	need /usr/bin/python3
 	need_runtime
 	leak_snapshot
 	mkdir -p "$PD/tmp" "$PD/cni"
