@@ -132,6 +132,24 @@ cg_limit() { # ID CONTROLLER FILE
 	[[ "$(tail -n 1 "$log" | jq -r .msg)" == *"does not exist"* ]]
 }
 
+@test "--systemd-cgroup without systemd: accepted, cgroupfs paths, said in the log" {
+	[ "$OCI_RUNTIME_NAME" = cellrt ] || skip "cellrt's own behaviour (runc needs a running systemd)"
+	[ -d /run/systemd/system ] && skip "systemd runs here"
+	local id log=$BATS_TEST_TMPDIR/log.json
+	id=$(cell_id)
+	local b
+	b=$(cell_bundle ".root.path = \"$CELL_IMAGE/rootfs\" | .process.args = [\"sleep\", \"1000\"] |
+		.linux.cgroupsPath = \"$CELL_TEST_PREFIX.slice:cell:$id\"")
+	run rt --systemd-cgroup --log "$log" --log-format json create --bundle "$b" "$id" </dev/null
+	[ "$status" -eq 0 ]
+	rt start "$id"
+	grep -q '"level":"warning".*--systemd-cgroup.*cgroupfs' "$log"
+	local pid
+	pid=$(rt state "$id" | jq .pid)
+	grep -q ":memory:/$CELL_TEST_PREFIX.slice/cell-$id.scope\$" "/proc/$pid/cgroup"
+	rt --systemd-cgroup delete --force "$id"
+}
+
 @test "verbs: nothing left behind" {
 	rm -rf "$RT_ROOT"
 	leak_check
