@@ -4,8 +4,9 @@
  * Each CMD is split at spaces and executed directly (no shell, whose memory would count in the
  * peak RSS), with the word $ID replaced by a fresh container id and stdout sent to /dev/null. Runs go in blocks of
  * BLOCK per runtime, runtimes taking turns, so that drift on a shared machine hits all alike;
- * IDLE_MS of sleep precede each run. Prints one line per runtime: median, p10, p90 (ms) and the
- * peak RSS (KiB) of the runtime process and what it waited for. */
+ * IDLE_MS of sleep precede each run. Prints one line per runtime: median, p10, p90 (ms), the
+ * peak RSS (KiB) of the runtime process and what it waited for, and the median CPU time (user +
+ * system, ms, of the same processes): on a loaded machine the one figure that noise barely moves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static int cmp(const void *a, const void *b)
 }
 
 /* One run: returns elapsed ms, or -1 on failure; *rss = peak RSS in KiB. */
-static double run_once(const char *cmd, const char *id, long *rss)
+static double run_once(const char *cmd, const char *id, long *rss, double *cpu)
 {
 	double t0 = now_ms();
 	pid_t pid = fork();
@@ -49,6 +50,8 @@ static double run_once(const char *cmd, const char *id, long *rss)
 		return -1;
 	double dt = now_ms() - t0;
 	*rss = ru.ru_maxrss;
+	*cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? dt : -1;
 }
 
@@ -61,6 +64,7 @@ int main(int argc, char **argv)
 	int runs = atoi(argv[1]), block = atoi(argv[2]), idle = atoi(argv[3]);
 	int n = (argc - 4) / 2;
 	double *t = calloc((size_t)n * runs, sizeof(double));
+	double *c = calloc((size_t)n * runs, sizeof(double));
 	long *rss = calloc(n, sizeof(long));
 	int *done = calloc(n, sizeof(int));
 	unsigned seq = 0;
@@ -69,14 +73,16 @@ int main(int argc, char **argv)
 			for (int k = 0; k < block && done[r] < runs; k++) {
 				char id[64];
 				long m = 0;
+				double cpu = 0;
 				snprintf(id, sizeof(id), "bench-%d-%u", (int)getpid(), seq++);
 				if (idle)
 					usleep(idle * 1000);
-				double dt = run_once(argv[5 + 2 * r], id, &m);
+				double dt = run_once(argv[5 + 2 * r], id, &m, &cpu);
 				if (dt < 0) {
 					fprintf(stderr, "%s failed (id %s)\n", argv[4 + 2 * r], id);
 					return 1;
 				}
+				c[r * runs + done[r]] = cpu;
 				t[r * runs + done[r]++] = dt;
 				if (m > rss[r])
 					rss[r] = m;
@@ -85,9 +91,11 @@ int main(int argc, char **argv)
 	}
 	for (int r = 0; r < n; r++) {
 		double *v = t + r * runs;
+		double *u = c + r * runs;
 		qsort(v, runs, sizeof(double), cmp);
-		printf("%s %.2f %.2f %.2f %ld\n", argv[4 + 2 * r], v[runs / 2], v[runs / 10],
-		       v[runs * 9 / 10], rss[r]);
+		qsort(u, runs, sizeof(double), cmp);
+		printf("%s %.2f %.2f %.2f %ld %.2f\n", argv[4 + 2 * r], v[runs / 2], v[runs / 10],
+		       v[runs * 9 / 10], rss[r], u[runs / 2]);
 	}
 	return 0;
 }

@@ -54,15 +54,18 @@ seq100() { # NAME CMD: wall time of 100 back-to-back runs, in ms
 }
 crun_b2b=$(echo "$b2b" | awk '$1 == "crun" {print $2}')
 crun_idle=$(echo "$idle" | awk '$1 == "crun" {print $2}')
-printf '%-8s %22s %8s %22s %8s %10s %9s\n' runtime "back-to-back" ratio "idle-first(50ms)" ratio \
-  "100 seq" "peak RSS"
+crun_cpu=$(echo "$b2b" | awk '$1 == "crun" {print $6}')
+printf '%-8s %22s %8s %22s %8s %10s %9s %12s\n' runtime "back-to-back" ratio "idle-first(50ms)" \
+  ratio "100 seq" "peak RSS" "CPU (ratio)"
 for ((i = 0; i < ${#peers[@]}; i += 2)); do
   name=${peers[i]}
-  read -r _ m1 lo1 hi1 rss < <(echo "$b2b" | awk -v n="$name" '$1 == n')
+  read -r _ m1 lo1 hi1 rss cpu < <(echo "$b2b" | awk -v n="$name" '$1 == n')
   read -r _ m2 lo2 hi2 _ < <(echo "$idle" | awk -v n="$name" '$1 == n')
   s=$(seq100 "$name" "${peers[i + 1]}")
   r1=$(awk -v a="$m1" -v b="${crun_b2b:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
   r2=$(awk -v a="$m2" -v b="${crun_idle:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
-  printf '%-8s %7s [%5s..%6s] %8s %7s [%5s..%6s] %8s %8s ms %6.1f MiB\n' "$name" "$m1" "$lo1" "$hi1" \
-    "$r1" "$m2" "$lo2" "$hi2" "$r2" "$s" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+  r3=$(awk -v a="$cpu" -v b="${crun_cpu:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')
+  printf '%-8s %7s [%5s..%6s] %8s %7s [%5s..%6s] %8s %8s ms %6.1f MiB %5s (%s)\n' "$name" "$m1" \
+    "$lo1" "$hi1" "$r1" "$m2" "$lo2" "$hi2" "$r2" "$s" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
+    "$cpu" "$r3"
 done

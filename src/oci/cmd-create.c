@@ -37,7 +37,8 @@ static int create_or_run(struct cmd_ctx *ctx, int argc, char **argv, bool detach
 		case 'k':
 			break; /* we never create a session keyring */
 		case 'c':
-			return cell_error_set(err, ENOTSUP, "--console-socket: not supported yet");
+			o.console_socket = optarg;
+			break;
 		case 'd':
 			return cell_error_set(err, ENOTSUP, "run --detach: use create + start");
 		default:

@@ -69,7 +69,7 @@ int cg_parse_devices(json_t *arr, struct cgroup_resources *res, struct cell_erro
 			return r;
 	}
 	memcpy(res->devices + n, default_devices, sizeof(default_devices));
-	res->n_devices = n + ARRAY_SIZE(default_devices);
+	res->n_devices = res->cap_devices = n + ARRAY_SIZE(default_devices);
 	res->devices_given = true;
 	return 0;
 }
@@ -87,10 +87,16 @@ int cgroup_resources_allow_device(struct cgroup_resources *res, char type, int64
 {
 	if (!res->devices_given)
 		return 0; /* nothing restricts devices: every device is allowed already */
-	struct cgroup_device_rule *n = realloc(res->devices, (res->n_devices + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	res->devices = n;
+	if (res->n_devices == res->cap_devices) {
+		/* Grow geometrically: callers add one rule per device of linux.devices. */
+		size_t cap = res->cap_devices ? res->cap_devices * 2 : 32;
+		struct cgroup_device_rule *grown = realloc(res->devices, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		res->devices = grown;
+		res->cap_devices = cap;
+	}
+	struct cgroup_device_rule *n = res->devices;
 	n[res->n_devices++] = (struct cgroup_device_rule){ true, type, major, minor, "rwm" };
 	return 0;
 }

@@ -87,7 +87,7 @@ struct cgroup_resources {
 	struct cgroup_kv *net_priorities; /* value = priority as text */
 	size_t n_net_priorities;
 	struct cgroup_device_rule *devices; /* the spec's rules, then the default allowed ones */
-	size_t n_devices;
+	size_t n_devices, cap_devices;
 	bool devices_given;
 	struct cgroup_kv *unified;
 	size_t n_unified;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include "cgroup-internal.h"
 #include "cleanup.h"
@@ -415,4 +416,23 @@ int cgroup_kill_all(struct cgroup *cg, int signal, struct cell_error **err)
 int cgroup_destroy(struct cgroup *cg, struct cell_error **err)
 {
 	return cg->ops->destroy(cg, err);
+}
+
+int cgroup_delegate(struct cgroup *cg, uid_t uid, gid_t gid, struct cell_error **err)
+{
+	static const char *const files[] = { "", "/cgroup.procs", "/cgroup.threads",
+					     "/cgroup.subtree_control", "/tasks" };
+	for (int h = 0; h < CGH_N; h++) {
+		if (!cg->dirs[h].used)
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s%s", cg->dirs[h].abs, files[i]);
+			/* Not every file exists on every layout (tasks is v1, the rest v2). */
+			if (chown(path, uid, gid) < 0 && (errno != ENOENT || i == 0))
+				return cell_error_errno(err, errno, "delegate %s to %d:%d", path,
+							(int)uid, (int)gid);
+		}
+	}
+	return 0;
 }

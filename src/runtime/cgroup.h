@@ -67,7 +67,14 @@ int cgroup_list_pids(struct cgroup *cg, pid_t **ret, size_t *ret_len, struct cel
 int cgroup_kill_all(struct cgroup *cg, int signal, struct cell_error **err);
 /* Remove the directories; waits briefly for dying tasks. A missing cgroup is not an error. */
 int cgroup_destroy(struct cgroup *cg, struct cell_error **err);
-/* The path inside a hierarchy (e.g. "/cellrt/c1"), for the state file and for cgroup namespaces. */
+/* Hand the container's cgroup to uid/gid (its root in a user namespace), as cgroup v2's
+ * delegation model describes: the directory and the files that move processes and enable
+ * controllers below it. Call after cgroup_create(). */
+int cgroup_delegate(struct cgroup *cg, uid_t uid, gid_t gid, struct cell_error **err);
+/* The path inside a hierarchy (e.g. "/cellrt/c1"), for the state file and for cgroup namespaces.
+ * When hierarchies disagree (a relative path on a v1 host whose own cgroups differ) it reads
+ * "memory=/a/c1,*=/c1"; cgroup_new() takes either form back, so later commands should save and
+ * pass this rather than the spec's cgroupsPath. */
 const char *cgroup_path(const struct cgroup *cg);
 
 /* What each backend provides. */

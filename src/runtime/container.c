@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -130,7 +131,7 @@ struct creation {
 	struct cgroup *cg;
 	bool cg_created;
 	pid_t pid;
-	int sync, master, fifo_fd, cgroup_fd;
+	int sync, master, fifo_fd, cgroup_fd, console;
 	int ns_fds[NS__MAX];
 };
 
@@ -160,9 +161,25 @@ static void creation_free(struct creation *c)
 		close(c->fifo_fd);
 	if (c->cgroup_fd >= 0)
 		close(c->cgroup_fd);
+	if (c->console >= 0)
+		close(c->console);
 	cgroup_free(c->cg);
 	free(c->dir);
 	spec_free(c->spec);
+}
+
+/* runc's --console-socket: a unix socket that receives the pty master as SCM_RIGHTS. */
+static int connect_console_socket(struct creation *c, struct cell_error **err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(c->o->console_socket) >= sizeof(addr.sun_path))
+		return cell_error_set(err, ENAMETOOLONG, "--console-socket: path too long");
+	strcpy(addr.sun_path, c->o->console_socket);
+	c->console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->console < 0 || connect(c->console, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return cell_error_errno(err, errno, "--console-socket: connect %s",
+					c->o->console_socket);
+	return 0;
 }
 
 static int prepare(struct creation *c, struct cell_error **err)
@@ -174,10 +191,12 @@ static int prepare(struct creation *c, struct cell_error **err)
 	    (r = spec_load(o->bundle, &c->spec, err)) < 0)
 		return r;
 	struct spec *s = c->spec;
-	if (s->process.terminal && o->detach)
+	if (s->process.terminal && o->detach && !o->console_socket)
 		return cell_error_set(err, EINVAL,
-				      "process.terminal: create needs --console-socket with a "
-				      "terminal (not supported yet); use run, or terminal false");
+				      "process.terminal: create needs --console-socket to hand the "
+				      "terminal to (or use run, or terminal false)");
+	if (o->console_socket && (r = connect_console_socket(c, err)) < 0)
+		return r;
 	if (stat(s->root_path, &st) < 0)
 		return cell_error_errno(err, errno, "root.path: %s", s->root_path);
 	if (!S_ISDIR(st.st_mode))
@@ -255,6 +274,9 @@ static int follow_child(struct creation *c, struct cell_error **err)
 			if (c->master >= 0)
 				close(c->master);
 			c->master = fd;
+			if (c->console >= 0 && console_send_fd(c->console, 'T', fd) < 0)
+				return cell_error_errno(err, errno,
+							"--console-socket: send the pty");
 			break;
 		case SYNC_CREATED:
 			return 0;
@@ -334,12 +356,16 @@ static int launch(struct creation *c, struct cell_error **err)
 
 int container_create(const struct container_opts *o, int *ret_status, struct cell_error **err)
 {
-	struct creation c = { .o = o, .sync = -1, .master = -1, .fifo_fd = -1, .cgroup_fd = -1 };
+	struct creation c = {
+		.o = o, .sync = -1, .master = -1, .fifo_fd = -1, .cgroup_fd = -1, .console = -1
+	};
 	for (int t = 0; t < NS__MAX; t++)
 		c.ns_fds[t] = -1;
 	int r = prepare(&c, err);
 	if (r == 0)
 		r = launch(&c, err);
+	if (r == 0)
+		log_debug("container %s: init is pid %d", o->id, c.pid);
 	if (r == 0)
 		r = follow_child(&c, err);
 	if (r == 0)
@@ -355,7 +381,7 @@ int container_create(const struct container_opts *o, int *ret_status, struct cel
 		return 0;
 	}
 	int status = 0;
-	if (c.master >= 0)
+	if (c.master >= 0 && c.console < 0)
 		r = console_proxy(c.master, c.pid, &status, err);
 	else
 		r = container_wait(c.pid, &status, err);

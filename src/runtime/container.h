@@ -14,7 +14,8 @@ struct container_opts {
 	const char *bundle;
 	const char *pid_file;
 	bool no_pivot;
-	bool detach; /* create: leave the process waiting for start */
+	bool detach;		    /* create: leave the process waiting for start */
+	const char *console_socket; /* with process.terminal: send the pty master there */
 };
 
 /* create (detach) or run (foreground; *ret_status = exit status, 128+signal on a signal). */

@@ -121,6 +121,12 @@ int container_delete(const char *root, const char *id, bool force, struct cell_e
 {
 	struct container_state st;
 	int r = state_read(root, id, &st, err);
+	if (r == -ENOENT && force) {
+		/* A directory without a state: a create that died half way. --force clears it. */
+		_cleanup_free_ char *dir = NULL;
+		if (state_dir(root, id, &dir, NULL) == 0 && access(dir, F_OK) == 0)
+			return state_remove(root, id, err);
+	}
 	if (r < 0)
 		return r;
 	enum container_status status = state_status(root, &st);

@@ -105,6 +105,12 @@ int spec_mount_parse_options(struct spec_mount *m, char *const *options, const c
 	return 0;
 }
 
+void mount_ctx_probe_cgroup(struct mount_ctx *ctx)
+{
+	ctx->cgroup2_only = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+	ctx->cgroup2_extra = !ctx->cgroup2_only && access("/sys/fs/cgroup/unified", F_OK) == 0;
+}
+
 const char *mount_fd_path(char *buf, int fd)
 {
 	snprintf(buf, 32, "/proc/self/fd/%d", fd);
@@ -225,7 +231,7 @@ static int mount_cgroup_v1(const struct mount_ctx *ctx, const struct spec_mount 
 			 ctrl);
 		char host[600];
 		snprintf(host, sizeof(host), "/sys/fs/cgroup/%s%s", name, path);
-		if (!*ctrl && access(host, F_OK) < 0)
+		if (!*ctrl && !ctx->cgroup2_extra)
 			continue; /* a v2 line without a unified mount on this host */
 		if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
 			return cell_error_errno(err, errno, "mkdir %s/%s", m->destination, name);
@@ -267,8 +273,7 @@ int mount_apply(const struct mount_ctx *ctx, const struct spec_mount *m, struct 
 		if (target < 0)
 			return cell_error_wrap(err, "mount %s", m->destination);
 		char buf[32];
-		if (strcmp(m->type, "cgroup") == 0 &&
-		    access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0)
+		if (strcmp(m->type, "cgroup") == 0 && !ctx->cgroup2_only)
 			r = mount_cgroup_v1(ctx, m, target, err);
 		else if (strcmp(m->type, "cgroup") == 0)
 			r = mount("cgroup2", mount_fd_path(buf, target), "cgroup2", m->flags,

@@ -10,7 +10,13 @@ struct mount_ctx {
 	int root_fd;   /* O_PATH of the rootfs */
 	bool userns;   /* in a new user namespace: no mknod, locked mount flags */
 	bool cgroupns; /* cgroup mounts show the container's cgroup as root */
+	/* The host's cgroup layout, seen before pivot_root (cgroup mounts may come after it). */
+	bool cgroup2_only;  /* cgroup2 at /sys/fs/cgroup */
+	bool cgroup2_extra; /* hybrid: cgroup2 at /sys/fs/cgroup/unified too */
 };
+
+/* Fill the cgroup layout fields of ctx from the host's /sys/fs/cgroup. */
+void mount_ctx_probe_cgroup(struct mount_ctx *ctx);
 
 /* Mount m inside ctx->root_fd. The target is opened once (openat2 RESOLVE_IN_ROOT) and the mount
  * goes onto that fd, so a symlink in the rootfs cannot redirect it to the host. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,9 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	_cleanup_free_ char *exe = NULL;
 	if ((r = process_find_executable(p, &exe, err)) < 0)
 		return r;
+	/* No descriptor the runtime inherited from its caller may reach the container. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return cell_error_errno(err, errno, "mark inherited descriptors close-on-exec");
 	if (p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
 		return r;
 	if (pe->fifo_fd >= 0 && (r = wait_for_start(pe, err)) < 0)

@@ -73,11 +73,42 @@ static int finish_root(int root_fd, const struct spec *s, struct cell_error **er
 	return 0;
 }
 
+/* Index of the first cgroup mount (s->nmounts if none), and whether it and every mount after it
+ * can be made after pivot_root: no bind mounts (their sources are host paths) and a cgroup
+ * namespace (without one, the container's cgroup directories are bound from the host). */
+static size_t cgroup_split(const struct spec *s, bool *late_ok)
+{
+	size_t k;
+	for (k = 0; k < s->nmounts; k++)
+		if (s->mounts[k].type && strcmp(s->mounts[k].type, "cgroup") == 0)
+			break;
+	*late_ok = k == s->nmounts || s->ns[NS_CGROUP].enabled;
+	for (size_t i = k; i < s->nmounts && *late_ok; i++)
+		*late_ok = !s->mounts[i].bind;
+	return k;
+}
+
+static int apply_mounts(const struct mount_ctx *ctx, const struct spec *s, size_t from, size_t to,
+			struct cell_error **err)
+{
+	for (size_t i = from; i < to; i++) {
+		int r = mount_apply(ctx, &s->mounts[i], err);
+		if (r < 0)
+			return cell_error_wrap(err, "mounts[%zu]", i);
+	}
+	return 0;
+}
+
+/*
+ * The order is that of config.json, with one exception that saves a wait: when the mounts from
+ * the first cgroup mount on can come after pivot_root (cgroup_split), they do, so that the
+ * detaching of the old root (an RCU grace period) overlaps with the parent's cgroup attach (another
+ * one) instead of following it.
+ */
 int rootfs_setup(const struct spec *s, bool userns, bool no_pivot, const struct rootfs_hooks *h,
 		 struct cell_error **err)
 {
 	int r;
-	bool cgroup_done = false;
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return cell_error_errno(err, errno, "make / a slave mount");
@@ -89,16 +120,14 @@ int rootfs_setup(const struct spec *s, bool userns, bool no_pivot, const struct 
 	struct mount_ctx ctx = { .root_fd = root_fd,
 				 .userns = userns,
 				 .cgroupns = s->ns[NS_CGROUP].enabled };
-	for (size_t i = 0; i < s->nmounts; i++) {
-		const struct spec_mount *m = &s->mounts[i];
-		if (!cgroup_done && m->type && strcmp(m->type, "cgroup") == 0) {
-			if ((r = h->before_cgroup(h->data, err)) < 0)
-				return r;
-			cgroup_done = true;
-		}
-		if ((r = mount_apply(&ctx, m, err)) < 0)
-			return cell_error_wrap(err, "mounts[%zu]", i);
-	}
+	mount_ctx_probe_cgroup(&ctx);
+	bool late;
+	size_t k = cgroup_split(s, &late);
+	if ((r = apply_mounts(&ctx, s, 0, k, err)) < 0)
+		return r;
+	if (!late && ((r = h->before_cgroup(h->data, err)) < 0 ||
+		      (r = apply_mounts(&ctx, s, k, s->nmounts, err)) < 0))
+		return r;
 	if ((r = devices_create(root_fd, s, userns, err)) < 0 ||
 	    (r = devices_symlinks(root_fd, err)) < 0)
 		return r;
@@ -112,9 +141,10 @@ int rootfs_setup(const struct spec *s, bool userns, bool no_pivot, const struct 
 		if (r < 0)
 			return r;
 	}
-	if (!cgroup_done && (r = h->before_cgroup(h->data, err)) < 0)
-		return r;
 	if ((r = enter_root(root_fd, s->root_path, no_pivot, err)) < 0)
+		return r;
+	if (late && ((r = h->before_cgroup(h->data, err)) < 0 ||
+		     (r = apply_mounts(&ctx, s, k, s->nmounts, err)) < 0))
 		return r;
 	return finish_root(root_fd, s, err);
 }

@@ -138,7 +138,7 @@ status_of() {
 }
 
 @test "exec joins the container: its pid namespace, hostname, root and cgroup" {
-  b=$(cell_bundle '.process.args = ["sleep", "100"] | .hostname = "exechost"')
+  b=$(cell_bundle '.process.args = ["sleep", "100"] | .hostname = "exechost" | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdirat", "mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}')
   cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
   cellrt start "$ID"
   run cellrt exec "$ID" sh -c 'echo $$ $(hostname); cat /etc/os-release | head -1'
@@ -154,6 +154,14 @@ status_of() {
   [ "$output" = 1 ]
   run cellrt exec "$ID" sh -c 'exit 5'
   [ "$status" -eq 5 ]
+  # the config's capabilities and no_new_privs hold for exec'd processes too
+  run cellrt exec "$ID" grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status
+  [[ "$output" == *"CapEff:"*"0000000020000420"* ]]
+  [[ "$output" == *"CapBnd:"*"0000000020000420"* ]]
+  [[ "$output" == *"NoNewPrivs:"*"1"* ]]
+  run cellrt exec "$ID" mkdir /dev/shm/nope
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Operation not permitted"* ]]
   run cellrt exec "$ID" /nonexistent
   [ "$status" -ne 0 ]
   [[ "$output" == *"/nonexistent"* ]]
@@ -179,4 +187,13 @@ status_of() {
   run "$CELLRT" --root "$CELL_TEST_ROOT" bogus
   [ "$status" -eq 1 ]
   [[ "$output" == *"unknown command"* ]]
+}
+
+@test "delete --force clears a state directory that a crashed create left without state" {
+  mkdir -p "$CELL_TEST_ROOT/$ID"
+  run cellrt delete "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"no state yet"* ]]
+  cellrt delete --force "$ID"
+  [ ! -e "$CELL_TEST_ROOT/$ID" ]
 }

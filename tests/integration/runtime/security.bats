@@ -75,6 +75,14 @@ teardown() {
   [ "$(echo "$output" | grep -c 'Permission denied')" -ge 3 ]
 }
 
+@test "descriptors the runtime inherits do not reach the container" {
+  b=$(cell_bundle '.process.args = ["sh", "-c", "ls /proc/self/fd | tr \"\\n\" \" \""]')
+  run cellrt run --bundle "$b" "$ID" 7<"$BATS_TEST_TMPDIR" 8>"$BATS_TEST_TMPDIR/w"
+  [ "$status" -eq 0 ]
+  # 0-2, and the descriptor ls itself opened on /proc/self/fd
+  [ "$output" = "0 1 2 3 " ]
+}
+
 @test "the runtime binary stays unchanged and unopened for writing after all of it" {
   run sh -c "exec 3>>'$CELLRT'"
   # the binary itself is writable from the host: the guard is per container, not on the file

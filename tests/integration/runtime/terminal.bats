@@ -64,3 +64,50 @@ terminal_bundle() {
   for _ in $(seq 30); do tmux capture-pane -p -t "$ID" | grep -q 'exited-4' && break; sleep 0.1; done
   tmux capture-pane -p -t "$ID" | grep -q 'exited-4'
 }
+
+@test "exec -t gives a process its own pty in the container" {
+  b=$(cell_bundle '.process.args = ["sleep", "100"]')
+  cellrt create --bundle "$b" "$ID"
+  cellrt start "$ID"
+  run script -qefc "$CELLRT --root $CELL_TEST_ROOT exec -t $ID sh -c 'tty; exit 3'" /dev/null </dev/null
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"/dev/pts/"* ]]
+  run cellrt exec "$ID" tty
+  [[ "$output" == *"not a tty"* ]]
+}
+
+@test "create --console-socket hands the pty master to the socket, as runc does" {
+  need python3
+  cat >"$BATS_TEST_TMPDIR/recv.py" <<'PY'
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+_, fds, _, _ = socket.recv_fds(c, 16, 1)
+time.sleep(0.3)
+os.write(fds[0], b"tty; echo $((5*5)); exit\n")
+out, end = b"", time.time() + 10
+while time.time() < end:
+    try:
+        d = os.read(fds[0], 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode(errors="replace"))
+PY
+  sock=$BATS_TEST_TMPDIR/console.sock
+  python3 "$BATS_TEST_TMPDIR/recv.py" "$sock" >"$BATS_TEST_TMPDIR/out" &
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+  b=$(terminal_bundle)
+  run cellrt create --bundle "$b" "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--console-socket"* ]]
+  cellrt create --console-socket "$sock" --bundle "$b" "$ID"
+  cellrt start "$ID"
+  wait
+  grep -q /dev/pts/0 "$BATS_TEST_TMPDIR/out"
+  grep -q 25 "$BATS_TEST_TMPDIR/out"
+}

@@ -327,6 +327,36 @@ static void test_v2_bad_input_leaves_nothing(void **state)
 	cgroup_resources_free(res);
 }
 
+static void test_v2_delegate_chowns(void **state)
+{
+	put("cgroup.controllers", "pids\n");
+	put("cgroup.subtree_control", "");
+	put("c1/cgroup.procs", "");
+	put("c1/cgroup.subtree_control", "");
+	put("c1/pids.max", "");
+	struct cgroup *cg = new_cg(CGROUP_LAYOUT_V2, "/", "c1", "/c1");
+	_cleanup_error_ struct cell_error *err = NULL;
+	assert_int_equal(cgroup_create(cg, NULL, &err), 0);
+	if (getuid() != 0) {
+		cgroup_free(cg);
+		skip();
+	}
+	assert_int_equal(cgroup_delegate(cg, 12345, 23456, &err), 0);
+	struct stat st;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/c1/cgroup.procs", root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 12345);
+	snprintf(path, sizeof(path), "%s/c1", root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_gid, 23456);
+	/* Limits stay the delegator's. */
+	snprintf(path, sizeof(path), "%s/c1/pids.max", root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	cgroup_free(cg);
+}
+
 static void test_v2_pids_walk_subtree(void **state)
 {
 	put("c1/cgroup.procs", "12\n5\n");
@@ -353,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v1_failure_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_conversions_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_bad_input_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_delegate_chowns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_pids_walk_subtree, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
