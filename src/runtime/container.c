@@ -75,6 +75,9 @@ static int init_terminal(void *data, int master, struct cell_error **err)
 	return r < 0 ? cell_error_errno(err, -r, "pass the pty to the runtime") : 0;
 }
 
+/* --preserve-fds of this create, set before the init is cloned (it reads its copy). */
+static int init_preserve_fds;
+
 static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fifo_fd, bool no_pivot,
 		    struct cell_error **err)
 {
@@ -105,9 +108,11 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 		if ((r = init_before_cgroup(&ic, err)) < 0)
 			return r;
 	}
-	struct process_exec pe = {
-		.proc = &s->process, .seccomp = s->seccomp, .sync_fd = sync, .fifo_fd = fifo_fd
-	};
+	struct process_exec pe = { .proc = &s->process,
+				   .seccomp = s->seccomp,
+				   .sync_fd = sync,
+				   .fifo_fd = fifo_fd,
+				   .preserve_fds = init_preserve_fds };
 	return process_exec(&pe, err);
 }
 
@@ -341,6 +346,7 @@ static int launch(struct creation *c, struct cell_error **err)
 		return cell_error_errno(err, errno, "linux.namespaces: join %s",
 					c->spec->ns[NS_PID].path);
 	}
+	init_preserve_fds = c->o->preserve_fds;
 	fflush(NULL);
 	c->pid = clone_child((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
 	if (c->pid == 0) {

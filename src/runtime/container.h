@@ -16,6 +16,7 @@ struct container_opts {
 	bool no_pivot;
 	bool detach;		    /* create: leave the process waiting for start */
 	const char *console_socket; /* with process.terminal: send the pty master there */
+	int preserve_fds;	    /* --preserve-fds N: fds 3 .. 2+N pass to the container */
 };
 
 /* create (detach) or run (foreground; *ret_status = exit status, 128+signal on a signal). */
@@ -36,6 +37,9 @@ struct exec_opts {
 	const char *user; /* "uid[:gid]" or NULL */
 	bool tty;
 	const char *pid_file;
+	const char *process_file;   /* --process: a process.json replacing the config's process */
+	const char *console_socket; /* with a terminal: where the pty master goes */
+	bool detach;		    /* return once the process runs; its waiter is the caller */
 };
 
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err);

@@ -278,5 +278,8 @@ teardown_file() {
 	# OCI_ARGV_LOG=FILE keeps what the client asked of the runtime (docs/oci-clients.md)
 	[ -z "${OCI_ARGV_LOG:-}" ] || cat "$PD/argv.log" >>"$OCI_ARGV_LOG"
 	rm -rf "$PD"
+	# lib.bash's process check passes over anything naming a bats path, as our daemons do
+	run pgrep -af -- "$CELL_TEST_PREFIX-"
+	[ -z "$output" ]
 	leak_check
 }
