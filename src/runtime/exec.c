@@ -72,7 +72,8 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 		return cell_error_errno(err, errno, "enter the container's root");
 	if (s->process.terminal) {
 		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		_cleanup_close_ int master = console_setup(root, 0, 0, err);
+		_cleanup_close_ int master =
+			console_setup(root, s->process.console_rows, s->process.console_cols, err);
 		if (master < 0)
 			return master;
 		if ((r = console_send_fd(x->sync, SYNC_TERMINAL, master)) < 0)
