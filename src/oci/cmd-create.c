@@ -16,6 +16,7 @@ static int create_or_run(struct cmd_ctx *ctx, int argc, char **argv, bool detach
 		{ "console-socket", required_argument, NULL, 'c' },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "no-new-keyring", no_argument, NULL, 'k' },
+		{ "preserve-fds", required_argument, NULL, 'F' },
 		{ 0 },
 	};
 	const char *usage = detach ? "create [--bundle DIR] [--pid-file FILE] [--no-pivot] ID" :
@@ -38,6 +39,10 @@ static int create_or_run(struct cmd_ctx *ctx, int argc, char **argv, bool detach
 			break; /* we never create a session keyring */
 		case 'c':
 			o.console_socket = optarg;
+			break;
+		case 'F':
+			if (cmd_parse_preserve_fds(optarg, &o.preserve_fds, err) < 0)
+				return -EINVAL;
 			break;
 		case 'd':
 			return cell_error_set(err, ENOTSUP, "run --detach: use create + start");

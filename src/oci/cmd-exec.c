@@ -15,6 +15,8 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err
 		{ "user", required_argument, NULL, 'u' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "detach", no_argument, NULL, 'd' },
+		{ "process", required_argument, NULL, 'P' },
+		{ "console-socket", required_argument, NULL, 'c' },
 		{ 0 },
 	};
 	static const char *usage = "usage: cellrt exec [-t] [--env K=V] [--cwd DIR] "
@@ -42,12 +44,19 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err
 			o.pid_file = optarg;
 			break;
 		case 'd':
-			return cell_error_set(err, ENOTSUP, "exec --detach: not supported yet");
+			o.detach = true;
+			break;
+		case 'P':
+			o.process_file = optarg;
+			break;
+		case 'c':
+			o.console_socket = optarg;
+			break;
 		default:
 			return cell_error_set(err, EINVAL, "%s", usage);
 		}
 	}
-	if (argc - optind < 2)
+	if (argc - optind < (o.process_file ? 1 : 2))
 		return cell_error_set(err, EINVAL, "%s", usage);
 	o.id = argv[optind];
 	o.args = argv + optind + 1;

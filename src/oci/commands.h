@@ -18,9 +18,16 @@ int cmd_state(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **er
 int cmd_kill(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_delete(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_list(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
+int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_pause(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_resume(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
+int cmd_update(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
+int cmd_features(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
+int cmd_events(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
+
+/* --preserve-fds N (src/oci/flags.c) */
+int cmd_parse_preserve_fds(const char *arg, int *ret, struct cell_error **err);
 
 /* Exactly n positional arguments left after the flags, or a usage error. */
 int cmd_need_args(int argc, int optind_, int n, const char *usage, struct cell_error **err);

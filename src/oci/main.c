@@ -1,5 +1,6 @@
 /* main.c - cellrt: runc's command line over the engine in src/runtime. */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,8 +28,12 @@ static const struct {
 	{ "list", cmd_list, "list containers" },
 	{ "ls", cmd_list, NULL },
 	{ "exec", cmd_exec, "run a process in a running container" },
+	{ "ps", cmd_ps, "list a container's processes" },
 	{ "pause", cmd_pause, "freeze every process of a container" },
 	{ "resume", cmd_resume, "thaw a paused container" },
+	{ "update", cmd_update, "change a running container's resource limits" },
+	{ "events", cmd_events, "print a container's resource usage (--stats: once)" },
+	{ "features", cmd_features, "print the OCI features document" },
 };
 
 static void usage(FILE *f)
@@ -77,6 +82,7 @@ int main(int argc, char **argv)
 	struct cmd_ctx ctx = { .root = "/run/cellrt" };
 	struct cell_error *err = NULL;
 	const char *log_path = NULL, *log_format = NULL;
+	bool systemd_cgroup = false;
 	int i;
 	log_set_ident("cellrt");
 	/* We wait for our children: an inherited SIG_IGN would reap them behind our back. */
@@ -89,6 +95,8 @@ int main(int argc, char **argv)
 			log_path = v;
 		else if ((v = flag_value(argc, argv, &i, "--log-format")))
 			log_format = v;
+		else if (strcmp(argv[i], "--systemd-cgroup") == 0)
+			systemd_cgroup = true;
 		else if (strcmp(argv[i], "--debug") == 0)
 			log_set_level(LOG_LEVEL_DEBUG);
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -111,6 +119,11 @@ int main(int argc, char **argv)
 	if (log_path && log_open(log_path, &err) < 0)
 		return fail(err);
 	logging_to_file = log_path != NULL;
+	if (systemd_cgroup)
+		log_warn("--systemd-cgroup: %s; using the cgroupfs paths",
+			 access("/run/systemd/system", F_OK) == 0 ?
+				 "cellrt has no systemd cgroup driver" :
+				 "systemd is not running on this host");
 	if (i >= argc) {
 		usage(stderr);
 		return 1;

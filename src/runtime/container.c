@@ -78,6 +78,8 @@ static int init_terminal(void *data, int master, struct cell_error **err)
 
 /* Set before the init is forked, read by it: the id under which cellfs serves its views. */
 static const char *init_viewfs_id;
+/* --preserve-fds of this create, set before the init is cloned (it reads its copy). */
+static int init_preserve_fds;
 
 static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fifo_fd, bool no_pivot,
 		    struct cell_error **err)
@@ -109,9 +111,11 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 		if ((r = init_before_cgroup(&ic, err)) < 0)
 			return r;
 	}
-	struct process_exec pe = {
-		.proc = &s->process, .seccomp = s->seccomp, .sync_fd = sync, .fifo_fd = fifo_fd
-	};
+	struct process_exec pe = { .proc = &s->process,
+				   .seccomp = s->seccomp,
+				   .sync_fd = sync,
+				   .fifo_fd = fifo_fd,
+				   .preserve_fds = init_preserve_fds };
 	return process_exec(&pe, err);
 }
 
@@ -364,6 +368,7 @@ static int launch(struct creation *c, struct cell_error **err)
 					c->spec->ns[NS_PID].path);
 	}
 	init_viewfs_id = viewfs_requested(c->spec->annotations) ? c->o->id : NULL;
+	init_preserve_fds = c->o->preserve_fds;
 	fflush(NULL);
 	c->pid = clone_child((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
 	if (c->pid == 0) {

@@ -17,6 +17,7 @@ struct container_opts {
 	bool no_pivot;
 	bool detach;		    /* create: leave the process waiting for start */
 	const char *console_socket; /* with process.terminal: send the pty master there */
+	int preserve_fds;	    /* --preserve-fds N: fds 3 .. 2+N pass to the container */
 };
 
 /* create (detach) or run (foreground; *ret_status = exit status, 128+signal on a signal). */
@@ -29,7 +30,6 @@ struct container_state;
 enum container_status container_status(const char *root, const struct container_state *st);
 
 /* pause (freeze every process of the container's cgroup) or resume (thaw them). */
-int container_pause(const char *root, const char *id, bool pause, struct cell_error **err);
 int container_delete(const char *root, const char *id, bool force, struct cell_error **err);
 /* Every container under root, as OCI state documents (sorted by id). */
 int container_list(const char *root, json_t **ret, struct cell_error **err);
@@ -43,6 +43,9 @@ struct exec_opts {
 	const char *user; /* "uid[:gid]" or NULL */
 	bool tty;
 	const char *pid_file;
+	const char *process_file;   /* --process: a process.json replacing the config's process */
+	const char *console_socket; /* with a terminal: where the pty master goes */
+	bool detach;		    /* return once the process runs; its waiter is the caller */
 };
 
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err);

@@ -16,6 +16,9 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "console.h"
+#include "console-socket.h"
+#include "json.h"
+#include "log.h"
 #include "container.h"
 #include "fs.h"
 #include "process.h"
@@ -69,7 +72,8 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 		return cell_error_errno(err, errno, "enter the container's root");
 	if (s->process.terminal) {
 		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		_cleanup_close_ int master = console_setup(root, 0, 0, err);
+		_cleanup_close_ int master =
+			console_setup(root, s->process.console_rows, s->process.console_cols, err);
 		if (master < 0)
 			return master;
 		if ((r = console_send_fd(x->sync, SYNC_TERMINAL, master)) < 0)
@@ -84,6 +88,15 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 static int override_process(struct spec_process *p, const struct exec_opts *o,
 			    struct cell_error **err)
 {
+	if (o->process_file) {
+		/* runc's exec --process: the whole process comes from the file */
+		_cleanup_json_ json_t *j = NULL;
+		int r = json_load_object_file(o->process_file, &j, err);
+		if (r < 0)
+			return r;
+		spec_process_clear(p);
+		return spec_parse_process(j, "--process", p, err);
+	}
 	strv_free(p->args);
 	p->args = NULL;
 	strv_foreach (a, o->args)
@@ -150,10 +163,16 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	}
 	fflush(NULL);
 	pid = fork();
+	if (pid > 0 && x.ns_fds[NS_PID] >= 0) {
+		_cleanup_close_ int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own < 0 || setns(own, CLONE_NEWPID) < 0)
+			log_warn("exec: back to our own pid namespace for children: %m");
+	}
 	if (pid == 0) {
 		struct cell_error *cerr = NULL;
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (!o->detach)
+			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(sv[0]);
 		x.sync = sv[1];
 		exec_child(&x, s, &cerr);
@@ -190,6 +209,14 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		int n = snprintf(buf, sizeof(buf), "%d", pid);
 		if ((r = fs_write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
 			goto out;
+	}
+	if (o->detach) {
+		/* the caller (conmon, the shim) is the subreaper that waits for it */
+		if (master >= 0 && o->console_socket)
+			r = console_socket_send(o->console_socket, master, err);
+		if (r == 0)
+			pid = -1;
+		goto out;
 	}
 	int wstatus = 0;
 	r = master >= 0 ? console_proxy(master, pid, &wstatus, err) :

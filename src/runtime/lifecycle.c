@@ -129,24 +129,6 @@ static void wait_gone(int pidfd)
 	poll(&p, 1, 2000);
 }
 
-int container_pause(const char *root, const char *id, bool pause, struct cell_error **err)
-{
-	struct container_state st;
-	int r = state_read(root, id, &st, err);
-	if (r < 0)
-		return r;
-	enum container_status status = container_status(root, &st);
-	struct cgroup *cg = NULL;
-	if (status != (pause ? STATUS_RUNNING : STATUS_PAUSED))
-		r = cell_error_set(err, EINVAL, "cannot %s container %s: it is %s",
-				   pause ? "pause" : "resume", id, state_status_name(status));
-	else if ((r = cgroup_new(id, st.cgroups_path, &cg, err)) == 0)
-		r = cgroup_freeze(cg, pause, err);
-	cgroup_free(cg);
-	container_state_clear(&st);
-	return r;
-}
-
 int container_delete(const char *root, const char *id, bool force, struct cell_error **err)
 {
 	struct container_state st;

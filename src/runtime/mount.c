@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "copyup.h"
 #include "fs.h"
 #include "strv.h"
 
@@ -65,6 +66,10 @@ int spec_mount_parse_options(struct spec_mount *m, char *const *options, const c
 	size_t datalen = 0;
 	strv_foreach (opt, options) {
 		size_t i;
+		if (strcmp(opt, "tmpcopyup") == 0) {
+			m->tmpcopyup = true;
+			continue;
+		}
 		for (i = 0; i < ARRAY_SIZE(option_table); i++)
 			if (strcmp(option_table[i].name, opt) == 0)
 				break;
@@ -287,6 +292,12 @@ int mount_apply(const struct mount_ctx *ctx, const struct spec_mount *m, struct 
 					     m->data ? m->data : "");
 		else
 			r = 0;
+		if (r == 0 && m->tmpcopyup && strcmp(m->type, "tmpfs") == 0) {
+			/* target still names the directory under the new tmpfs */
+			_cleanup_close_ int top = fs_open_in_root(ctx->root_fd, m->destination,
+								  O_RDONLY | O_DIRECTORY, 0, err);
+			r = top < 0 ? top : copyup_tree(target, top, err);
+		}
 		if (r == 0 && m->propagation) {
 			_cleanup_close_ int mnt =
 				fs_open_in_root(ctx->root_fd, m->destination, O_PATH, 0, err);

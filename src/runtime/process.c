@@ -150,7 +150,7 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	if ((r = process_find_executable(p, &exe, err)) < 0)
 		return r;
 	/* No descriptor the runtime inherited from its caller may reach the container. */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (close_range(3 + (unsigned)pe->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return cell_error_errno(err, errno, "mark inherited descriptors close-on-exec");
 	if (p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
 		return r;

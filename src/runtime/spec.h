@@ -40,7 +40,8 @@ struct spec_mount {
 	unsigned long attr_clr;	   /* MOUNT_ATTR_* the options clear ("rw", "suid", ...) */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) */
 	bool bind, recursive;
-	char *data; /* the remaining options, comma-separated, for the filesystem */
+	bool tmpcopyup; /* tmpfs: start with a copy of the covered directory (src/runtime/copyup.c) */
+	char *data;	/* the remaining options, comma-separated, for the filesystem */
 };
 
 struct spec_rlimit {
