@@ -263,3 +263,25 @@ size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip, const 
 	}
 	return done;
 }
+
+unsigned int iov_slice(struct iovec *dst, const struct iovec *iov, unsigned int n, size_t skip,
+		       size_t len)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n && len > 0; i++) {
+		size_t l = iov[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		l -= skip;
+		if (l > len)
+			l = len;
+		dst[k++] = (struct iovec){ (char *)iov[i].iov_base + skip, l };
+		len -= l;
+		skip = 0;
+	}
+	return k;
+}

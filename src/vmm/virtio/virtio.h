@@ -67,7 +67,8 @@ struct virtio_host {
 				     int fd);
 
 	/* The device-I/O loop (one epoll thread). loop_add watches fd for events; loop_mod changes
-	 * the events (0 pauses the fd); loop_del stops watching. Required. */
+	 * the events (0 pauses the fd); loop_del stops watching. Required; callable from any
+	 * thread (devices start and pause their backends from MMIO writes on vCPU threads). */
 	int (*loop_add)(void *opaque, int fd, uint32_t events, virtio_loop_fn fn, void *data,
 			struct cell_error **err);
 	int (*loop_mod)(void *opaque, int fd, uint32_t events);
@@ -128,6 +129,9 @@ bool virtq_should_interrupt(struct virtqueue *vq);
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *buf, size_t len);
 size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip, const void *buf,
 		    size_t len);
+/* Point dst (room for n entries) at bytes [skip, skip + len) of iov; returns the entries used. */
+unsigned int iov_slice(struct iovec *dst, const struct iovec *iov, unsigned int n, size_t skip,
+		       size_t len);
 
 /* ---- Devices -------------------------------------------------------------------------------- */
 
