@@ -1,0 +1,212 @@
+/* fake-host.c - a virtio_host over a malloc'd guest RAM, plus a tiny driver, for tests and fuzzers. */
+#include <errno.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake-host.h"
+
+static void *fake_translate(void *opaque, uint64_t addr, uint64_t len)
+{
+	struct fake_host *fh = opaque;
+
+	if (addr < FAKE_RAM_BASE || len > fh->ram_size || addr - FAKE_RAM_BASE > fh->ram_size - len)
+		return NULL;
+	return fh->ram + (addr - FAKE_RAM_BASE);
+}
+
+static int fake_mmio_register(void *opaque, uint64_t base, uint64_t len, virtio_mmio_fn fn,
+			      void *dev, struct cell_error **err)
+{
+	struct fake_host *fh = opaque;
+
+	fh->mmio_fn = fn;
+	fh->mmio_dev = dev;
+	return 0;
+}
+
+static void fake_irq_raise(void *opaque, uint32_t gsi)
+{
+	((struct fake_host *)opaque)->irqs++;
+}
+
+static int fake_loop_add(void *opaque, int fd, uint32_t events, virtio_loop_fn fn, void *data,
+			 struct cell_error **err)
+{
+	struct fake_host *fh = opaque;
+
+	for (int i = 0; i < FAKE_MAX_WATCH; i++) {
+		if (!fh->watch[i].fn) {
+			fh->watch[i] = (struct fake_watch){ fd, events, fn, data };
+			return 0;
+		}
+	}
+	return cell_error_set(err, ENOSPC, "fake loop full");
+}
+
+static int fake_loop_mod(void *opaque, int fd, uint32_t events)
+{
+	struct fake_host *fh = opaque;
+
+	for (int i = 0; i < FAKE_MAX_WATCH; i++)
+		if (fh->watch[i].fn && fh->watch[i].fd == fd)
+			fh->watch[i].events = events;
+	return 0;
+}
+
+static void fake_loop_del(void *opaque, int fd)
+{
+	struct fake_host *fh = opaque;
+
+	for (int i = 0; i < FAKE_MAX_WATCH; i++)
+		if (fh->watch[i].fn && fh->watch[i].fd == fd)
+			fh->watch[i] = (struct fake_watch){ 0 };
+}
+
+void fake_host_init(struct fake_host *fh, uint64_t ram_size)
+{
+	memset(fh, 0, sizeof(*fh));
+	fh->ram = aligned_alloc(4096, ram_size);
+	memset(fh->ram, 0, ram_size);
+	fh->ram_size = ram_size;
+	fh->next_buf = FAKE_RAM_BASE + 0x40000;
+	fh->host = (struct virtio_host){
+		.opaque = fh,
+		.translate = fake_translate,
+		.mmio_register = fake_mmio_register,
+		.irq_raise = fake_irq_raise,
+		.loop_add = fake_loop_add,
+		.loop_mod = fake_loop_mod,
+		.loop_del = fake_loop_del,
+	};
+}
+
+void fake_host_fini(struct fake_host *fh)
+{
+	free(fh->ram);
+	fh->ram = NULL;
+}
+
+void *gpa(struct fake_host *fh, uint64_t addr)
+{
+	return fh->ram + (addr - FAKE_RAM_BASE);
+}
+
+int fake_host_dispatch(struct fake_host *fh)
+{
+	int ran = 0;
+
+	for (int i = 0; i < FAKE_MAX_WATCH; i++) {
+		struct fake_watch w = fh->watch[i];
+		struct pollfd p = { .fd = w.fd, .events = (short)w.events };
+
+		if (!w.fn || !w.events || poll(&p, 1, 0) <= 0)
+			continue;
+		w.fn(w.data, w.fd, (uint32_t)p.revents);
+		ran++;
+	}
+	return ran;
+}
+
+uint32_t mmio_read(struct fake_host *fh, uint64_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	fh->mmio_fn(fh->mmio_dev, off, (uint8_t *)&v, 4, false);
+	return v;
+}
+
+void mmio_write(struct fake_host *fh, uint64_t off, uint32_t val)
+{
+	fh->mmio_fn(fh->mmio_dev, off, (uint8_t *)&val, 4, true);
+}
+
+uint64_t drv_desc(unsigned int q)
+{
+	return FAKE_RAM_BASE + q * 0x10000;
+}
+
+uint64_t drv_avail(unsigned int q)
+{
+	return drv_desc(q) + 0x4000;
+}
+
+uint64_t drv_used(unsigned int q)
+{
+	return drv_desc(q) + 0x8000;
+}
+
+uint32_t drv_start(struct fake_host *fh, unsigned int nq, uint16_t qsize, uint64_t features)
+{
+	features |= 1ULL << VIRTIO_F_VERSION_1;
+	mmio_write(fh, VIRTIO_MMIO_STATUS, 0);
+	mmio_write(fh, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	mmio_write(fh, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mmio_write(fh, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	mmio_write(fh, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_write(fh, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	mmio_write(fh, VIRTIO_MMIO_STATUS,
+		   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			   VIRTIO_CONFIG_S_FEATURES_OK);
+	for (unsigned int q = 0; q < nq; q++) {
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_SEL, q);
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_NUM, qsize);
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)drv_desc(q));
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)drv_avail(q));
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)drv_used(q));
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
+		mmio_write(fh, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	mmio_write(fh, VIRTIO_MMIO_STATUS,
+		   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	return mmio_read(fh, VIRTIO_MMIO_STATUS);
+}
+
+uint64_t drv_alloc(struct fake_host *fh, uint32_t len)
+{
+	uint64_t a = fh->next_buf;
+
+	fh->next_buf = (fh->next_buf + len + 15) & ~15ULL;
+	memset(gpa(fh, a), 0, len);
+	return a;
+}
+
+void drv_submit(struct fake_host *fh, unsigned int q, uint16_t qsize, uint16_t first,
+		const struct drv_buf *bufs, unsigned int n)
+{
+	struct vring_desc *d = gpa(fh, drv_desc(q));
+	struct vring_avail *av = gpa(fh, drv_avail(q));
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t k = (uint16_t)((first + i) % qsize);
+
+		d[k].addr = bufs[i].addr;
+		d[k].len = bufs[i].len;
+		d[k].flags = (uint16_t)((bufs[i].write ? VRING_DESC_F_WRITE : 0) |
+					(i + 1 < n ? VRING_DESC_F_NEXT : 0));
+		d[k].next = (uint16_t)((first + i + 1) % qsize);
+	}
+	av->ring[av->idx % qsize] = first;
+	av->idx++;
+	mmio_write(fh, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+}
+
+uint16_t drv_used_idx(struct fake_host *fh, unsigned int q)
+{
+	return ((struct vring_used *)gpa(fh, drv_used(q)))->idx;
+}
+
+void drv_used_elem(struct fake_host *fh, unsigned int q, uint16_t qsize, uint16_t i, uint32_t *id,
+		   uint32_t *len)
+{
+	struct vring_used *u = gpa(fh, drv_used(q));
+
+	*id = u->ring[i % qsize].id;
+	*len = u->ring[i % qsize].len;
+}
