@@ -104,10 +104,11 @@ static void cons_fd_ready(void *data, int fd, uint32_t events)
 	struct virtio_dev *vdev = data;
 
 	pthread_mutex_lock(&vdev->lock);
-	if (virtio_dev_live(vdev))
+	if (virtio_dev_live(vdev) && vdev->vqs[CONS_RXQ].ready)
 		cons_rx(vdev);
 	else
-		cons_poll(vdev, 0);
+		cons_poll(vdev,
+			  0); /* nowhere to deliver: pause, or level-triggered polling spins */
 	pthread_mutex_unlock(&vdev->lock);
 }
 

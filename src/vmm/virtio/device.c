@@ -67,8 +67,12 @@ void virtio_dev_fail(struct virtio_dev *vdev, const char *why)
 {
 	if (vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
-	/* The guest can only hurt its own device; say so once, not once per bad request. */
-	log_warn("%s: guest error, device needs reset: %s", vdev->ops->name, why);
+	/* The guest can only hurt its own device. Say so, but a guest that breaks and resets its
+	 * device in a loop must not flood the VMM's log. */
+	if (vdev->failures < 10)
+		log_warn("%s: guest error, device needs reset: %s%s", vdev->ops->name, why,
+			 vdev->failures == 9 ? " (further errors not logged)" : "");
+	vdev->failures++;
 	vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	if ((vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) && vdev->transport)
 		vdev->transport->interrupt(vdev, VIRTIO_ISR_CONFIG);

@@ -96,8 +96,11 @@ static void net_rx(struct virtio_dev *vdev)
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len < 0) {
-			if (errno != EAGAIN)
+			if (errno != EAGAIN) {
+				/* Pause rather than spin on a persistent error; an rx kick retries. */
 				log_warn("virtio-net: tap read: %m");
+				net_poll(vdev, 0);
+			}
 			break;
 		}
 		if ((size_t)len < NET_HDR_LEN)
@@ -121,8 +124,10 @@ static void net_fd_ready(void *data, int fd, uint32_t events)
 		vdev->host->loop_del(vdev->host->opaque, n->fd);
 		n->polled = false;
 		n->dead = true;
-	} else if (!virtio_dev_live(vdev)) {
-		net_poll(vdev, 0); /* woken after a reset: wait for the next activate */
+	} else if (!virtio_dev_live(vdev) || !vdev->vqs[NET_RXQ].ready) {
+		/* Nowhere to deliver (reset, broken, or no rx queue): level-triggered polling
+		 * would spin, so pause until the next activate or rx kick. */
+		net_poll(vdev, 0);
 	} else {
 		net_rx(vdev);
 	}

@@ -178,6 +178,7 @@ struct virtio_dev {
 	uint32_t isr;
 	uint32_t config_generation;
 	uint64_t driver_features;
+	unsigned int failures; /* times the guest broke the device, for log rate limiting */
 	struct virtqueue *vqs; /* ops->num_queues of them */
 	struct virtq_req *req; /* scratch request, used under lock */
 };

@@ -145,6 +145,24 @@ static void test_rx(void **state)
 	assert_true(c->fh.irqs > 0);
 }
 
+static void test_rx_without_queue_does_not_spin(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t pkt[HDR + 60] = { 0 };
+
+	/* DRIVER_OK with no rx queue set up: a pending frame must pause polling, not spin. */
+	assert_true(drv_start(&c->fh, 0, QS, 0) & VIRTIO_CONFIG_S_DRIVER_OK);
+	assert_int_equal(send(c->peer, pkt, sizeof(pkt), 0), sizeof(pkt));
+	assert_int_equal(fake_host_dispatch(&c->fh), 1);
+	assert_int_equal(fake_host_dispatch(&c->fh), 0);
+	/* Likewise after the device was broken by the guest. */
+	assert_true(drv_start(&c->fh, 2, QS, 0) & VIRTIO_CONFIG_S_DRIVER_OK);
+	submit(c, 1, (struct drv_buf[]){ { 0x10, 64, false } }, 1);
+	assert_true(mmio_read(&c->fh, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	fake_host_dispatch(&c->fh);
+	assert_int_equal(fake_host_dispatch(&c->fh), 0);
+}
+
 static void test_parse_mac(void **state)
 {
 	uint8_t mac[6];
@@ -194,6 +212,7 @@ int main(void)
 		T(test_tx),
 		T(test_tx_malformed),
 		T(test_rx),
+		T(test_rx_without_queue_does_not_spin),
 		cmocka_unit_test(test_parse_mac),
 		cmocka_unit_test(test_tap_errors),
 	};
