@@ -45,3 +45,19 @@ frame = bytes(12) + bytes(range(60))
 write('virtio-net/tx', bytes([1]) + queue(16, [desc(DATA, len(frame))]) + frame)
 write('virtio-net/tx-split', bytes([1]) + queue(16, [desc(DATA, 12, NEXT, 1), desc(DATA + 12, 60)]) + frame)
 write('virtio-net/rx', bytes([3]) + struct.pack('<H', 72) + queue(16, [desc(DATA, 1526, WRITE)]))
+
+# virtio-mmio: register accesses (op: bit0 device, 0x40 write; offset; 8-byte value) that start the
+# block device with its rings at RAM start + 0, 0x100, 0x200, then a read request, and kick.
+def reg(off, val, write=True, dev=0):
+    return bytes([dev | (0x40 if write else 0)]) + struct.pack('<HQ', off, val) + b'\0'
+
+
+regs = [(0x70, 3), (0x24, 1), (0x20, 1), (0x70, 11), (0x30, 0), (0x38, 16), (0x80, BASE),
+        (0x90, BASE + 0x100), (0xA0, BASE + 0x200), (0x44, 1), (0x70, 15), (0x50, 0)]
+ops = b''.join(reg(o, v) for o, v in regs) + reg(0x60, 0, False)
+ram = bytearray(0x800)
+ram[0:48] = desc(BASE + 0x400, 16, NEXT, 1) + desc(BASE + 0x500, 512, WRITE | NEXT, 2) + \
+    desc(BASE + 0x7F0, 1, WRITE)
+ram[0x100:0x106] = struct.pack('<HHH', 0, 1, 0)
+ram[0x400:0x410] = struct.pack('<IIQ', 0, 0, 2)
+write('virtio-mmio/start-and-read', bytes([len(regs) + 1]) + ops + bytes(ram))
