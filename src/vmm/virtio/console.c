@@ -8,7 +8,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "virtio.h"
 
 #define CONS_QUEUE_SIZE 64
@@ -18,22 +17,13 @@
 
 struct console {
 	int in_fd, out_fd;
-	bool polled, rx_paused, in_eof;
+	bool polled, in_eof;
 	char buf[4096];
 };
 
 static uint64_t cons_features(struct virtio_dev *vdev)
 {
 	return 0;
-}
-
-static void cons_poll(struct virtio_dev *vdev, uint32_t events)
-{
-	struct console *c = vdev->priv;
-
-	if (c->polled)
-		vdev->host->loop_mod(vdev->host->opaque, c->in_fd, events);
-	c->rx_paused = events == 0;
 }
 
 /* Write all of buf; out_fd may share a non-blocking file description with stdin. */
@@ -73,22 +63,16 @@ static void cons_rx(struct virtio_dev *vdev)
 			virtio_dev_fail(vdev, "malformed descriptor chain on the receive queue");
 			break;
 		}
-		if (r == 0) {
-			cons_poll(vdev, 0); /* resumed by the next rx kick */
-			break;
-		}
+		if (r == 0)
+			break; /* input waits until the next rx kick */
 		do
 			len = read(c->in_fd, c->buf,
 				   req->in_len < sizeof(c->buf) ? req->in_len : sizeof(c->buf));
 		while (len < 0 && errno == EINTR);
 		if (len <= 0) {
 			virtq_unpop(vq);
-			if (len == 0 || errno != EAGAIN) {
-				/* End of input: stop polling, or a closed stdin spins the loop. */
-				c->in_eof = true;
-				vdev->host->loop_del(vdev->host->opaque, c->in_fd);
-				c->polled = false;
-			}
+			if (len == 0 || errno != EAGAIN)
+				c->in_eof = true; /* the guest just gets no more input */
 			break;
 		}
 		iov_from_buf(req->in, req->n_in, 0, c->buf, (size_t)len);
@@ -99,16 +83,13 @@ static void cons_rx(struct virtio_dev *vdev)
 		virtio_dev_signal(vdev, vq);
 }
 
+/* in_fd is watched edge-triggered for the device's lifetime, as net.c explains for the tap. */
 static void cons_fd_ready(void *data, int fd, uint32_t events)
 {
 	struct virtio_dev *vdev = data;
 
 	pthread_mutex_lock(&vdev->lock);
-	if (virtio_dev_live(vdev) && vdev->vqs[CONS_RXQ].ready)
-		cons_rx(vdev);
-	else
-		cons_poll(vdev,
-			  0); /* nowhere to deliver: pause, or level-triggered polling spins */
+	cons_rx(vdev);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -134,37 +115,10 @@ static void cons_tx(struct virtio_dev *vdev)
 
 static void cons_notify(struct virtio_dev *vdev, uint16_t q)
 {
-	struct console *c = vdev->priv;
-
 	if (q == CONS_TXQ)
 		cons_tx(vdev);
-	else if (q == CONS_RXQ && c->rx_paused)
-		cons_poll(vdev, EPOLLIN);
-}
-
-static void cons_activate(struct virtio_dev *vdev)
-{
-	struct console *c = vdev->priv;
-	_cleanup_error_ struct cell_error *err = NULL;
-
-	if (c->in_fd < 0 || c->in_eof)
-		return;
-	if (c->polled) {
-		cons_poll(vdev, EPOLLIN);
-		return;
-	}
-	if (vdev->host->loop_add(vdev->host->opaque, c->in_fd, EPOLLIN, cons_fd_ready, vdev, &err) <
-	    0) {
-		log_warn("virtio-console: %s", err ? err->msg : "cannot poll input");
-		return;
-	}
-	c->polled = true;
-	c->rx_paused = false;
-}
-
-static void cons_reset(struct virtio_dev *vdev)
-{
-	cons_poll(vdev, 0);
+	else if (q == CONS_RXQ)
+		cons_rx(vdev); /* new buffers: take the input that waited for them */
 }
 
 static void cons_destroy(struct virtio_dev *vdev)
@@ -183,9 +137,7 @@ static const struct virtio_device_ops cons_ops = {
 	.queue_max_size = CONS_QUEUE_SIZE,
 	.config_size = CONS_CONFIG_SIZE,
 	.features = cons_features,
-	.activate = cons_activate,
 	.notify = cons_notify,
-	.reset = cons_reset,
 	.destroy = cons_destroy,
 };
 
@@ -193,10 +145,32 @@ int virtio_console_create(const struct virtio_host *host, int in_fd, int out_fd,
 			  struct virtio_dev **ret, struct cell_error **err)
 {
 	struct console *c = calloc(1, sizeof(*c));
+	struct virtio_dev *vdev;
+	int r;
 
 	if (!c)
 		return cell_error_set(err, ENOMEM, "virtio-console: out of memory");
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
-	return virtio_dev_new(&cons_ops, host, c, ret, err);
+	c->in_eof = in_fd < 0;
+	r = virtio_dev_new(&cons_ops, host, c, &vdev, err);
+	if (r < 0)
+		return r;
+	if (in_fd >= 0) {
+		r = host->loop_add(host->opaque, in_fd, EPOLLIN | EPOLLET, cons_fd_ready, vdev,
+				   err);
+		if (r == -EPERM) {
+			/* A regular file or /dev/null cannot be polled: no input, as with -1. */
+			if (err)
+				cell_error_freep(err);
+			c->in_eof = true;
+		} else if (r < 0) {
+			virtio_dev_free(vdev);
+			return cell_error_wrap(err, "virtio-console: input");
+		} else {
+			c->polled = true;
+		}
+	}
+	*ret = vdev;
+	return 0;
 }

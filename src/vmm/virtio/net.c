@@ -23,9 +23,8 @@
 
 struct net {
 	int fd;
-	bool polled;	/* fd is in the device loop */
-	bool rx_paused; /* fd paused until the guest posts rx buffers */
-	bool dead;	/* the tap failed; stop touching it */
+	bool polled; /* fd is in the device loop */
+	bool dead;   /* the tap failed; stop touching it */
 	struct virtio_net_config config;
 	struct iovec iov[VIRTQ_MAX_CHAIN + 1];
 	uint8_t buf[NET_HDR_LEN + NET_MAX_FRAME];
@@ -41,15 +40,6 @@ static void net_config_read(struct virtio_dev *vdev, uint32_t off, void *data, u
 	struct net *n = vdev->priv;
 
 	memcpy(data, (uint8_t *)&n->config + off, len);
-}
-
-static void net_poll(struct virtio_dev *vdev, uint32_t events)
-{
-	struct net *n = vdev->priv;
-
-	if (n->polled && !n->dead)
-		vdev->host->loop_mod(vdev->host->opaque, n->fd, events);
-	n->rx_paused = events == 0;
 }
 
 /* Deliver one frame read from the tap into the next rx chain; false when none could be taken. */
@@ -88,19 +78,14 @@ static void net_rx(struct virtio_dev *vdev)
 	while (virtio_dev_live(vdev) && vq->ready && !n->dead) {
 		ssize_t len;
 
-		if (!virtq_has_avail(vq)) {
-			net_poll(vdev, 0); /* resumed by the next rx kick */
-			break;
-		}
+		if (!virtq_has_avail(vq))
+			break; /* the frames wait in the tap until the next rx kick */
 		len = read(n->fd, n->buf, sizeof(n->buf));
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len < 0) {
-			if (errno != EAGAIN) {
-				/* Pause rather than spin on a persistent error; an rx kick retries. */
+			if (errno != EAGAIN)
 				log_warn("virtio-net: tap read: %m");
-				net_poll(vdev, 0);
-			}
 			break;
 		}
 		if ((size_t)len < NET_HDR_LEN)
@@ -113,6 +98,12 @@ static void net_rx(struct virtio_dev *vdev)
 		virtio_dev_signal(vdev, vq);
 }
 
+/*
+ * The tap is watched edge-triggered, from creation to destruction: the device never changes its
+ * epoll registration, so neither vCPU threads (reset, DRIVER_OK) nor the loop thread need
+ * epoll_ctl, and an unreadable frame (no rx buffer yet) cannot make the loop spin. Each new frame
+ * is an edge; frames left behind for lack of buffers are read on the next rx kick.
+ */
 static void net_fd_ready(void *data, int fd, uint32_t events)
 {
 	struct virtio_dev *vdev = data;
@@ -120,14 +111,9 @@ static void net_fd_ready(void *data, int fd, uint32_t events)
 
 	pthread_mutex_lock(&vdev->lock);
 	if (events & (EPOLLERR | EPOLLHUP)) {
-		log_warn("virtio-net: tap failed; the guest's link is down");
-		vdev->host->loop_del(vdev->host->opaque, n->fd);
-		n->polled = false;
+		if (!n->dead)
+			log_warn("virtio-net: tap failed; the guest's link is down");
 		n->dead = true;
-	} else if (!virtio_dev_live(vdev) || !vdev->vqs[NET_RXQ].ready) {
-		/* Nowhere to deliver (reset, broken, or no rx queue): level-triggered polling
-		 * would spin, so pause until the next activate or rx kick. */
-		net_poll(vdev, 0);
 	} else {
 		net_rx(vdev);
 	}
@@ -172,38 +158,10 @@ static void net_tx(struct virtio_dev *vdev)
 
 static void net_notify(struct virtio_dev *vdev, uint16_t q)
 {
-	struct net *n = vdev->priv;
-
 	if (q == NET_TXQ)
 		net_tx(vdev);
-	else if (q == NET_RXQ && n->rx_paused)
-		net_poll(vdev, EPOLLIN);
-}
-
-static void net_activate(struct virtio_dev *vdev)
-{
-	struct net *n = vdev->priv;
-	_cleanup_error_ struct cell_error *err = NULL;
-
-	if (n->dead)
-		return;
-	if (n->polled) {
-		net_poll(vdev, EPOLLIN);
-		return;
-	}
-	if (vdev->host->loop_add(vdev->host->opaque, n->fd, EPOLLIN, net_fd_ready, vdev, &err) <
-	    0) {
-		log_warn("virtio-net: %s", err ? err->msg : "cannot poll the tap");
-		n->dead = true;
-		return;
-	}
-	n->polled = true;
-	n->rx_paused = false;
-}
-
-static void net_reset(struct virtio_dev *vdev)
-{
-	net_poll(vdev, 0);
+	else if (q == NET_RXQ)
+		net_rx(vdev); /* new buffers: take the frames that waited for them */
 }
 
 static void net_destroy(struct virtio_dev *vdev)
@@ -226,11 +184,27 @@ static const struct virtio_device_ops net_ops = {
 	.config_size = 8, /* mac, status */
 	.features = net_features,
 	.config_read = net_config_read,
-	.activate = net_activate,
 	.notify = net_notify,
-	.reset = net_reset,
 	.destroy = net_destroy,
 };
+
+static int net_watch(const struct virtio_host *host, struct net *n, struct virtio_dev **ret,
+		     struct cell_error **err)
+{
+	struct virtio_dev *vdev;
+	int r = virtio_dev_new(&net_ops, host, n, &vdev, err);
+
+	if (r < 0)
+		return r;
+	r = host->loop_add(host->opaque, n->fd, EPOLLIN | EPOLLET, net_fd_ready, vdev, err);
+	if (r < 0) {
+		virtio_dev_free(vdev);
+		return cell_error_wrap(err, "virtio-net");
+	}
+	n->polled = true;
+	*ret = vdev;
+	return 0;
+}
 
 int virtio_net_create_fd(const struct virtio_host *host, int fd, const uint8_t *mac,
 			 struct virtio_dev **ret, struct cell_error **err)
@@ -249,7 +223,7 @@ int virtio_net_create_fd(const struct virtio_host *host, int fd, const uint8_t *
 			memset(n->config.mac, 0x5a, 6);
 		n->config.mac[0] = (n->config.mac[0] & 0xfe) | 0x02; /* unicast, locally assigned */
 	}
-	return virtio_dev_new(&net_ops, host, n, ret, err);
+	return net_watch(host, n, ret, err);
 }
 
 int virtio_net_create(const struct virtio_host *host, const char *tap, const uint8_t *mac,

@@ -66,9 +66,11 @@ struct virtio_host {
 	void (*ioeventfd_unregister)(void *opaque, uint64_t gpa, uint32_t len, uint64_t datamatch,
 				     int fd);
 
-	/* The device-I/O loop (one epoll thread). loop_add watches fd for events; loop_mod changes
-	 * the events (0 pauses the fd); loop_del stops watching. Required; callable from any
-	 * thread (devices start and pause their backends from MMIO writes on vCPU threads). */
+	/* The device-I/O loop (one epoll thread). loop_add watches fd for events; loop_del stops
+	 * watching. Required. Devices call loop_add only while they are created (before the VMM
+	 * starts its threads and sandbox) and loop_del only when destroyed: backend fds are watched
+	 * edge-triggered (EPOLLET) for the device's lifetime, so no vCPU or loop thread ever needs
+	 * epoll_ctl. loop_mod is optional and unused by the current devices. */
 	int (*loop_add)(void *opaque, int fd, uint32_t events, virtio_loop_fn fn, void *data,
 			struct cell_error **err);
 	int (*loop_mod)(void *opaque, int fd, uint32_t events);

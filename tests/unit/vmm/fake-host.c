@@ -3,7 +3,8 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
-#include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ static void fake_irq_raise(void *opaque, uint32_t gsi)
 	((struct fake_host *)opaque)->irqs++;
 }
 
+/* The loop is a real epoll instance, so edge-triggered watches behave as in the VMM. */
 static int fake_loop_add(void *opaque, int fd, uint32_t events, virtio_loop_fn fn, void *data,
 			 struct cell_error **err)
 {
@@ -40,6 +42,10 @@ static int fake_loop_add(void *opaque, int fd, uint32_t events, virtio_loop_fn f
 
 	for (int i = 0; i < FAKE_MAX_WATCH; i++) {
 		if (!fh->watch[i].fn) {
+			struct epoll_event ev = { .events = events, .data.u32 = (uint32_t)i };
+
+			if (epoll_ctl(fh->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+				return cell_error_errno(err, errno, "epoll_ctl add fd %d", fd);
 			fh->watch[i] = (struct fake_watch){ fd, events, fn, data };
 			return 0;
 		}
@@ -51,9 +57,14 @@ static int fake_loop_mod(void *opaque, int fd, uint32_t events)
 {
 	struct fake_host *fh = opaque;
 
-	for (int i = 0; i < FAKE_MAX_WATCH; i++)
-		if (fh->watch[i].fn && fh->watch[i].fd == fd)
+	for (int i = 0; i < FAKE_MAX_WATCH; i++) {
+		if (fh->watch[i].fn && fh->watch[i].fd == fd) {
+			struct epoll_event ev = { .events = events, .data.u32 = (uint32_t)i };
+
 			fh->watch[i].events = events;
+			epoll_ctl(fh->epfd, EPOLL_CTL_MOD, fd, &ev);
+		}
+	}
 	return 0;
 }
 
@@ -61,9 +72,12 @@ static void fake_loop_del(void *opaque, int fd)
 {
 	struct fake_host *fh = opaque;
 
-	for (int i = 0; i < FAKE_MAX_WATCH; i++)
-		if (fh->watch[i].fn && fh->watch[i].fd == fd)
+	for (int i = 0; i < FAKE_MAX_WATCH; i++) {
+		if (fh->watch[i].fn && fh->watch[i].fd == fd) {
+			epoll_ctl(fh->epfd, EPOLL_CTL_DEL, fd, NULL);
 			fh->watch[i] = (struct fake_watch){ 0 };
+		}
+	}
 }
 
 void fake_host_init(struct fake_host *fh, uint64_t ram_size)
@@ -72,6 +86,7 @@ void fake_host_init(struct fake_host *fh, uint64_t ram_size)
 	fh->ram = aligned_alloc(4096, ram_size);
 	memset(fh->ram, 0, ram_size);
 	fh->ram_size = ram_size;
+	fh->epfd = epoll_create1(EPOLL_CLOEXEC);
 	fh->next_buf = FAKE_RAM_BASE + 0x40000;
 	fh->host = (struct virtio_host){
 		.opaque = fh,
@@ -88,6 +103,9 @@ void fake_host_fini(struct fake_host *fh)
 {
 	free(fh->ram);
 	fh->ram = NULL;
+	if (fh->epfd >= 0)
+		close(fh->epfd);
+	fh->epfd = -1;
 }
 
 void *gpa(struct fake_host *fh, uint64_t addr)
@@ -97,18 +115,16 @@ void *gpa(struct fake_host *fh, uint64_t addr)
 
 int fake_host_dispatch(struct fake_host *fh)
 {
-	int ran = 0;
+	struct epoll_event evs[FAKE_MAX_WATCH];
+	int n = epoll_wait(fh->epfd, evs, FAKE_MAX_WATCH, 0);
 
-	for (int i = 0; i < FAKE_MAX_WATCH; i++) {
-		struct fake_watch w = fh->watch[i];
-		struct pollfd p = { .fd = w.fd, .events = (short)w.events };
+	for (int i = 0; i < n; i++) {
+		struct fake_watch *w = &fh->watch[evs[i].data.u32];
 
-		if (!w.fn || !w.events || poll(&p, 1, 0) <= 0)
-			continue;
-		w.fn(w.data, w.fd, (uint32_t)p.revents);
-		ran++;
+		if (w->fn)
+			w->fn(w->data, w->fd, evs[i].events);
 	}
-	return ran;
+	return n < 0 ? 0 : n;
 }
 
 uint32_t mmio_read(struct fake_host *fh, uint64_t off)

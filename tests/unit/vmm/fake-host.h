@@ -21,6 +21,7 @@ struct fake_host {
 	uint8_t *ram;
 	uint64_t ram_size;
 	unsigned int irqs; /* interrupts raised */
+	int epfd;	   /* the device loop */
 	struct fake_watch watch[FAKE_MAX_WATCH];
 	virtio_mmio_fn mmio_fn;
 	void *mmio_dev;
@@ -31,7 +32,7 @@ void fake_host_init(struct fake_host *fh, uint64_t ram_size);
 void fake_host_fini(struct fake_host *fh);
 /* Guest-physical address -> pointer into the fake RAM (the test's view; no checks). */
 void *gpa(struct fake_host *fh, uint64_t addr);
-/* Run the callbacks of watched fds that poll() says are ready; returns how many ran. */
+/* One non-blocking round of the device loop; returns how many callbacks ran. */
 int fake_host_dispatch(struct fake_host *fh);
 
 /* ---- A minimal virtio driver over the MMIO registers ---- */
