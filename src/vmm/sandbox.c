@@ -46,6 +46,10 @@ static const int sandbox_common[] = {
 	SCMP_SYS(restart_syscall),
 	SCMP_SYS(getrandom),
 	SCMP_SYS(fallocate),
+	SCMP_SYS(poll),
+	SCMP_SYS(ppoll),
+	SCMP_SYS(mprotect),
+	SCMP_SYS(fcntl),
 };
 
 /* The loop thread also waits, joins the vCPU threads and handles tap/stdin/eventfds. */

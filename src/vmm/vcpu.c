@@ -1,6 +1,7 @@
 /* vcpu.c - one thread per vCPU running KVM_RUN, and stopping them all when the guest ends. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -13,6 +14,9 @@
 #include "x86/x86.h"
 
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+
+/* CELLVM_TRACE_EXITS=1: every exit on stderr (debugging guests; far too slow otherwise). */
+static bool vcpu_trace;
 
 static void vcpu_kick_handler(int sig)
 {
@@ -53,11 +57,29 @@ int vcpus_create(struct vm *vm, struct cell_error **err)
 		if (r < 0)
 			return r;
 	}
+	const char *trace = getenv("CELLVM_TRACE_EXITS");
+	vcpu_trace = trace && *trace == '1';
 	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
 		return cell_error_errno(err, errno, "sigaction");
 	return 0;
+}
+
+
+static void vcpu_trace_exit(const struct vcpu *v)
+{
+	const struct kvm_run *r = v->run;
+	if (r->exit_reason == KVM_EXIT_IO)
+		fprintf(stderr, "vcpu%u: io %s port 0x%x size %u count %u\n", v->id,
+			r->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", r->io.port, r->io.size,
+			r->io.count);
+	else if (r->exit_reason == KVM_EXIT_MMIO)
+		fprintf(stderr, "vcpu%u: mmio %s 0x%llx len %u\n", v->id,
+			r->mmio.is_write ? "write" : "read", (unsigned long long)r->mmio.phys_addr,
+			r->mmio.len);
+	else
+		fprintf(stderr, "vcpu%u: exit %u\n", v->id, r->exit_reason);
 }
 
 static void *vcpu_thread(void *arg)
@@ -85,6 +107,8 @@ static void *vcpu_thread(void *arg)
 				       strerror(errno));
 			break;
 		}
+		if (vcpu_trace)
+			vcpu_trace_exit(v);
 		struct exit_ctx ctx = { .pio = &vm->pio,
 					.mmio = &vm->mmio,
 					.run_size = v->run_size };

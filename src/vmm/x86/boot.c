@@ -59,8 +59,32 @@ static int boot_load_real(struct vm *vm, const uint8_t *img, size_t size, struct
 	return 0;
 }
 
+/*
+ * There is no firmware, but Linux may still jump to the reset vector to reboot (its BIOS reboot
+ * path ends in a far jump to F000:FFF0). Put a few real-mode bytes there that press our ACPI
+ * reset register instead of running into zeroed memory.
+ */
+static void boot_write_reset_vector(struct vm *vm)
+{
+	static const uint8_t stub[] = {
+		0xb0,
+		VM_ACPI_RESET_VALUE, /* mov al, 1 */
+		0xba,
+		VM_ACPI_RESET & 0xff,
+		VM_ACPI_RESET >> 8, /* mov dx, port */
+		0xee,		    /* out dx, al */
+		0xf4,		    /* hlt */
+		0xeb,
+		0xfd, /* jmp back to out */
+	};
+	uint8_t *p = vm_gpa_to_hva(vm, 0xffff0, sizeof(stub));
+	if (p)
+		memcpy(p, stub, sizeof(stub));
+}
+
 int boot_load(struct vm *vm, struct boot_entry *ret, struct cell_error **err)
 {
+	boot_write_reset_vector(vm);
 	const uint8_t *img;
 	size_t size;
 	int r = boot_map_file(vm->cfg->kernel, "kernel", &img, &size, err);

@@ -29,7 +29,7 @@ static uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
 
 static struct kvm_segment seg_from_gdt(uint64_t e, unsigned index)
 {
-	return (struct kvm_segment){
+	struct kvm_segment s = {
 		.base = ((e >> 16) & 0xffffff) | (((e >> 56) & 0xff) << 24),
 		.limit = (uint32_t)((e & 0xffff) | (((e >> 48) & 0xf) << 16)),
 		.selector = (uint16_t)(index * 8),
@@ -42,6 +42,10 @@ static struct kvm_segment seg_from_gdt(uint64_t e, unsigned index)
 		.g = (e >> 55) & 1,
 		.avl = (e >> 52) & 1,
 	};
+	/* KVM takes the limit in bytes: scale a page-granular one. */
+	if (s.g)
+		s.limit = (s.limit << 12) | 0xfff;
+	return s;
 }
 
 int regs_write_page_tables(struct vm *vm, struct cell_error **err)
