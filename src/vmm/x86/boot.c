@@ -90,9 +90,12 @@ int boot_load(struct vm *vm, struct boot_entry *ret, struct cell_error **err)
 	int r = boot_map_file(vm->cfg->kernel, "kernel", &img, &size, err);
 	if (r < 0)
 		return r;
-	if (vm->cfg->raw_real_mode)
+	if (vm->cfg->raw_real_mode) {
+		uint64_t a, n;
 		r = boot_load_real(vm, img, size, ret, err);
-	else if (size >= 4 && memcmp(img, "\177ELF", 4) == 0)
+		if (r >= 0)
+			r = boot_load_initrd(vm, 0xffffffffULL, VM_HIMEM_ADDR, &a, &n, err);
+	} else if (size >= 4 && memcmp(img, "\177ELF", 4) == 0)
 		r = boot_load_pvh(vm, img, size, ret, err);
 	else
 		r = boot_load_bzimage(vm, img, size, ret, err);
