@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -26,17 +28,42 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 		vm_request_end(vm, VM_END_ERROR, "stopped by signal %s", strsignal(si.ssi_signo));
 }
 
+/* CELLVM_TRACE_START=1: how long each set-up phase took, on stderr (for bench/). */
+static bool trace_start;
+
+static void phase(const char *what)
+{
+	static struct timespec last;
+	struct timespec now;
+	if (!trace_start)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec)
+		fprintf(stderr, "cellvm: %-10s %6.3f ms\n", what,
+			(now.tv_sec - last.tv_sec) * 1e3 + (now.tv_nsec - last.tv_nsec) / 1e6);
+	last = now;
+}
+
 static int vmm_setup(struct vm *vm, const struct vmm_config *cfg, int *sigfd,
 		     struct cell_error **err)
 {
 	struct boot_entry entry;
+	phase("start");
 	int r = vm_create(vm, cfg, err);
 	if (r < 0)
 		return r;
-	if ((r = devices_create(vm, err)) < 0 || (r = acpi_build(vm, err)) < 0 ||
-	    (r = boot_load(vm, &entry, err)) < 0 || (r = vcpus_create(vm, err)) < 0 ||
-	    (r = regs_setup_bsp(vm, &vm->vcpus[0], &entry, err)) < 0)
+	phase("vm");
+	if ((r = devices_create(vm, err)) < 0 || (r = acpi_build(vm, err)) < 0)
 		return r;
+	phase("devices");
+	if ((r = boot_load(vm, &entry, err)) < 0)
+		return r;
+	phase("kernel");
+	if ((r = vcpus_create(vm, err)) < 0 ||
+	    (r = regs_setup_bsp(vm, &vm->vcpus[0], &entry, err)) < 0 ||
+	    (r = vm_memory_wait(vm, err)) < 0)
+		return r;
+	phase("vcpus");
 	if ((r = loop_add(&vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm, err)) < 0)
 		return r;
 	sigset_t set;
@@ -50,8 +77,10 @@ static int vmm_setup(struct vm *vm, const struct vmm_config *cfg, int *sigfd,
 		return cell_error_errno(err, errno, "signalfd");
 	if ((r = loop_add(&vm->loop, *sigfd, EPOLLIN, on_signal, vm, err)) < 0)
 		return r;
-	if (cfg->sandbox && (r = sandbox_drop_privileges(err)) < 0)
+	if (cfg->sandbox &&
+	    ((r = sandbox_prepare(err)) < 0 || (r = sandbox_drop_privileges(err)) < 0))
 		return r;
+	phase("sandbox");
 	return 0;
 }
 
@@ -60,6 +89,7 @@ static int vmm_run(struct vm *vm, struct cell_error **err)
 	int r = vcpus_start(vm, 0, err);
 	if (r < 0)
 		return r;
+	phase("threads");
 	if (vm->cfg->sandbox && (r = sandbox_apply(SANDBOX_VMM, err)) < 0)
 		return r;
 	return loop_run(&vm->loop, err);
@@ -72,6 +102,9 @@ int main(int argc, char **argv)
 	struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .stop_efd = -1, .loop.epfd = -1 };
 	int sigfd = -1, status;
 
+	const char *t = getenv("CELLVM_TRACE_START");
+	trace_start = t && *t == '1';
+	phase("");
 	vmm_config_init(&cfg);
 	int r = vmm_config_parse_args(&cfg, argc, argv, &err);
 	if (r == 1) {
@@ -97,5 +130,6 @@ int main(int argc, char **argv)
 		close(sigfd);
 	vm_destroy(&vm);
 	vmm_config_free(&cfg);
+	sandbox_free();
 	return status;
 }

@@ -1,6 +1,7 @@
 /* memory.c - guest RAM: one host mapping (huge-page friendly) split around the 32-bit MMIO gap. */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -21,8 +22,7 @@ void *vm_gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
-static int vm_add_slot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva,
-		       struct cell_error **err)
+static int vm_add_slot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, void *unused)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = vm->next_slot++,
@@ -31,9 +31,19 @@ static int vm_add_slot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva,
 		.userspace_addr = (uintptr_t)hva,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return cell_error_errno(err, errno, "KVM_SET_USER_MEMORY_REGION 0x%llx+0x%llx",
-					(unsigned long long)gpa, (unsigned long long)size);
+		return -errno;
 	return 0;
+}
+
+static void *vm_memory_slots(void *arg)
+{
+	struct vm *vm = arg;
+	int r = vm_add_slot(vm, 0, vm->low_ram_size, vm->ram, NULL);
+	if (r == 0 && vm->ram_size > vm->low_ram_size)
+		r = vm_add_slot(vm, VM_MMIO_GAP_END, vm->ram_size - vm->low_ram_size,
+				vm->ram + vm->low_ram_size, NULL);
+	vm->slot_errno = -r;
+	return NULL;
 }
 
 int vm_memory_init(struct vm *vm, struct cell_error **err)
@@ -69,11 +79,24 @@ int vm_memory_init(struct vm *vm, struct cell_error **err)
 	/* Guest RAM has no business in a core dump of the VMM. */
 	madvise(vm->ram, size, MADV_DONTDUMP);
 
-	int r = vm_add_slot(vm, 0, vm->low_ram_size, vm->ram, err);
-	if (r < 0)
-		return r;
-	if (size > vm->low_ram_size)
-		r = vm_add_slot(vm, VM_MMIO_GAP_END, size - vm->low_ram_size,
-				vm->ram + vm->low_ram_size, err);
-	return r;
+	/*
+	 * Registering a memslot waits for an SRCU grace period, milliseconds on a busy host: do it
+	 * on a helper thread while the kernel is loaded; vm_memory_wait() joins it before KVM_RUN.
+	 */
+	int e = pthread_create(&vm->slot_thread, NULL, vm_memory_slots, vm);
+	if (e != 0)
+		return cell_error_errno(err, e, "guest memory: pthread_create");
+	vm->slot_thread_running = true;
+	return 0;
+}
+
+int vm_memory_wait(struct vm *vm, struct cell_error **err)
+{
+	if (!vm->slot_thread_running)
+		return 0;
+	pthread_join(vm->slot_thread, NULL);
+	vm->slot_thread_running = false;
+	if (vm->slot_errno)
+		return cell_error_errno(err, vm->slot_errno, "KVM_SET_USER_MEMORY_REGION");
+	return 0;
 }

@@ -1,5 +1,11 @@
 /* sandbox.c - after setup the VMM keeps only the system calls each thread kind needs, no caps. */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <seccomp.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -45,6 +51,7 @@ static const int sandbox_common[] = {
 	SCMP_SYS(tgkill),
 	SCMP_SYS(restart_syscall),
 	SCMP_SYS(getrandom),
+	SCMP_SYS(seccomp),
 	SCMP_SYS(fallocate),
 	SCMP_SYS(poll),
 	SCMP_SYS(ppoll),
@@ -78,7 +85,9 @@ int sandbox_drop_privileges(struct cell_error **err)
 	return 0;
 }
 
-int sandbox_apply(enum sandbox_kind kind, struct cell_error **err)
+static struct sock_fprog sandbox_progs[2];
+
+static int sandbox_compile(enum sandbox_kind kind, struct sock_fprog *prog, struct cell_error **err)
 {
 	/* A call outside the list kills the whole VMM: a partly working VMM is worse. */
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -89,12 +98,51 @@ int sandbox_apply(enum sandbox_kind kind, struct cell_error **err)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sandbox_common[i], 0);
 	for (size_t i = 0; kind == SANDBOX_VMM && i < ARRAY_SIZE(sandbox_vmm) && r == 0; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sandbox_vmm[i], 0);
-	/* Threads install their own filter: no TSYNC, each kind keeps its list. */
+	/* libseccomp 2.5 exports BPF only to an fd: go through a memfd. */
+	_cleanup_close_ int fd = memfd_create("cellvm-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		r = -errno;
 	if (r == 0)
-		r = seccomp_load(ctx);
+		r = seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
+	off_t len = r == 0 ? lseek(fd, 0, SEEK_END) : -1;
+	if (r == 0 && (len <= 0 || len % sizeof(struct sock_filter)))
+		r = -EINVAL;
+	if (r == 0) {
+		prog->filter = malloc(len);
+		prog->len = (unsigned short)(len / sizeof(struct sock_filter));
+		if (!prog->filter || pread(fd, prog->filter, len, 0) != len)
+			r = -EIO;
+	}
 	if (r < 0)
 		return cell_error_errno(err, -r, "sandbox: seccomp filter for %s threads",
 					kind == SANDBOX_VMM ? "VMM" : "vCPU");
 	return 0;
+}
+
+int sandbox_prepare(struct cell_error **err)
+{
+	int r = sandbox_compile(SANDBOX_VMM, &sandbox_progs[SANDBOX_VMM], err);
+	if (r >= 0)
+		r = sandbox_compile(SANDBOX_VCPU, &sandbox_progs[SANDBOX_VCPU], err);
+	return r;
+}
+
+int sandbox_apply(enum sandbox_kind kind, struct cell_error **err)
+{
+	if (!sandbox_progs[kind].filter)
+		return cell_error_set(err, EINVAL, "sandbox: filters were not prepared");
+	/* Each thread installs its own filter (no TSYNC), so each kind keeps its list. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sandbox_progs[kind]) < 0)
+		return cell_error_errno(err, errno, "sandbox: install the %s filter",
+					kind == SANDBOX_VMM ? "VMM" : "vCPU");
+	return 0;
+}
+
+void sandbox_free(void)
+{
+	for (int i = 0; i < 2; i++) {
+		free(sandbox_progs[i].filter);
+		sandbox_progs[i].filter = NULL;
+	}
 }

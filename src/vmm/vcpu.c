@@ -66,7 +66,6 @@ int vcpus_create(struct vm *vm, struct cell_error **err)
 	return 0;
 }
 
-
 static void vcpu_trace_exit(const struct vcpu *v)
 {
 	const struct kvm_run *r = v->run;

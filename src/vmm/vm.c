@@ -90,6 +90,7 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg, struct cell_error **e
 
 void vm_destroy(struct vm *vm)
 {
+	vm_memory_wait(vm, NULL);
 	vcpus_stop(vm);
 	loop_free(&vm->loop);
 	iobus_free(&vm->pio);

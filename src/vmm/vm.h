@@ -90,6 +90,9 @@ struct vm {
 	unsigned next_irq;
 	uint64_t next_mmio;
 	int next_slot;
+	pthread_t slot_thread;
+	bool slot_thread_running;
+	int slot_errno;
 	_Atomic int end;
 	char end_msg[256];
 	const struct vmm_config *cfg;
@@ -102,6 +105,8 @@ void vm_destroy(struct vm *vm);
 /* Guest memory: a host pointer for [gpa, gpa+len) inside RAM, or NULL (checked, no overflow). */
 void *vm_gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len);
 int vm_memory_init(struct vm *vm, struct cell_error **err);
+/* Wait for the memslots registered in the background by vm_memory_init(). */
+int vm_memory_wait(struct vm *vm, struct cell_error **err);
 
 /* Record how the guest ended (first caller wins) and wake the main loop to stop the vCPUs. */
 void vm_request_end(struct vm *vm, enum vm_end end, const char *fmt, ...)

@@ -341,8 +341,8 @@ static void put_dsdt(struct acpi_buf *b, const struct vm_acpi_dev *devs, unsigne
 long acpi_build_tables(uint8_t *buf, size_t size, uint64_t base, unsigned ncpus,
 		       const struct vm_acpi_dev *devs, unsigned ndevs)
 {
+	/* buf must be zeroed (fresh guest RAM is): the gaps between tables stay untouched. */
 	struct acpi_buf b = { buf, size, 0, false };
-	memset(buf, 0, size);
 	/* Layout: RSDP, XSDT (two entries), DSDT, FADT, MADT. */
 	const size_t xsdt_at = 64, dsdt_at = 128;
 	b.len = xsdt_at;

@@ -138,7 +138,7 @@ static void test_bzimage_bad(void **state)
 
 static void test_acpi_tables(void **state)
 {
-	uint8_t buf[0x20000];
+	static uint8_t buf[0x20000];
 	struct vm_acpi_dev devs[2] = { { "LNRO0005", 0xd0000000, 0x200, 5 },
 				       { "LNRO0005", 0xd0001000, 0x200, 6 } };
 	long n = acpi_build_tables(buf, sizeof(buf), 0xe0000, 4, devs, 2);
