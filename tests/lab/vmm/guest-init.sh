@@ -43,6 +43,8 @@ for a in $(arg cell.action | tr ',' ' '); do
 	esac
 done
 echo CELL-GUEST-DONE
+s=$(arg cell.sleep)
+[ -n "$s" ] && sleep "$s"
 case $(arg cell.end) in
 reboot) reboot -f ;;
 hang) while :; do sleep 1; done ;;
