@@ -24,6 +24,10 @@ struct cgroup_resources;
 int cgroup_resources_parse(json_t *resources, struct cgroup_resources **ret,
 			   struct cell_error **err);
 void cgroup_resources_free(struct cgroup_resources *res);
+/* Allow a device of linux.devices (rwm), as runc does, when linux.resources.devices restricts
+ * devices at all; a no-op otherwise. type is 'b' or 'c'. */
+int cgroup_resources_allow_device(struct cgroup_resources *res, char type, int64_t major,
+				  int64_t minor);
 
 struct cgroup_stats {
 	uint64_t memory_usage, memory_max_usage, memory_limit;

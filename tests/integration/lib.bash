@@ -55,7 +55,7 @@ leak_state() {
     find /sys/fs/cgroup -maxdepth 4 -type d -name "*$CELL_TEST_PREFIX*" 2>/dev/null
     ls -1 "$CELL_TEST_ROOT" 2>/dev/null
     ip -o link show 2>/dev/null | awk -F': ' '{print $2}'
-    pgrep -af "$CELL_TEST_PREFIX" 2>/dev/null | grep -v -e bats -e pgrep -e "grep -F"
+    pgrep -af "$CELL_TEST_PREFIX" 2>/dev/null | grep -v -e bats -e pgrep -e 'grep -F'
   } | grep -F "$CELL_TEST_PREFIX" | sort
 }
 

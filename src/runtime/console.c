@@ -1,0 +1,163 @@
+/* console.c - ptys from the container's devpts, fd passing, and the foreground terminal proxy. */
+#include "console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs.h"
+#include "mount.h"
+
+int console_setup(int root_fd, unsigned short rows, unsigned short cols, struct cell_error **err)
+{
+	_cleanup_close_ int master =
+		fs_open_in_root(root_fd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0, err);
+	if (master < 0)
+		return cell_error_wrap(err, "process.terminal: needs devpts on /dev/pts");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		return cell_error_errno(err, errno, "unlock the pty");
+	_cleanup_close_ int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (peer < 0)
+		return cell_error_errno(err, errno, "open the pty's peer");
+	if (rows && cols) {
+		struct winsize ws = { .ws_row = rows, .ws_col = cols };
+		ioctl(master, TIOCSWINSZ, &ws);
+	}
+	_cleanup_close_ int console = fs_touch_in_root(root_fd, "/dev/console", 0600, NULL);
+	char buf[32], src[32];
+	if (console >= 0 &&
+	    mount(mount_fd_path(src, peer), mount_fd_path(buf, console), NULL, MS_BIND, NULL) < 0)
+		return cell_error_errno(err, errno, "bind the pty on /dev/console");
+	if (setsid() < 0 || ioctl(peer, TIOCSCTTY, 0) < 0)
+		return cell_error_errno(err, errno, "make the pty the controlling terminal");
+	for (int i = 0; i < 3; i++)
+		if (dup2(peer, i) < 0)
+			return cell_error_errno(err, errno, "dup2 the pty");
+	return steal_fd(master);
+}
+
+int console_send_fd(int sock, char tag, int fd)
+{
+	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+ssize_t console_recv(int sock, char *buf, size_t len, int *ret_fd)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	*ret_fd = -1;
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+static void copy_winsize(int master)
+{
+	struct winsize ws;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Move what is readable on from to to; false at EOF or error. */
+static bool pump(int from, int to)
+{
+	char buf[8192];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 && (errno == EINTR || errno == EAGAIN);
+	return fs_write_all(to, buf, (size_t)n) >= 0;
+}
+
+int console_proxy(int master, pid_t pid, int *status, struct cell_error **err)
+{
+	struct termios saved, raw;
+	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		copy_winsize(master);
+	}
+	sigset_t mask, old;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* A pidfd rather than SIGCHLD: it works whatever signal mask we were started with. */
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool in_open = true, out_open = true, exited = false;
+	while (!exited || out_open) {
+		struct pollfd p[4] = {
+			{ .fd = out_open ? master : -1, .events = POLLIN },
+			{ .fd = in_open && out_open ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
+		};
+		int n = poll(p, 4, exited ? 100 : -1);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (exited && n == 0)
+			break; /* the process is gone and nothing more arrives */
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+			out_open = pump(master, STDOUT_FILENO);
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+			in_open = pump(STDIN_FILENO, master);
+		if (p[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				copy_winsize(master);
+		}
+		if (!exited && (pidfd < 0 || (p[3].revents & POLLIN)) &&
+		    waitpid(pid, status, pidfd < 0 ? WNOHANG : 0) == pid)
+			exited = true;
+	}
+	int r = 0;
+	if (!exited && waitpid(pid, status, 0) < 0)
+		r = cell_error_errno(err, errno, "wait for the container");
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}

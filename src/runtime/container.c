@@ -1,0 +1,406 @@
+/* container.c - create and run: the parent's side (state, cgroup, clone, maps, attach) and the
+ * container's init up to the shared last steps in process.c. Parent and child talk over one
+ * SOCK_SEQPACKET pair: at most two one-way messages down, and the child's execve (EOF) up. */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "console.h"
+#include "fs.h"
+#include "log.h"
+#include "namespaces.h"
+#include "process.h"
+#include "rootfs.h"
+#include "spec.h"
+#include "state.h"
+
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* fork() with namespace flags (and, on cgroup v2, straight into the container's cgroup). */
+static pid_t clone_child(uint64_t flags, int cgroup_fd)
+{
+	struct clone_args_v2 a = { .flags = flags, .exit_signal = SIGCHLD };
+	if (cgroup_fd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgroup_fd;
+	}
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+}
+
+struct init_ctx {
+	const struct spec *s;
+	int sync;
+};
+
+static int init_before_cgroup(void *data, struct cell_error **err)
+{
+	struct init_ctx *ic = data;
+	int r = sync_wait(ic->sync, SYNC_CGROUP_READY, err);
+	if (r < 0)
+		return r;
+	/* Only now, inside the container's cgroup, so that it becomes the namespace's root. */
+	if (ic->s->ns[NS_CGROUP].enabled && !ic->s->ns[NS_CGROUP].path &&
+	    unshare(CLONE_NEWCGROUP) < 0)
+		return cell_error_errno(err, errno, "linux.namespaces: create a cgroup namespace");
+	return 0;
+}
+
+static int init_terminal(void *data, int master, struct cell_error **err)
+{
+	struct init_ctx *ic = data;
+	int r = console_send_fd(ic->sync, SYNC_TERMINAL, master);
+	return r < 0 ? cell_error_errno(err, -r, "pass the pty to the runtime") : 0;
+}
+
+static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fifo_fd, bool no_pivot,
+		    struct cell_error **err)
+{
+	struct init_ctx ic = { .s = s, .sync = sync };
+	struct rootfs_hooks hooks = { init_before_cgroup, init_terminal, &ic };
+	bool userns = s->ns[NS_USER].enabled && !s->ns[NS_USER].path;
+	int r;
+	if (userns) {
+		if ((r = sync_wait(sync, SYNC_USERNS_READY, err)) < 0)
+			return r;
+		/* Become the namespace's root, so that what we create is owned by a mapped id. */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return cell_error_errno(err, errno,
+						"linux.uidMappings: become root of the user "
+						"namespace (is container id 0 mapped?)");
+	}
+	if ((r = ns_join_and_unshare(s, ns_fds, err)) < 0)
+		return r;
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return cell_error_errno(err, errno, "hostname: %s", s->hostname);
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return cell_error_errno(err, errno, "domainname: %s", s->domainname);
+	if (s->ns[NS_MNT].enabled && !s->ns[NS_MNT].path) {
+		if ((r = rootfs_setup(s, userns, no_pivot, &hooks, err)) < 0)
+			return r;
+	} else {
+		/* A joined mount namespace is used as it is. */
+		if ((r = init_before_cgroup(&ic, err)) < 0)
+			return r;
+	}
+	struct process_exec pe = {
+		.proc = &s->process, .seccomp = s->seccomp, .sync_fd = sync, .fifo_fd = fifo_fd
+	};
+	return process_exec(&pe, err);
+}
+
+static _Noreturn void container_init(const struct spec *s, int sync, int ns_fds[NS__MAX],
+				     int fifo_fd, bool no_pivot, bool detach)
+{
+	struct cell_error *err = NULL;
+	/* Nothing in the container may open our /proc entries (exe, mem, fd) until execve. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (!detach)
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	umask(0);
+	init_run(s, sync, ns_fds, fifo_fd, no_pivot, &err);
+	sync_fail(sync, err);
+}
+
+struct creation {
+	const struct container_opts *o;
+	struct spec *spec;
+	char *dir;
+	struct cgroup *cg;
+	bool cg_created;
+	pid_t pid;
+	int sync, master, fifo_fd, cgroup_fd;
+	int ns_fds[NS__MAX];
+};
+
+static void creation_rollback(struct creation *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (c->cg_created) {
+		cgroup_kill_all(c->cg, SIGKILL, NULL);
+		cgroup_destroy(c->cg, NULL);
+	}
+	if (c->dir)
+		fs_rm_rf(c->dir, NULL);
+}
+
+static void creation_free(struct creation *c)
+{
+	ns_close_all(c->ns_fds);
+	if (c->sync >= 0)
+		close(c->sync);
+	if (c->master >= 0)
+		close(c->master);
+	if (c->fifo_fd >= 0)
+		close(c->fifo_fd);
+	if (c->cgroup_fd >= 0)
+		close(c->cgroup_fd);
+	cgroup_free(c->cg);
+	free(c->dir);
+	spec_free(c->spec);
+}
+
+static int prepare(struct creation *c, struct cell_error **err)
+{
+	const struct container_opts *o = c->o;
+	struct stat st;
+	int r;
+	if ((r = state_validate_id(o->id, err)) < 0 ||
+	    (r = spec_load(o->bundle, &c->spec, err)) < 0)
+		return r;
+	struct spec *s = c->spec;
+	if (s->process.terminal && o->detach)
+		return cell_error_set(err, EINVAL,
+				      "process.terminal: create needs --console-socket with a "
+				      "terminal (not supported yet); use run, or terminal false");
+	if (stat(s->root_path, &st) < 0)
+		return cell_error_errno(err, errno, "root.path: %s", s->root_path);
+	if (!S_ISDIR(st.st_mode))
+		return cell_error_set(err, ENOTDIR, "root.path: %s is not a directory",
+				      s->root_path);
+	if (!s->ns[NS_MNT].enabled)
+		return cell_error_set(err, EINVAL,
+				      "linux.namespaces: a mount namespace is required");
+	if ((r = ns_open_joined(s, c->ns_fds, err)) < 0)
+		return r;
+	if ((r = cgroup_new(o->id, s->cgroups_path, &c->cg, err)) < 0)
+		return r;
+	if ((r = fs_mkdir_p(o->root, 0711, err)) < 0 ||
+	    (r = state_dir(o->root, o->id, &c->dir, err)) < 0)
+		return r;
+	if (mkdir(c->dir, 0711) < 0) {
+		int e = errno;
+		free(c->dir);
+		c->dir = NULL; /* not ours to remove */
+		if (e == EEXIST)
+			return cell_error_set(err, EEXIST, "container %s already exists", o->id);
+		return cell_error_errno(err, e, "mkdir %s/%s", o->root, o->id);
+	}
+	/* On cgroup v2 the child is cloned straight into its cgroup, which must exist first; on
+	 * v1 the cgroup is made while the child builds its mounts (follow_child). */
+	enum cgroup_layout layout;
+	if ((r = cgroup_detect_layout(&layout, err)) < 0)
+		return r;
+	if (layout == CGROUP_LAYOUT_V2) {
+		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
+			return r;
+		c->cg_created = true;
+		c->cgroup_fd = cgroup_open_leaf(c->cg, NULL);
+	}
+	if (o->detach) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
+		if (mkfifo(path, 0622) < 0 || (c->fifo_fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+			return cell_error_errno(err, errno, "create %s", path);
+	}
+	return 0;
+}
+
+/* Between clone and the child's execve (EOF) or its wait for start ('R'). */
+static int follow_child(struct creation *c, struct cell_error **err)
+{
+	const struct spec *s = c->spec;
+	int r;
+	if (s->ns[NS_USER].enabled && !s->ns[NS_USER].path) {
+		if ((r = userns_write_maps(s, c->pid, err)) < 0)
+			return r;
+		sync_send(c->sync, SYNC_USERNS_READY);
+	}
+	if (!c->cg_created) {
+		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
+			return r;
+		c->cg_created = true;
+	}
+	if (c->cgroup_fd < 0 && (r = cgroup_attach(c->cg, c->pid, err)) < 0)
+		return r;
+	sync_send(c->sync, SYNC_CGROUP_READY);
+	for (;;) {
+		char buf[2048];
+		int fd;
+		ssize_t n = console_recv(c->sync, buf, sizeof(buf) - 1, &fd);
+		if (n < 0)
+			return cell_error_errno(err, (int)-n, "read from the container's init");
+		if (n == 0)
+			return 0; /* execve closed the child's end */
+		buf[n] = '\0';
+		switch (buf[0]) {
+		case SYNC_ERROR:
+			return cell_error_set(err, EINVAL, "%s", buf + 1);
+		case SYNC_TERMINAL:
+			if (c->master >= 0)
+				close(c->master);
+			c->master = fd;
+			break;
+		case SYNC_CREATED:
+			return 0;
+		default:
+			if (fd >= 0)
+				close(fd);
+			return cell_error_set(err, EPROTO, "unexpected message from the init");
+		}
+	}
+}
+
+static char *now_rfc3339(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64], *out = NULL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+		return NULL;
+	return out;
+}
+
+static int record_state(struct creation *c, struct cell_error **err)
+{
+	bool alive;
+	struct container_state st = {
+		.id = (char *)c->o->id,
+		.pid = c->pid,
+		.start_time = state_pid_start_time(c->pid, &alive),
+		.bundle = c->spec->bundle,
+		.rootfs = c->spec->root_path,
+		.created = now_rfc3339(),
+		.cgroups_path =
+			(char *)cgroup_path(c->cg), /* the saved form cgroup_new() takes back */
+		.owner = geteuid(),
+		.terminal = c->spec->process.terminal,
+		.annotations = c->spec->annotations,
+	};
+	int r = state_write(c->o->root, &st, err);
+	free(st.created);
+	if (r < 0)
+		return r;
+	if (c->o->pid_file) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%d", c->pid);
+		if ((r = fs_write_file_atomic(c->o->pid_file, buf, n, 0644, err)) < 0)
+			return cell_error_wrap(err, "--pid-file");
+	}
+	return 0;
+}
+
+static int launch(struct creation *c, struct cell_error **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return cell_error_errno(err, errno, "socketpair");
+	c->sync = sv[0];
+	if (c->ns_fds[NS_PID] >= 0 && setns(c->ns_fds[NS_PID], CLONE_NEWPID) < 0) {
+		close(sv[1]);
+		return cell_error_errno(err, errno, "linux.namespaces: join %s",
+					c->spec->ns[NS_PID].path);
+	}
+	fflush(NULL);
+	c->pid = clone_child((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
+	if (c->pid == 0) {
+		close(sv[0]);
+		container_init(c->spec, sv[1], c->ns_fds, c->fifo_fd, c->o->no_pivot, c->o->detach);
+	}
+	int e = errno;
+	close(sv[1]);
+	if (c->pid < 0)
+		return cell_error_errno(err, e, "clone the container's init (namespaces)");
+	return 0;
+}
+
+int container_create(const struct container_opts *o, int *ret_status, struct cell_error **err)
+{
+	struct creation c = { .o = o, .sync = -1, .master = -1, .fifo_fd = -1, .cgroup_fd = -1 };
+	for (int t = 0; t < NS__MAX; t++)
+		c.ns_fds[t] = -1;
+	int r = prepare(&c, err);
+	if (r == 0)
+		r = launch(&c, err);
+	if (r == 0)
+		r = follow_child(&c, err);
+	if (r == 0)
+		r = record_state(&c, err);
+	if (r < 0) {
+		creation_rollback(&c);
+		creation_free(&c);
+		return r;
+	}
+	if (o->detach) {
+		c.pid = -1; /* the init outlives us, waiting for start */
+		creation_free(&c);
+		return 0;
+	}
+	int status = 0;
+	if (c.master >= 0)
+		r = console_proxy(c.master, c.pid, &status, err);
+	else
+		r = container_wait(c.pid, &status, err);
+	c.pid = -1;
+	/* The container is over: take down what is left of it (with its own pid namespace,
+	 * everything died with its init). */
+	if (!c.spec->ns[NS_PID].enabled || c.spec->ns[NS_PID].path)
+		cgroup_kill_all(c.cg, SIGKILL, NULL);
+	struct cell_error *derr = NULL;
+	if (cgroup_destroy(c.cg, &derr) < 0) {
+		log_warn("%s", derr->msg);
+		cell_error_free(derr);
+	}
+	c.cg_created = false;
+	creation_rollback(&c);
+	creation_free(&c);
+	if (r < 0)
+		return r;
+	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
+static volatile pid_t forward_pid;
+
+static void forward_signal(int sig)
+{
+	if (forward_pid > 0)
+		kill(forward_pid, sig);
+}
+
+int container_wait(pid_t pid, int *ret_status, struct cell_error **err)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = forward_signal }, old[ARRAY_SIZE(sigs)];
+	forward_pid = pid;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	int r;
+	while ((r = waitpid(pid, ret_status, 0)) < 0 && errno == EINTR)
+		;
+	int e = errno;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	forward_pid = 0;
+	if (r < 0)
+		return cell_error_errno(err, e, "wait for pid %d", pid);
+	return 0;
+}

@@ -1,0 +1,43 @@
+/* container.h - the lifecycle verbs of the engine: create, start, run, state, kill, delete,
+ * list and exec, as cellrt's commands call them. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct container_opts {
+	const char *root; /* --root: the state directory */
+	const char *id;
+	const char *bundle;
+	const char *pid_file;
+	bool no_pivot;
+	bool detach; /* create: leave the process waiting for start */
+};
+
+/* create (detach) or run (foreground; *ret_status = exit status, 128+signal on a signal). */
+int container_create(const struct container_opts *o, int *ret_status, struct cell_error **err);
+int container_start(const char *root, const char *id, struct cell_error **err);
+int container_state_json(const char *root, const char *id, json_t **ret, struct cell_error **err);
+int container_kill(const char *root, const char *id, int signal, bool all, struct cell_error **err);
+int container_delete(const char *root, const char *id, bool force, struct cell_error **err);
+/* Every container under root, as OCI state documents (sorted by id). */
+int container_list(const char *root, json_t **ret, struct cell_error **err);
+
+struct exec_opts {
+	const char *root;
+	const char *id;
+	char **args;	  /* the command */
+	char **env;	  /* appended to the container's process.env */
+	const char *cwd;  /* NULL: the config's */
+	const char *user; /* "uid[:gid]" or NULL */
+	bool tty;
+	const char *pid_file;
+};
+
+int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err);
+
+/* Wait for pid, forwarding the usual termination signals to it; 128+signal on a signal death. */
+int container_wait(pid_t pid, int *ret_status, struct cell_error **err);

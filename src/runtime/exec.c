@@ -1,0 +1,218 @@
+/* exec.c - run another process in a live container: its cgroup, its namespaces (user first, pid
+ * through a child born in it), its root, and the config's capabilities, seccomp and limits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "console.h"
+#include "container.h"
+#include "fs.h"
+#include "process.h"
+#include "spec.h"
+#include "state.h"
+#include "strv.h"
+
+struct exec_ctx {
+	int ns_fds[NS__MAX];
+	int root_fd;
+	int sync;
+};
+
+/* Open the namespaces of pid that differ from ours. */
+static int open_namespaces(pid_t pid, int fds[NS__MAX], struct cell_error **err)
+{
+	for (int t = 0; t < NS__MAX; t++) {
+		char path[64], self[64];
+		struct stat a, b;
+		fds[t] = -1;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, spec_ns_proc_name(t));
+		snprintf(self, sizeof(self), "/proc/self/ns/%s", spec_ns_proc_name(t));
+		if (stat(path, &a) < 0) {
+			if (errno == ENOENT && t == NS_TIME)
+				continue;
+			return cell_error_errno(err, errno, "%s", path);
+		}
+		if (stat(self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			continue;
+		fds[t] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[t] < 0)
+			return cell_error_errno(err, errno, "%s", path);
+	}
+	return 0;
+}
+
+static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_error **err)
+{
+	int r = sync_wait(x->sync, SYNC_CGROUP_READY, err);
+	if (r < 0)
+		return r;
+	for (int t = 0; t < NS__MAX; t++) {
+		if (x->ns_fds[t] < 0 || t == NS_PID)
+			continue;
+		if (setns(x->ns_fds[t], 0) < 0)
+			return cell_error_errno(err, errno, "join the container's %s namespace",
+						spec_ns_name(t));
+	}
+	/* The init's root, not the mount namespace's: right under --no-pivot too. */
+	if (fchdir(x->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return cell_error_errno(err, errno, "enter the container's root");
+	if (s->process.terminal) {
+		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int master = console_setup(root, 0, 0, err);
+		if (master < 0)
+			return master;
+		if ((r = console_send_fd(x->sync, SYNC_TERMINAL, master)) < 0)
+			return cell_error_errno(err, -r, "pass the pty to the runtime");
+	}
+	struct process_exec pe = {
+		.proc = &s->process, .seccomp = s->seccomp, .sync_fd = x->sync, .fifo_fd = -1
+	};
+	return process_exec(&pe, err);
+}
+
+static int override_process(struct spec_process *p, const struct exec_opts *o,
+			    struct cell_error **err)
+{
+	strv_free(p->args);
+	p->args = NULL;
+	strv_foreach (a, o->args)
+		if (strv_append(&p->args, a) < 0)
+			return cell_error_set(err, ENOMEM, "out of memory");
+	strv_foreach (e, o->env)
+		if (strv_env_set(&p->env, e) < 0)
+			return cell_error_set(err, ENOMEM, "out of memory");
+	if (o->cwd) {
+		free(p->cwd);
+		if (!(p->cwd = strdup(o->cwd)))
+			return cell_error_set(err, ENOMEM, "out of memory");
+	}
+	if (o->user) {
+		unsigned uid, gid;
+		int n = sscanf(o->user, "%u:%u", &uid, &gid);
+		if (n < 1)
+			return cell_error_set(err, EINVAL, "--user: '%s' is not UID[:GID]",
+					      o->user);
+		p->uid = uid;
+		p->gid = n == 2 ? gid : p->gid;
+	}
+	p->terminal = o->tty;
+	return 0;
+}
+
+int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err)
+{
+	struct container_state st;
+	_cleanup_spec_ struct spec *s = NULL;
+	struct cgroup *cg = NULL;
+	struct exec_ctx x = { .root_fd = -1, .sync = -1 };
+	int r = state_read(o->root, o->id, &st, err), sv[2] = { -1, -1 }, master = -1;
+	pid_t pid = -1;
+	for (int t = 0; t < NS__MAX; t++)
+		x.ns_fds[t] = -1;
+	if (r < 0)
+		return r;
+	enum container_status status = state_status(o->root, &st);
+	if (status != STATUS_RUNNING && status != STATUS_CREATED) {
+		r = cell_error_set(err, EINVAL, "cannot exec in container %s: it is %s", o->id,
+				   state_status_name(status));
+		goto out;
+	}
+	char rootpath[64];
+	snprintf(rootpath, sizeof(rootpath), "/proc/%d/root", st.pid);
+	if ((r = spec_load(st.bundle, &s, err)) < 0 ||
+	    (r = override_process(&s->process, o, err)) < 0 ||
+	    (r = open_namespaces(st.pid, x.ns_fds, err)) < 0 ||
+	    (r = cgroup_new(o->id, st.cgroups_path, &cg, err)) < 0)
+		goto out;
+	if ((x.root_fd = open(rootpath, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = cell_error_errno(err, errno, "%s", rootpath);
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = cell_error_errno(err, errno, "socketpair");
+		goto out;
+	}
+	/* Our children are born in the container's pid namespace; we stay where we are. */
+	if (x.ns_fds[NS_PID] >= 0 && setns(x.ns_fds[NS_PID], CLONE_NEWPID) < 0) {
+		r = cell_error_errno(err, errno, "join the container's pid namespace");
+		goto out;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct cell_error *cerr = NULL;
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(sv[0]);
+		x.sync = sv[1];
+		exec_child(&x, s, &cerr);
+		sync_fail(x.sync, cerr);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	if (pid < 0) {
+		r = cell_error_errno(err, errno, "fork");
+		goto out;
+	}
+	/* A cgroup object from a saved path knows its directories but not which hierarchies the
+	 * container uses; create (idempotent on existing directories, same limits) tells it. */
+	if ((r = cgroup_create(cg, s->resources, err)) < 0 || (r = cgroup_attach(cg, pid, err)) < 0)
+		goto out;
+	sync_send(sv[0], SYNC_CGROUP_READY);
+	for (;;) {
+		char buf[2048];
+		int fd;
+		ssize_t n = console_recv(sv[0], buf, sizeof(buf) - 1, &fd);
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		if (buf[0] == SYNC_TERMINAL) {
+			master = fd;
+			continue;
+		}
+		r = cell_error_set(err, EINVAL, "exec in %s: %s", o->id,
+				   buf[0] == SYNC_ERROR ? buf + 1 : "protocol error");
+		goto out;
+	}
+	if (o->pid_file) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%d", pid);
+		if ((r = fs_write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+			goto out;
+	}
+	int wstatus = 0;
+	r = master >= 0 ? console_proxy(master, pid, &wstatus, err) :
+			  container_wait(pid, &wstatus, err);
+	pid = -1;
+	if (r == 0)
+		*ret_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (master >= 0)
+		close(master);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	if (x.root_fd >= 0)
+		close(x.root_fd);
+	for (int t = 0; t < NS__MAX; t++)
+		if (x.ns_fds[t] >= 0)
+			close(x.ns_fds[t]);
+	cgroup_free(cg);
+	container_state_clear(&st);
+	return r;
+}

@@ -1,0 +1,14 @@
+/* exeguard.h - keep a container from rewriting the runtime's binary (the CVE-2019-5736 class)
+ * without copying or re-executing it per run. */
+#pragma once
+
+#include "error.h"
+
+/*
+ * Confine execution to files beneath the current root with Landlock: the runtime's own binary,
+ * which a container can only reach through /proc/PID/exe or /proc/self/exe, then cannot be
+ * executed by any process of the container, so it never runs there as a container process whose
+ * exe link could be reopened for writing. Returns 0 when applied, or when Landlock is not
+ * available (logged once at debug level).
+ */
+int exeguard_confine_exec(struct cell_error **err);

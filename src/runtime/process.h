@@ -1,0 +1,36 @@
+/* process.h - the last steps before execve, shared by a container's init and by `exec`: limits,
+ * exec confinement, credentials, capabilities, seccomp, cwd, and the wait for `start`. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "spec.h"
+
+/* Messages on the parent/child socket (SOCK_SEQPACKET); EOF from the child means it execve'd. */
+enum sync_msg {
+	SYNC_USERNS_READY = 'U', /* parent -> child: uid/gid maps written */
+	SYNC_CGROUP_READY = 'C', /* parent -> child: child is in the container's cgroup */
+	SYNC_ERROR = 'E',	 /* child -> parent: 'E' + one line */
+	SYNC_TERMINAL = 'T',	 /* child -> parent: the pty master, as SCM_RIGHTS */
+	SYNC_CREATED = 'R',	 /* child -> parent: waiting for `start` on exec.fifo */
+};
+
+/* Wait for one byte msg from the other side. */
+int sync_wait(int fd, char msg, struct cell_error **err);
+int sync_send(int fd, char msg);
+/* Report err to the parent and exit: the child's only way out on failure. */
+_Noreturn void sync_fail(int fd, struct cell_error *err);
+
+struct process_exec {
+	const struct spec_process *proc;
+	void *seccomp;
+	int sync_fd;
+	int fifo_fd; /* O_PATH of exec.fifo: wait for `start` before execve; -1 to exec at once */
+};
+
+/* Never returns on success. */
+int process_exec(const struct process_exec *pe, struct cell_error **err);
+
+/* Find args[0] along env's PATH as execvp would, in the current root. */
+int process_find_executable(const struct spec_process *p, char **ret, struct cell_error **err);

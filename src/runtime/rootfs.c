@@ -1,0 +1,120 @@
+/* rootfs.c - build the container's mount tree in its own mount namespace, then make it the root. */
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "console.h"
+#include "devices.h"
+#include "fs.h"
+#include "strv.h"
+#include "mount.h"
+
+static int enter_root(int root_fd, const char *rootfs, bool no_pivot, struct cell_error **err)
+{
+	if (fchdir(root_fd) < 0)
+		return cell_error_errno(err, errno, "chdir %s", rootfs);
+	if (no_pivot) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+			return cell_error_errno(err, errno, "move %s to / (--no-pivot)", rootfs);
+	} else {
+		/* Stack the old root under the new one, then detach it: no directory needed. */
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return cell_error_errno(err, errno, "pivot_root %s", rootfs);
+		if (umount2(".", MNT_DETACH) < 0)
+			return cell_error_errno(err, errno, "detach the old root");
+	}
+	if (chdir("/") < 0)
+		return cell_error_errno(err, errno, "chdir /");
+	return 0;
+}
+
+static int write_sysctls(int root_fd, const struct spec *s, struct cell_error **err)
+{
+	for (size_t i = 0; i < s->nsysctls; i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "/proc/sys/%s", s->sysctls[i].key);
+		for (char *p = path + 10; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		_cleanup_close_ int fd = fs_open_in_root(root_fd, path, O_WRONLY | O_TRUNC, 0, err);
+		size_t len = strlen(s->sysctls[i].value);
+		if (fd < 0 || write(fd, s->sysctls[i].value, len) != (ssize_t)len)
+			return cell_error_errno(err, errno, "linux.sysctl.%s", s->sysctls[i].key);
+	}
+	return 0;
+}
+
+static int finish_root(int root_fd, const struct spec *s, struct cell_error **err)
+{
+	int r;
+	if ((r = write_sysctls(root_fd, s, err)) < 0)
+		return r;
+	strv_foreach (path, s->masked_paths)
+		if ((r = mount_mask_path(root_fd, path, err)) < 0)
+			return r;
+	strv_foreach (path, s->readonly_paths)
+		if ((r = mount_readonly_path(root_fd, path, err)) < 0)
+			return r;
+	if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
+		return cell_error_errno(err, errno, "linux.rootfsPropagation");
+	if (s->root_readonly) {
+		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (mount_setattr(root_fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+			return cell_error_errno(err, errno, "root.readonly");
+	}
+	return 0;
+}
+
+int rootfs_setup(const struct spec *s, bool userns, bool no_pivot, const struct rootfs_hooks *h,
+		 struct cell_error **err)
+{
+	int r;
+	bool cgroup_done = false;
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return cell_error_errno(err, errno, "make / a slave mount");
+	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cell_error_errno(err, errno, "root.path: bind %s", s->root_path);
+	_cleanup_close_ int root_fd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return cell_error_errno(err, errno, "root.path: %s", s->root_path);
+	struct mount_ctx ctx = { .root_fd = root_fd,
+				 .userns = userns,
+				 .cgroupns = s->ns[NS_CGROUP].enabled };
+	for (size_t i = 0; i < s->nmounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		if (!cgroup_done && m->type && strcmp(m->type, "cgroup") == 0) {
+			if ((r = h->before_cgroup(h->data, err)) < 0)
+				return r;
+			cgroup_done = true;
+		}
+		if ((r = mount_apply(&ctx, m, err)) < 0)
+			return cell_error_wrap(err, "mounts[%zu]", i);
+	}
+	if ((r = devices_create(root_fd, s, userns, err)) < 0 ||
+	    (r = devices_symlinks(root_fd, err)) < 0)
+		return r;
+	if (s->process.terminal) {
+		int master = console_setup(root_fd, s->process.console_rows,
+					   s->process.console_cols, err);
+		if (master < 0)
+			return master;
+		r = h->terminal(h->data, master, err);
+		close(master);
+		if (r < 0)
+			return r;
+	}
+	if (!cgroup_done && (r = h->before_cgroup(h->data, err)) < 0)
+		return r;
+	if ((r = enter_root(root_fd, s->root_path, no_pivot, err)) < 0)
+		return r;
+	return finish_root(root_fd, s, err);
+}

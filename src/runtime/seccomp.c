@@ -1,0 +1,238 @@
+/* seccomp.c - linux.seccomp -> a libseccomp filter: actions, architectures, flags, syscall rules
+ * with argument comparisons. Syscall names libseccomp does not know are skipped, as runc does. */
+#include "seccomp-filter.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "log.h"
+
+static int parse_action(const char *name, uint32_t errno_ret, uint32_t *ret)
+{
+	static const struct {
+		const char *name;
+		uint32_t action;
+	} actions[] = {
+		{ "SCMP_ACT_KILL", SCMP_ACT_KILL },
+		{ "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD },
+		{ "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS },
+		{ "SCMP_ACT_TRAP", SCMP_ACT_TRAP },
+		{ "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW },
+		{ "SCMP_ACT_LOG", SCMP_ACT_LOG },
+	};
+	if (strcmp(name, "SCMP_ACT_ERRNO") == 0) {
+		*ret = SCMP_ACT_ERRNO(errno_ret);
+		return 0;
+	}
+	if (strcmp(name, "SCMP_ACT_TRACE") == 0) {
+		*ret = SCMP_ACT_TRACE(errno_ret);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+		if (strcmp(actions[i].name, name) == 0) {
+			*ret = actions[i].action;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int parse_op(const char *name, enum scmp_compare *ret)
+{
+	static const struct {
+		const char *name;
+		enum scmp_compare op;
+	} ops[] = {
+		{ "SCMP_CMP_NE", SCMP_CMP_NE },
+		{ "SCMP_CMP_LT", SCMP_CMP_LT },
+		{ "SCMP_CMP_LE", SCMP_CMP_LE },
+		{ "SCMP_CMP_EQ", SCMP_CMP_EQ },
+		{ "SCMP_CMP_GE", SCMP_CMP_GE },
+		{ "SCMP_CMP_GT", SCMP_CMP_GT },
+		{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+		if (strcmp(ops[i].name, name) == 0) {
+			*ret = ops[i].op;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int get_action(json_t *obj, const char *where, const char *key, const char *errkey,
+		      uint32_t *ret, struct cell_error **err)
+{
+	const char *name = NULL;
+	uint64_t eret = EPERM;
+	int r;
+	if ((r = json_get_string(obj, where, key, &name, err)) < 0 ||
+	    (r = json_get_uint64(obj, where, errkey, &eret, err)) < 0)
+		return r;
+	if (!name)
+		return cell_error_set(err, EINVAL, "%s.%s: required", where, key);
+	if (parse_action(name, (uint32_t)eret, ret) < 0)
+		return cell_error_set(err, EINVAL, "%s.%s: unknown action '%s'", where, key, name);
+	return 0;
+}
+
+static int parse_args(json_t *args, const char *where, struct scmp_arg_cmp *cmp, unsigned *n,
+		      struct cell_error **err)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach (args, i, a) {
+		char w[200];
+		snprintf(w, sizeof(w), "%s.args[%zu]", where, i);
+		if (i >= 6)
+			return cell_error_set(err, EINVAL, "%s: at most 6 arguments", w);
+		uint64_t index = 99, value = 0, value2 = 0;
+		const char *op = NULL;
+		int r;
+		if (!json_is_object(a))
+			return cell_error_set(err, EINVAL, "%s: expected an object", w);
+		if ((r = json_get_uint64(a, w, "index", &index, err)) < 0 ||
+		    (r = json_get_uint64(a, w, "value", &value, err)) < 0 ||
+		    (r = json_get_uint64(a, w, "valueTwo", &value2, err)) < 0 ||
+		    (r = json_get_string(a, w, "op", &op, err)) < 0)
+			return r;
+		if (index > 5)
+			return cell_error_set(err, EINVAL, "%s.index: expected 0..5", w);
+		if (!op || parse_op(op, &cmp[i].op) < 0)
+			return cell_error_set(err, EINVAL, "%s.op: unknown operator '%s'", w,
+					      op ? op : "");
+		cmp[i].arg = (unsigned)index;
+		cmp[i].datum_a = value;
+		cmp[i].datum_b = value2;
+		*n = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static int add_rules(scmp_filter_ctx ctx, json_t *rule, const char *where, uint32_t defact,
+		     struct cell_error **err)
+{
+	json_t *names = NULL, *args = NULL, *name;
+	uint32_t action;
+	int r;
+	if (!json_is_object(rule))
+		return cell_error_set(err, EINVAL, "%s: expected an object", where);
+	if ((r = get_action(rule, where, "action", "errnoRet", &action, err)) < 0 ||
+	    (r = json_get_array(rule, where, "names", &names, err)) < 0 ||
+	    (r = json_get_array(rule, where, "args", &args, err)) < 0)
+		return r;
+	struct scmp_arg_cmp cmp[6] = { 0 };
+	unsigned ncmp = 0;
+	if (args && (r = parse_args(args, where, cmp, &ncmp, err)) < 0)
+		return r;
+	if (action == defact)
+		return 0; /* libseccomp refuses rules equal to the default */
+	size_t i;
+	json_array_foreach (names, i, name) {
+		if (!json_is_string(name))
+			return cell_error_set(err, EINVAL, "%s.names[%zu]: expected a string",
+					      where, i);
+		int nr = seccomp_syscall_resolve_name(json_string_value(name));
+		if (nr == __NR_SCMP_ERROR) {
+			log_debug("%s: unknown syscall %s skipped", where, json_string_value(name));
+			continue;
+		}
+		r = seccomp_rule_add_array(ctx, action, nr, ncmp, cmp);
+		if (r < 0)
+			return cell_error_errno(err, -r, "%s: rule for %s", where,
+						json_string_value(name));
+	}
+	return 0;
+}
+
+static int add_archs(scmp_filter_ctx ctx, json_t *archs, struct cell_error **err)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach (archs, i, a) {
+		const char *name = json_string_value(a);
+		char lower[32];
+		if (!name || strncmp(name, "SCMP_ARCH_", 10) != 0 || strlen(name) > 40)
+			return cell_error_set(err, EINVAL,
+					      "linux.seccomp.architectures[%zu]: "
+					      "expected SCMP_ARCH_*",
+					      i);
+		size_t n;
+		for (n = 0; name[10 + n] && n < sizeof(lower) - 1; n++)
+			lower[n] = (char)tolower((unsigned char)name[10 + n]);
+		lower[n] = '\0';
+		uint32_t arch = seccomp_arch_resolve_name(lower);
+		if (!arch)
+			return cell_error_set(err, EINVAL,
+					      "linux.seccomp.architectures[%zu]: unknown '%s'", i,
+					      name);
+		int r = seccomp_arch_add(ctx, arch);
+		if (r < 0 && r != -EEXIST)
+			return cell_error_errno(err, -r, "linux.seccomp.architectures[%zu]", i);
+	}
+	return 0;
+}
+
+int seccomp_filter_build(json_t *sc, void **ret, struct cell_error **err)
+{
+	const char *w = "linux.seccomp";
+	uint32_t defact;
+	json_t *archs = NULL, *syscalls = NULL, *flags = NULL, *rule;
+	int r;
+	if ((r = get_action(sc, w, "defaultAction", "defaultErrnoRet", &defact, err)) < 0 ||
+	    (r = json_get_array(sc, w, "architectures", &archs, err)) < 0 ||
+	    (r = json_get_array(sc, w, "syscalls", &syscalls, err)) < 0 ||
+	    (r = json_get_array(sc, w, "flags", &flags, err)) < 0)
+		return r;
+	scmp_filter_ctx ctx = seccomp_init(defact);
+	if (!ctx)
+		return cell_error_set(err, EINVAL, "linux.seccomp: cannot initialise libseccomp");
+	/* The filter is loaded after no_new_privs is set, or while CAP_SYS_ADMIN is held. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (archs && (r = add_archs(ctx, archs, err)) < 0)
+		goto fail;
+	size_t i;
+	json_t *f;
+	json_array_foreach (flags, i, f) {
+		const char *name = json_string_value(f);
+		if (name && strcmp(name, "SECCOMP_FILTER_FLAG_LOG") == 0)
+			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
+		else if (name && strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
+		else if (!name || strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC") != 0) {
+			r = cell_error_set(err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag",
+					   i);
+			goto fail;
+		}
+	}
+	json_array_foreach (syscalls, i, rule) {
+		char rw[64];
+		snprintf(rw, sizeof(rw), "linux.seccomp.syscalls[%zu]", i);
+		if ((r = add_rules(ctx, rule, rw, defact, err)) < 0)
+			goto fail;
+	}
+	*ret = ctx;
+	return 0;
+fail:
+	seccomp_release(ctx);
+	return r;
+}
+
+int seccomp_filter_load(void *filter, struct cell_error **err)
+{
+	if (!filter)
+		return 0;
+	int r = seccomp_load(filter);
+	if (r < 0)
+		return cell_error_errno(err, -r, "linux.seccomp: load the filter");
+	return 0;
+}
+
+void seccomp_filter_free(void *filter)
+{
+	if (filter)
+		seccomp_release(filter);
+}

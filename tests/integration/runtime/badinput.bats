@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# badinput.bats - every bad input gives one line naming the field or path, a non-zero exit, and
+# leaves nothing behind (state, cgroup, mount, process); unknown properties are ignored.
+
+load "$CELL_SOURCE_ROOT/tests/integration/lib"
+
+setup_file() {
+  leak_snapshot
+}
+
+teardown_file() {
+  leak_check
+}
+
+setup() {
+  need_root
+  need jq
+  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
+  ID=$(cell_id)
+}
+
+teardown() {
+  cellrt delete --force "$ID" >/dev/null 2>&1 || true
+}
+
+# refused TEXT CMD...: fails with exactly one line "cellrt: ...TEXT...", and nothing is left.
+refused() {
+  local want=$1
+  shift
+  run "$@"
+  echo "status=$status output=$output"
+  [ "$status" -ne 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ "$output" == "cellrt: "* ]]
+  [[ "$output" == *"$want"* ]]
+  [ ! -e "$CELL_TEST_ROOT/$ID" ]
+  [ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$ID" 2>/dev/null)" ]
+  ! grep -qF -e "$ID" -e "$BATS_TEST_TMPDIR" /proc/self/mountinfo
+  ! pgrep -f "$ID" >/dev/null
+}
+
+@test "a missing config.json" {
+  mkdir -p "$BATS_TEST_TMPDIR/empty"
+  refused "empty/config.json: No such file or directory" cellrt run --bundle "$BATS_TEST_TMPDIR/empty" "$ID"
+}
+
+@test "a malformed config.json names the file, line and column" {
+  b=$(cell_bundle)
+  echo '{"ociVersion": "1.1.0", "process": {' >"$b/config.json"
+  refused "config.json:" cellrt create --bundle "$b" "$ID"
+}
+
+@test "a field of the wrong type is named by its path" {
+  b=$(cell_bundle '.process.args = "sh"')
+  refused "process.args" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.process.rlimits = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]')
+  refused "process.rlimits[0].type: unknown rlimit 'RLIMIT_BOGUS'" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.mounts[0].destination = "relative"')
+  refused "mounts[0].destination" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle 'del(.root)')
+  refused "root: required" cellrt run --bundle "$b" "$ID"
+}
+
+@test "an unknown namespace type" {
+  b=$(cell_bundle '.linux.namespaces += [{"type": "bogus"}]')
+  refused "linux.namespaces[6].type: unknown namespace type 'bogus'" cellrt run --bundle "$b" "$ID"
+}
+
+@test "a nonexistent rootfs" {
+  b=$(cell_bundle '.root.path = "/nonexistent/rootfs"')
+  refused "root.path: /nonexistent/rootfs: No such file or directory" cellrt run --bundle "$b" "$ID"
+}
+
+@test "a duplicate container id leaves the first one alone" {
+  b=$(cell_bundle '.process.args = ["sleep", "100"]')
+  cellrt create --bundle "$b" "$ID"
+  run cellrt create --bundle "$b" "$ID"
+  [ "$status" -ne 0 ]
+  [ "$output" = "cellrt: container $ID already exists" ]
+  [ "$(cellrt state "$ID" | jq -r .status)" = created ]
+  cellrt delete "$ID"
+}
+
+@test "a mapping the kernel refuses" {
+  b=$(cell_bundle '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 10}, {"containerID": 5, "hostID": 200000, "size": 10}] | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 10}]')
+  refused "linux.uidMappings: the kernel refused the mapping '0 100000 10,5 200000 10': Invalid argument" cellrt run --bundle "$b" "$ID"
+}
+
+@test "mappings without a user namespace, and a user namespace without mappings" {
+  b=$(cell_bundle '.linux.uidMappings = [{"containerID": 0, "hostID": 1000, "size": 1}]')
+  refused "linux.uidMappings" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.linux.namespaces += [{"type": "user"}]')
+  refused "linux.uidMappings" cellrt run --bundle "$b" "$ID"
+}
+
+@test "a program that does not exist is named, and nothing is left" {
+  b=$(cell_bundle '.process.args = ["/no/such/program"]')
+  refused "process.args[0]: /no/such/program: No such file or directory" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.process.args = ["nosuchprogram"]')
+  refused "nosuchprogram not found" cellrt create --bundle "$b" "$ID"
+}
+
+@test "a bad cwd and a failing mount are named" {
+  b=$(cell_bundle '.process.cwd = "/nonexistent"')
+  refused "process.cwd: /nonexistent" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.mounts += [{"destination": "/x", "type": "bind", "source": "/nonexistent-src"}]')
+  refused "mounts[7]: mount /x: source /nonexistent-src" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.mounts += [{"destination": "/x", "type": "nosuchfs", "source": "none"}]')
+  refused "mounts[7]: mount /x" cellrt run --bundle "$b" "$ID"
+}
+
+@test "bad ids and unknown commands or flags" {
+  b=$(cell_bundle)
+  run cellrt run --bundle "$b" "a/b"
+  [ "$status" -ne 0 ]
+  [[ "$output" == "cellrt: container id 'a/b': invalid" ]]
+  run cellrt state "$ID"
+  [ "$status" -ne 0 ]
+  [ "$output" = "cellrt: container $ID does not exist" ]
+  run cellrt run --bogus "$ID"
+  [ "$status" -ne 0 ]
+}
+
+@test "unknown properties are ignored, as the spec requires" {
+  b=$(cell_bundle '.futureThing = {"a": [1, 2]} | .process.futureField = true | .linux.futureLinux = "x" | .mounts[0].futureMount = 1 | .process.args = ["echo", "fine"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = fine ]
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# lifecycle.bats - create/start/state/kill/delete/list/run/exec/spec as a user drives them.
+
+load "$CELL_SOURCE_ROOT/tests/integration/lib"
+
+setup_file() {
+  leak_snapshot
+}
+
+teardown_file() {
+  leak_check
+}
+
+setup() {
+  need_root
+  need jq
+  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
+  ID=$(cell_id)
+}
+
+teardown() {
+  cellrt delete --force "$ID" >/dev/null 2>&1 || true
+}
+
+# gone PID: the process no longer runs (a zombie awaiting the host's init counts as gone)
+gone() {
+  [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"
+}
+
+status_of() {
+  cellrt state "$1" | jq -r .status
+}
+
+@test "run prints from PID 1 and returns the process's exit status" {
+  b=$(cell_bundle '.process.args = ["sh", "-c", "echo pid=$$; exit 3"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq 3 ]
+  [ "$output" = "pid=1" ]
+  # run leaves nothing: the state is gone
+  run cellrt state "$ID"
+  [ "$status" -ne 0 ]
+}
+
+@test "run reports 128+signal when the process dies of a signal" {
+  # not PID 1 of a pid namespace, which the kernel shields from unhandled signals
+  b=$(cell_bundle '.process.args = ["sh", "-c", "kill -USR1 $$; sleep 1"] | .linux.namespaces |= map(select(.type != "pid"))')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq $((128 + 10)) ]
+}
+
+@test "create leaves the process waiting, start releases it, state follows" {
+  b=$(cell_bundle '.process.args = ["sh", "-c", "echo started > /dev/shm/x; sleep 100"] | .annotations = {"org.example/k": "v"}')
+  cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+  [ "$(status_of "$ID")" = created ]
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  [ "$(cellrt state "$ID" | jq -r .pid)" = "$pid" ]
+  [ "$(cellrt state "$ID" | jq -r .bundle)" = "$b" ]
+  [ "$(cellrt state "$ID" | jq -r '.annotations["org.example/k"]')" = v ]
+  [ "$(cellrt state "$ID" | jq -r .ociVersion)" = 1.1.0 ]
+  # not started yet: the user's program has not run
+  [ ! -e "/proc/$pid/root/dev/shm/x" ]
+  cellrt start "$ID"
+  [ "$(status_of "$ID")" = running ]
+  for _ in $(seq 50); do [ -e "/proc/$pid/root/dev/shm/x" ] && break; sleep 0.1; done
+  [ -e "/proc/$pid/root/dev/shm/x" ]
+  run cellrt start "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"running"* ]]
+  cellrt kill "$ID" KILL
+  for _ in $(seq 50); do [ "$(status_of "$ID")" = stopped ] && break; sleep 0.1; done
+  [ "$(status_of "$ID")" = stopped ]
+  # state stays after the process died, until delete
+  [ "$(cellrt state "$ID" | jq -r .id)" = "$ID" ]
+  cellrt delete "$ID"
+  run cellrt state "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"does not exist"* ]]
+}
+
+@test "kill sends SIGTERM by default and accepts names and numbers" {
+  b=$(cell_bundle '.process.args = ["sh", "-c", "trap \"exit 0\" TERM; while :; do sleep 0.1; done"]')
+  cellrt create --bundle "$b" "$ID"
+  cellrt start "$ID"
+  sleep 0.3
+  cellrt kill "$ID"
+  for _ in $(seq 50); do [ "$(status_of "$ID")" = stopped ] && break; sleep 0.1; done
+  [ "$(status_of "$ID")" = stopped ]
+  run cellrt kill "$ID" KILL
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"not running"* ]]
+  cellrt delete "$ID"
+  for sig in 9 SIGKILL KILL; do
+    cellrt create --bundle "$b" "$ID"
+    cellrt start "$ID"
+    cellrt kill "$ID" "$sig"
+    for _ in $(seq 50); do [ "$(status_of "$ID")" = stopped ] && break; sleep 0.1; done
+    [ "$(status_of "$ID")" = stopped ]
+    cellrt delete "$ID"
+  done
+  cellrt create --bundle "$b" "$ID"
+  run cellrt kill "$ID" NOSUCHSIG
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"unknown signal"* ]]
+}
+
+@test "delete refuses a running container without --force, and removes it with" {
+  b=$(cell_bundle '.process.args = ["sleep", "100"]')
+  cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+  cellrt start "$ID"
+  run cellrt delete "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"running"* ]]
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  cellrt delete --force "$ID"
+  run cellrt state "$ID"
+  [ "$status" -ne 0 ]
+  gone "$pid"
+  [ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$ID" 2>/dev/null)" ]
+}
+
+@test "delete of a created (never started) container kills its waiting process" {
+  b=$(cell_bundle '.process.args = ["true"]')
+  cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  cellrt delete "$ID"
+  gone "$pid"
+}
+
+@test "list prints runc's table and JSON" {
+  b=$(cell_bundle '.process.args = ["sleep", "100"]')
+  cellrt create --bundle "$b" "$ID"
+  run cellrt list
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "ID"*"PID"*"STATUS"*"BUNDLE"*"CREATED"*"OWNER" ]]
+  [[ "$output" == *"$ID"*created*"$b"* ]]
+  cellrt list --format json | jq -e --arg id "$ID" '.[] | select(.id == $id) | .status == "created"'
+  cellrt list -q | grep -qx "$ID"
+}
+
+@test "exec joins the container: its pid namespace, hostname, root and cgroup" {
+  b=$(cell_bundle '.process.args = ["sleep", "100"] | .hostname = "exechost"')
+  cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+  cellrt start "$ID"
+  run cellrt exec "$ID" sh -c 'echo $$ $(hostname); cat /etc/os-release | head -1'
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "2 exechost" || "${lines[0]}" =~ ^[0-9]+" exechost"$ ]]
+  [[ "${lines[1]}" == *"cell busybox"* ]]
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  [ "$(cellrt exec "$ID" cat /proc/self/cgroup)" = "$(cellrt exec "$ID" cat /proc/1/cgroup)" ]
+  [ "$(cellrt exec "$ID" readlink /proc/self/ns/net)" = "$(readlink "/proc/$pid/ns/net")" ]
+  run cellrt exec --env FOO=bar --cwd /etc "$ID" sh -c 'echo $FOO $(pwd)'
+  [ "$output" = "bar /etc" ]
+  run cellrt exec --user 1:1 "$ID" id -u
+  [ "$output" = 1 ]
+  run cellrt exec "$ID" sh -c 'exit 5'
+  [ "$status" -eq 5 ]
+  run cellrt exec "$ID" /nonexistent
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"/nonexistent"* ]]
+}
+
+@test "spec writes the default config.json, and refuses to overwrite it" {
+  cd "$BATS_TEST_TMPDIR"
+  cellrt spec
+  jq -e '.ociVersion == "1.1.0" and .process.terminal == true and .root.path == "rootfs"' config.json
+  run cellrt spec
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"exists"* ]]
+  mkdir b2
+  cellrt spec --bundle b2
+  [ -f b2/config.json ]
+}
+
+@test "global flags: --log with --log-format json records the error as JSON" {
+  run "$CELLRT" --root "$CELL_TEST_ROOT" --log "$BATS_TEST_TMPDIR/log" --log-format json state nosuch-$ID
+  [ "$status" -eq 1 ]
+  [[ "$output" == "cellrt: container nosuch-$ID does not exist" ]]
+  tail -1 "$BATS_TEST_TMPDIR/log" | jq -e '.level == "error" and (.msg | contains("does not exist"))'
+  run "$CELLRT" --root "$CELL_TEST_ROOT" bogus
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"unknown command"* ]]
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# process.bats - every field of process seen from inside: args, env, cwd, user, groups, umask,
+# rlimits, noNewPrivileges, the five capability sets, oomScoreAdj, seccomp, and stdio.
+
+load "$CELL_SOURCE_ROOT/tests/integration/lib"
+
+setup_file() {
+  leak_snapshot
+}
+
+teardown_file() {
+  leak_check
+}
+
+setup() {
+  need_root
+  need jq
+  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
+  ID=$(cell_id)
+}
+
+teardown() {
+  cellrt delete --force "$ID" >/dev/null 2>&1 || true
+}
+
+@test "args, env and cwd" {
+  b=$(cell_bundle '.process.env = ["PATH=/bin", "GREETING=hello world"] | .process.cwd = "/etc" | .process.args = ["sh", "-c", "echo \"$GREETING\"; pwd; echo \"$0 $1\"", "zero", "one"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "hello world" ]
+  [ "${lines[1]}" = /etc ]
+  [ "${lines[2]}" = "zero one" ]
+}
+
+@test "uid, gid, additionalGids and umask" {
+  b=$(cell_bundle '.process.user = {"uid": 1, "gid": 100, "additionalGids": [5, 65534], "umask": 63} | .process.args = ["sh", "-c", "id -u; id -g; id -G; umask"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1 ]
+  [ "${lines[1]}" = 100 ]
+  [ "${lines[2]}" = "100 5 65534" ]
+  [ "${lines[3]}" = 0077 ]
+}
+
+@test "the default umask is 0022 and root has no supplementary groups" {
+  b=$(cell_bundle '.process.args = ["sh", "-c", "umask; id -G"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "${lines[0]}" = 0022 ]
+  [ "${lines[1]}" = 0 ]
+}
+
+@test "rlimits: ulimit -n and -u" {
+  b=$(cell_bundle '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}, {"type": "RLIMIT_NPROC", "soft": 77, "hard": 77}] | .process.args = ["sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 321 ]
+  [ "${lines[1]}" = 654 ]
+  [ "${lines[2]}" = 77 ]
+}
+
+@test "noNewPrivileges true and false" {
+  b=$(cell_bundle '.process.args = ["grep", "NoNewPrivs", "/proc/self/status"]')
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"1" ]]
+  b=$(cell_bundle '.process.noNewPrivileges = false | .process.args = ["grep", "NoNewPrivs", "/proc/self/status"]')
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"0" ]]
+}
+
+@test "the five capability sets as configured" {
+  # CAP_CHOWN=0 CAP_KILL=5 CAP_NET_BIND_SERVICE=10 CAP_SYS_ADMIN=21
+  b=$(cell_bundle '.process.user.uid = 1 | .process.capabilities = {"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SYS_ADMIN"], "effective": ["CAP_KILL", "CAP_NET_BIND_SERVICE"], "permitted": ["CAP_KILL", "CAP_NET_BIND_SERVICE"], "inheritable": ["CAP_NET_BIND_SERVICE"], "ambient": ["CAP_NET_BIND_SERVICE"]} | .process.args = ["grep", "^Cap", "/proc/self/status"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"CapInh:"*"0000000000000400"* ]]
+  [[ "$output" == *"CapPrm:"*"0000000000000400"* ]]
+  [[ "$output" == *"CapEff:"*"0000000000000400"* ]]
+  [[ "$output" == *"CapBnd:"*"0000000000200421"* ]]
+  [[ "$output" == *"CapAmb:"*"0000000000000400"* ]]
+}
+
+@test "the default config's CapEff as root" {
+  b=$(cell_bundle '.process.args = ["grep", "^CapEff", "/proc/self/status"]')
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"0000000020000420" ]]
+}
+
+@test "oomScoreAdj" {
+  b=$(cell_bundle '.process.oomScoreAdj = 123 | .process.args = ["cat", "/proc/self/oom_score_adj"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$output" = 123 ]
+}
+
+@test "linux.seccomp: a denied syscall fails with the configured errno" {
+  b=$(cell_bundle '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}, {"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38, "args": [{"index": 0, "value": 99, "op": "SCMP_CMP_EQ"}]}]} | .process.args = ["sh", "-c", "mkdir /dev/shm/d 2>&1; echo still-running"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == *"Operation not permitted"* ]]
+  [ "${lines[1]}" = still-running ]
+}
+
+@test "stdio is passed through when terminal is false" {
+  b=$(cell_bundle '.process.args = ["sh", "-c", "read x; echo got:$x; echo to-stderr >&2"]')
+  out=$(echo hello | cellrt run --bundle "$b" "$ID" 2>"$BATS_TEST_TMPDIR/err")
+  [ "$out" = got:hello ]
+  [ "$(cat "$BATS_TEST_TMPDIR/err")" = to-stderr ]
+}
+
+@test "a signal to run is forwarded to the container's process" {
+  b=$(cell_bundle '.process.args = ["sh", "-c", "trap \"echo got-term; exit 9\" TERM; echo ready; while :; do sleep 0.1; done"]')
+  "$CELLRT" --root "$CELL_TEST_ROOT" run --bundle "$b" "$ID" >"$BATS_TEST_TMPDIR/out" &
+  pid=$!
+  for _ in $(seq 50); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+  kill -TERM "$pid"
+  wait "$pid" || rc=$?
+  [ "${rc:-0}" -eq 9 ]
+  grep -q got-term "$BATS_TEST_TMPDIR/out"
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# terminal.bats - process.terminal: the interactive shell a new user gets from `run`, through a
+# pty from the container's own devpts, driven here by script(1) and tmux.
+
+load "$CELL_SOURCE_ROOT/tests/integration/lib"
+
+setup_file() {
+  leak_snapshot
+}
+
+teardown_file() {
+  leak_check
+}
+
+setup() {
+  need_root
+  need jq
+  need script
+  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
+  ID=$(cell_id)
+}
+
+teardown() {
+  cellrt delete --force "$ID" >/dev/null 2>&1 || true
+  tmux kill-session -t "$ID" 2>/dev/null || true
+}
+
+terminal_bundle() {
+  local b
+  b=$(cell_bundle "$@")
+  jq '.process.terminal = true' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  echo "$b"
+}
+
+@test "run with terminal true gives a shell on /dev/pts/0 and its exit status" {
+  b=$(terminal_bundle)
+  run sh -c "(sleep 0.5; echo 'tty; echo \$((6*7)); exit 7') | script -qefc '$CELLRT --root $CELL_TEST_ROOT run --bundle $b $ID' /dev/null"
+  [ "$status" -eq 7 ]
+  [[ "$output" == *"/dev/pts/0"* ]]
+  [[ "$output" == *"42"* ]]
+}
+
+@test "the pty is the controlling terminal and /dev/console" {
+  b=$(terminal_bundle '.process.args = ["sh", "-c", "tty; cut -d\\  -f7 /proc/self/stat; stat -c %t:%T /dev/console; stat -c %t:%T /dev/pts/0"]')
+  run script -qefc "$CELLRT --root $CELL_TEST_ROOT run --bundle $b $ID" /dev/null </dev/null
+  [ "$status" -eq 0 ]
+  out=$(echo "$output" | tr -d '\r')
+  echo "$out"
+  [[ "$(echo "$out" | grep -a /dev/)" == *"/dev/pts/0" ]]
+  # tty_nr of /proc/self/stat: the controlling terminal is pts 0 (136:0)
+  [ "$(echo "$out" | grep -ax '[0-9]*')" = 34816 ]
+  [ "$(echo "$out" | grep -a : | sort -u | wc -l)" = 1 ]
+}
+
+@test "an interactive session in tmux: the README's first thing a user types" {
+  need tmux
+  b=$(terminal_bundle '.process.args = ["sh"]')
+  tmux new-session -d -s "$ID" -x 100 -y 30 "$CELLRT --root $CELL_TEST_ROOT run --bundle $b $ID; echo exited-\$?; sleep 5"
+  for _ in $(seq 50); do tmux capture-pane -p -t "$ID" | grep -q '# ' && break; sleep 0.1; done
+  tmux send-keys -t "$ID" 'echo cols=$(stty size)' Enter
+  for _ in $(seq 30); do tmux capture-pane -p -t "$ID" | grep -q 'cols=30 100' && break; sleep 0.1; done
+  tmux capture-pane -p -t "$ID" | grep -q 'cols=30 100'
+  tmux send-keys -t "$ID" 'exit 4' Enter
+  for _ in $(seq 30); do tmux capture-pane -p -t "$ID" | grep -q 'exited-4' && break; sleep 0.1; done
+  tmux capture-pane -p -t "$ID" | grep -q 'exited-4'
+}
