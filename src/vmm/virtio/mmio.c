@@ -139,6 +139,11 @@ static uint32_t reg_read(struct virtio_mmio *mmio, uint64_t off)
 		return vdev->status;
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return vdev->config_generation;
+	case VIRTIO_MMIO_SHM_LEN_LOW:
+	case VIRTIO_MMIO_SHM_LEN_HIGH:
+	case VIRTIO_MMIO_SHM_BASE_LOW:
+	case VIRTIO_MMIO_SHM_BASE_HIGH:
+		return 0xffffffff; /* no shared memory regions: length and base read as -1 */
 	default:
 		return 0; /* write-only or reserved */
 	}

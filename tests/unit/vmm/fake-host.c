@@ -80,6 +80,43 @@ static void fake_loop_del(void *opaque, int fd)
 	}
 }
 
+static int fake_irqfd_register(void *opaque, int fd, uint32_t gsi, struct cell_error **err)
+{
+	((struct fake_host *)opaque)->irqfd = fd;
+	return 0;
+}
+
+static int fake_ioeventfd_register(void *opaque, uint64_t addr, uint32_t len, uint64_t datamatch,
+				   int fd, struct cell_error **err)
+{
+	struct fake_host *fh = opaque;
+
+	for (int i = 0; i < FAKE_MAX_WATCH; i++) {
+		if (fh->ioeventfd[i].fd < 0) {
+			fh->ioeventfd[i].addr = addr;
+			fh->ioeventfd[i].datamatch = datamatch;
+			fh->ioeventfd[i].fd = fd;
+			return 0;
+		}
+	}
+	return cell_error_set(err, ENOSPC, "fake ioeventfds full");
+}
+
+void fake_host_kvm_like(struct fake_host *fh)
+{
+	fh->host.irqfd_register = fake_irqfd_register;
+	fh->host.ioeventfd_register = fake_ioeventfd_register;
+}
+
+unsigned int fake_host_irqfd_count(struct fake_host *fh)
+{
+	uint64_t n = 0;
+
+	if (fh->irqfd < 0 || read(fh->irqfd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return (unsigned int)n;
+}
+
 void fake_host_init(struct fake_host *fh, uint64_t ram_size)
 {
 	memset(fh, 0, sizeof(*fh));
@@ -87,6 +124,9 @@ void fake_host_init(struct fake_host *fh, uint64_t ram_size)
 	memset(fh->ram, 0, ram_size);
 	fh->ram_size = ram_size;
 	fh->epfd = epoll_create1(EPOLL_CLOEXEC);
+	fh->irqfd = -1;
+	for (int i = 0; i < FAKE_MAX_WATCH; i++)
+		fh->ioeventfd[i].fd = -1;
 	fh->next_buf = FAKE_RAM_BASE + 0x40000;
 	fh->host = (struct virtio_host){
 		.opaque = fh,
@@ -137,6 +177,18 @@ uint32_t mmio_read(struct fake_host *fh, uint64_t off)
 
 void mmio_write(struct fake_host *fh, uint64_t off, uint32_t val)
 {
+	/* As KVM does: a write an ioeventfd matches never reaches the device's handler. */
+	for (int i = 0; i < FAKE_MAX_WATCH; i++) {
+		if (fh->ioeventfd[i].fd >= 0 && off == VIRTIO_MMIO_QUEUE_NOTIFY &&
+		    fh->ioeventfd[i].datamatch == val) {
+			uint64_t one = 1;
+
+			if (write(fh->ioeventfd[i].fd, &one, sizeof(one)) != sizeof(one))
+				abort();
+			fake_host_dispatch(fh);
+			return;
+		}
+	}
 	fh->mmio_fn(fh->mmio_dev, off, (uint8_t *)&val, 4, true);
 }
 

@@ -26,7 +26,19 @@ struct fake_host {
 	virtio_mmio_fn mmio_fn;
 	void *mmio_dev;
 	uint64_t next_buf; /* bump allocator for driver buffers */
+	/* KVM-like: QueueNotify writes signal the ioeventfd and the loop serves them; interrupts
+	 * go through the irqfd (counted when read). */
+	struct {
+		uint64_t addr, datamatch;
+		int fd;
+	} ioeventfd[FAKE_MAX_WATCH];
+	int irqfd;
 };
+
+/* Offer ioeventfd and irqfd, as cellvm does over KVM (call before virtio_mmio_create). */
+void fake_host_kvm_like(struct fake_host *fh);
+/* Interrupts signalled on the irqfd since the last call. */
+unsigned int fake_host_irqfd_count(struct fake_host *fh);
 
 void fake_host_init(struct fake_host *fh, uint64_t ram_size);
 void fake_host_fini(struct fake_host *fh);

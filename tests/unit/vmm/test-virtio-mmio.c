@@ -180,13 +180,52 @@ static void test_broken_chain_needs_reset(void **state)
 	assert_int_equal(drv_used_idx(&c->fh, 0), 1);
 }
 
+/* With ioeventfd and irqfd (as over KVM): kicks reach the device through the loop, interrupts
+ * through the irqfd, and a kick of a queue no ioeventfd matches still falls to the handler. */
+static void test_kvm_like_notify_and_irq(void **state)
+{
+	struct fake_host fh;
+	struct virtio_dev *vdev;
+	struct virtio_mmio *mmio;
+	uint64_t buf;
+	uint32_t v = 0, id, len;
+
+	fake_host_init(&fh, 1 << 20);
+	fake_host_kvm_like(&fh);
+	assert_int_equal(virtio_rng_create(&fh.host, &vdev, NULL), 0);
+	assert_int_equal(virtio_mmio_create(vdev, 0xd0000000, 5, &mmio, NULL), 0);
+	assert_true(fh.irqfd >= 0);
+	assert_true(fh.ioeventfd[0].fd >= 0);
+	assert_int_equal(fh.ioeventfd[0].addr, 0xd0000000 + VIRTIO_MMIO_QUEUE_NOTIFY);
+	drv_start(&fh, 1, 64, 0);
+	buf = drv_alloc(&fh, 32);
+	drv_submit(&fh, 0, 64, 0, (struct drv_buf[]){ { buf, 32, true } }, 1);
+	assert_int_equal(drv_used_idx(&fh, 0), 1);
+	drv_used_elem(&fh, 0, 64, 0, &id, &len);
+	assert_int_equal(len, 32);
+	assert_int_equal(fake_host_irqfd_count(&fh), 1);
+	assert_int_equal(fh.irqs, 0);
+	assert_int_equal(mmio_read(&fh, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_ISR_QUEUE);
+	/* No shared memory regions. */
+	mmio_write(&fh, VIRTIO_MMIO_SHM_SEL, 0);
+	assert_int_equal(mmio_read(&fh, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffff);
+	assert_int_equal(mmio_read(&fh, VIRTIO_MMIO_SHM_LEN_HIGH), 0xffffffff);
+	virtio_mmio_access(mmio, VIRTIO_MMIO_QUEUE_NOTIFY, (uint8_t *)&v, 4, true);
+	virtio_mmio_destroy(mmio);
+	fake_host_fini(&fh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_identity),	   T(test_odd_accesses),
-		T(test_negotiation),	   T(test_bad_queue_needs_reset),
-		T(test_interrupt_and_ack), T(test_broken_chain_needs_reset),
+		T(test_identity),
+		T(test_odd_accesses),
+		T(test_negotiation),
+		T(test_bad_queue_needs_reset),
+		T(test_interrupt_and_ack),
+		T(test_broken_chain_needs_reset),
+		cmocka_unit_test(test_kvm_like_notify_and_irq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
