@@ -30,7 +30,7 @@ PRINT_OK="ba f8 03 b0 4f ee b0 4b ee b0 0a ee"
 @test "a real-mode guest prints on the serial port and powers off through ACPI: exit 0" {
 	# mov dx,0x600; mov al,0x34 (SLP_TYP 5 | SLP_EN); out; hlt
 	g=$(guest off $PRINT_OK ba 00 06 b0 34 ee f4)
-	run "$CELLVM" --kernel "$g" --raw-real-mode --memory 16M
+	run timeout 20 "$CELLVM" --kernel "$g" --raw-real-mode --memory 16M
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = OK ]
@@ -38,14 +38,14 @@ PRINT_OK="ba f8 03 b0 4f ee b0 4b ee b0 0a ee"
 
 @test "the ACPI reset register reboots: exit 2 with a message" {
 	g=$(guest reset ba 02 06 b0 01 ee f4)
-	run "$CELLVM" --kernel "$g" --raw-real-mode --memory 16M
+	run timeout 20 "$CELLVM" --kernel "$g" --raw-real-mode --memory 16M
 	[ "$status" -eq 2 ]
 	[[ $output == *"guest rebooted"* ]]
 }
 
 @test "an i8042 reset pulse reboots: exit 2" {
 	g=$(guest kbd b0 fe e6 64 f4)
-	run "$CELLVM" --kernel "$g" --raw-real-mode --memory 16M --cpus 2
+	run timeout 20 "$CELLVM" --kernel "$g" --raw-real-mode --memory 16M --cpus 2
 	[ "$status" -eq 2 ]
 	[[ $output == *"keyboard controller"* ]]
 }
@@ -53,7 +53,7 @@ PRINT_OK="ba f8 03 b0 4f ee b0 4b ee b0 0a ee"
 @test "a JSON config runs the same guest" {
 	g=$(guest off $PRINT_OK ba 00 06 b0 34 ee f4)
 	echo "{\"kernel\": \"$g\", \"memory\": 16, \"cpus\": 1}" >"$BATS_TEST_TMPDIR/vm.json"
-	run "$CELLVM" --config "$BATS_TEST_TMPDIR/vm.json" --raw-real-mode
+	run timeout 20 "$CELLVM" --config "$BATS_TEST_TMPDIR/vm.json" --raw-real-mode
 	[ "$status" -eq 0 ]
 	[ "$output" = OK ]
 }
@@ -81,4 +81,23 @@ PRINT_OK="ba f8 03 b0 4f ee b0 4b ee b0 0a ee"
 		--kernel $good --net mac=1|tap=NAME
 	EOF
 	[ -z "$(pgrep -x cellvm)" ]
+}
+
+@test "bad Linux input: truncated bzImage, initrd too big for memory, kernel too big for memory" {
+	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$kernel" ] || cell_skip "no kernel in /boot (linux-image-cloud-amd64)"
+	head -c 200000 "$kernel" >"$BATS_TEST_TMPDIR/truncated"
+	truncate -s 40M "$BATS_TEST_TMPDIR/big.initrd"
+	while IFS='|' read -r args want; do
+		run $CELLVM $args
+		echo "$args -> $status: $output"
+		[ "$status" -eq 1 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ $output == "cellvm: "*"$want"* ]]
+	done <<-EOF
+		--kernel $BATS_TEST_TMPDIR/truncated|truncated
+		--kernel $kernel --memory 100M --initrd $BATS_TEST_TMPDIR/big.initrd|do not fit
+		--kernel $kernel --memory 16M|guest memory to decompress
+		--kernel $kernel --cmdline $(printf '%3000s' | tr ' ' x)|command line
+	EOF
 }
