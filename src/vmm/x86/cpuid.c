@@ -88,19 +88,51 @@ static void cpuid_patch(struct kvm_cpuid_entry2 *e, unsigned id, unsigned ncpus,
 	}
 }
 
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == index)
+			return &c->entries[i];
+	return NULL;
+}
+
+/*
+ * XSAVE components whose CPUID feature is absent must not be offered in leaf 0xD either: a
+ * nested host can report AVX state without AVX, and Linux then warns that the XSAVE sizes
+ * disagree. Keep 0xD consistent with leaves 1 and 7 (as QEMU does).
+ */
+static void cpuid_fix_xsave(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *l1 = cpuid_find(c, 1, 0), *l7 = cpuid_find(c, 7, 0);
+	struct kvm_cpuid_entry2 *d0 = cpuid_find(c, 0xd, 0);
+	if (!l1 || !d0)
+		return;
+	uint32_t drop = 0;
+	if (!(l1->ecx & (1U << 28))) /* AVX */
+		drop |= 1U << 2;
+	if (!l7 || !(l7->ebx & (1U << 14))) /* MPX */
+		drop |= (1U << 3) | (1U << 4);
+	if (!l7 || !(l7->ebx & (1U << 16))) /* AVX-512F */
+		drop |= (1U << 5) | (1U << 6) | (1U << 7);
+	if (!l7 || !(l7->ecx & (1U << 3))) /* PKU */
+		drop |= 1U << 9;
+	d0->eax &= ~drop;
+	for (unsigned b = 2; b < 32; b++) {
+		struct kvm_cpuid_entry2 *e = cpuid_find(c, 0xd, b);
+		if (e && (drop & (1U << b)))
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+	}
+}
+
 int cpuid_setup(struct vm *vm, struct vcpu *v, struct cell_error **err)
 {
 	_cleanup_free_ struct kvm_cpuid2 *c = cpuid_supported(vm->kvm_fd, err);
 	if (!c)
 		return err && *err ? -(*err)->code : -ENOMEM;
 	bool deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
-	bool has_b = false;
-	for (unsigned i = 0; i < c->nent; i++) {
-		if (c->entries[i].function == 0xb)
-			has_b = true;
+	for (unsigned i = 0; i < c->nent; i++)
 		cpuid_patch(&c->entries[i], v->id, vm->cfg->cpus, deadline);
-	}
-	(void)has_b;
+	cpuid_fix_xsave(c);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		return cell_error_errno(err, errno, "vcpu %u: KVM_SET_CPUID2", v->id);
 	return 0;
