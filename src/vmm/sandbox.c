@@ -1,5 +1,7 @@
 /* sandbox.c - after setup the VMM keeps only the system calls each thread kind needs, no caps. */
 #include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdlib.h>
@@ -69,6 +71,13 @@ static const int sandbox_vmm[] = {
 
 int sandbox_drop_privileges(struct cell_error **err)
 {
+	/*
+	 * Own mount, IPC and UTS namespaces where allowed (root, single-threaded): cheap, and the
+	 * VMM then shares nothing mutable there with the host. Not an error when refused; a
+	 * network namespace and a pivot into an empty root belong to the launcher (the jailer's job).
+	 */
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) == 0)
+		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cell_error_errno(err, errno, "sandbox: PR_SET_NO_NEW_PRIVS");
 	cap_t caps = cap_init(); /* empty set */
@@ -128,8 +137,20 @@ int sandbox_prepare(struct cell_error **err)
 	return r;
 }
 
+/* LeakSanitizer stops the world with ptrace at exit: no seccomp in sanitizer builds. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_SANITIZER 1
+#endif
+#endif
+
 int sandbox_apply(enum sandbox_kind kind, struct cell_error **err)
 {
+#ifdef SANDBOX_SANITIZER
+	return 0;
+#endif
 	if (!sandbox_progs[kind].filter)
 		return cell_error_set(err, EINVAL, "sandbox: filters were not prepared");
 	/* Each thread installs its own filter (no TSYNC), so each kind keeps its list. */
