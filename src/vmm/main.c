@@ -53,15 +53,18 @@ static int vmm_setup(struct vm *vm, const struct vmm_config *cfg, int *sigfd,
 	if (r < 0)
 		return r;
 	phase("vm");
-	if ((r = devices_create(vm, err)) < 0 || (r = acpi_build(vm, err)) < 0)
-		return r;
-	phase("devices");
+	/* The kernel goes in while KVM builds the irqchip and memslots (vm_memory_wait()). */
 	if ((r = boot_load(vm, &entry, err)) < 0)
 		return r;
 	phase("kernel");
+	if ((r = vm_memory_wait(vm, err)) < 0)
+		return r;
+	phase("kvm-wait");
+	if ((r = devices_create(vm, err)) < 0 || (r = acpi_build(vm, err)) < 0)
+		return r;
+	phase("devices");
 	if ((r = vcpus_create(vm, err)) < 0 ||
-	    (r = regs_setup_bsp(vm, &vm->vcpus[0], &entry, err)) < 0 ||
-	    (r = vm_memory_wait(vm, err)) < 0)
+	    (r = regs_setup_bsp(vm, &vm->vcpus[0], &entry, err)) < 0)
 		return r;
 	phase("vcpus");
 	if ((r = loop_add(&vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm, err)) < 0)

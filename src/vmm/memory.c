@@ -35,9 +35,27 @@ static int vm_add_slot(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, vo
 	return 0;
 }
 
+/*
+ * The slow part of building a VM: registering the irqchip's devices and each memslot waits for an
+ * SRCU grace period, and the in-kernel PIT starts a kernel thread: milliseconds each on a busy
+ * host. A helper thread does them while the main thread loads the kernel and initrd;
+ * vm_memory_wait() joins it before devices (irqfds need the irqchip) and vCPUs are made.
+ */
 static void *vm_memory_slots(void *arg)
 {
 	struct vm *vm = arg;
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		vm->slot_errno = errno;
+		vm->slot_what = "KVM_CREATE_IRQCHIP";
+		return NULL;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		vm->slot_errno = errno;
+		vm->slot_what = "KVM_CREATE_PIT2";
+		return NULL;
+	}
+	vm->slot_what = "KVM_SET_USER_MEMORY_REGION";
 	int r = vm_add_slot(vm, 0, vm->low_ram_size, vm->ram, NULL);
 	if (r == 0 && vm->ram_size > vm->low_ram_size)
 		r = vm_add_slot(vm, VM_MMIO_GAP_END, vm->ram_size - vm->low_ram_size,
@@ -79,10 +97,6 @@ int vm_memory_init(struct vm *vm, struct cell_error **err)
 	/* Guest RAM has no business in a core dump of the VMM. */
 	madvise(vm->ram, size, MADV_DONTDUMP);
 
-	/*
-	 * Registering a memslot waits for an SRCU grace period, milliseconds on a busy host: do it
-	 * on a helper thread while the kernel is loaded; vm_memory_wait() joins it before KVM_RUN.
-	 */
 	int e = pthread_create(&vm->slot_thread, NULL, vm_memory_slots, vm);
 	if (e != 0)
 		return cell_error_errno(err, e, "guest memory: pthread_create");
@@ -97,6 +111,6 @@ int vm_memory_wait(struct vm *vm, struct cell_error **err)
 	pthread_join(vm->slot_thread, NULL);
 	vm->slot_thread_running = false;
 	if (vm->slot_errno)
-		return cell_error_errno(err, vm->slot_errno, "KVM_SET_USER_MEMORY_REGION");
+		return cell_error_errno(err, vm->slot_errno, "%s", vm->slot_what);
 	return 0;
 }

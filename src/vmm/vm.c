@@ -52,11 +52,7 @@ static int vm_create_platform(struct vm *vm, struct cell_error **err)
 	uint64_t idmap = VM_IDENTITY_MAP_ADDR;
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0 && errno != EINVAL)
 		return cell_error_errno(err, errno, "KVM_SET_IDENTITY_MAP_ADDR");
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return cell_error_errno(err, errno, "KVM_CREATE_IRQCHIP");
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return cell_error_errno(err, errno, "KVM_CREATE_PIT2");
+	/* The irqchip and PIT are created with the memslots, off the critical path (memory.c). */
 	return 0;
 }
 

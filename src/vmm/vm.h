@@ -93,6 +93,7 @@ struct vm {
 	pthread_t slot_thread;
 	bool slot_thread_running;
 	int slot_errno;
+	const char *slot_what;
 	_Atomic int end;
 	char end_msg[256];
 	const struct vmm_config *cfg;

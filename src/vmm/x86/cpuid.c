@@ -13,7 +13,7 @@
 
 static struct kvm_cpuid2 *cpuid_supported(int kvm_fd, struct cell_error **err)
 {
-	for (unsigned n = 64; n <= 1024; n *= 2) {
+	for (unsigned n = 256; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 		if (!c)
 			return NULL;
