@@ -38,6 +38,12 @@ for a in $(arg cell.action | tr ',' ' '); do
 		echo "RNG_CURRENT=$(cat /sys/class/misc/hw_random/rng_current)"
 		echo "RNG=$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')"
 		;;
+	net)
+		ip link set lo up
+		ip addr add 10.78.0.2/24 dev eth0 && ip link set eth0 up
+		echo "MAC=$(cat /sys/class/net/eth0/address)"
+		ping -c 2 -W 5 10.78.0.1 >/dev/null 2>&1 && echo PING=ok || echo PING=fail
+		;;
 	console)
 		# The host writes one line to cellvm's stdin when it sees this.
 		echo CONSOLE-READY
