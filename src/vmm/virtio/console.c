@@ -65,6 +65,12 @@ static void cons_rx(struct virtio_dev *vdev)
 		}
 		if (r == 0)
 			break; /* input waits until the next rx kick */
+		if (req->in_len == 0) {
+			/* Nothing writable: a read of 0 bytes would look like end of input. */
+			virtq_push(vq, req->head, 0);
+			pushed = true;
+			continue;
+		}
 		do
 			len = read(c->in_fd, c->buf,
 				   req->in_len < sizeof(c->buf) ? req->in_len : sizeof(c->buf));

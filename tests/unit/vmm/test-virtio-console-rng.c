@@ -61,12 +61,21 @@ static void test_console(void **state)
 	drv_submit(&fh, 0, QS, 1, (struct drv_buf[]){ { rx, 32, true } }, 1);
 	assert_int_equal(drv_used_idx(&fh, 0), 2);
 	assert_memory_equal(gpa(&fh, rx), "x", 1);
+	/* A receive chain with nothing writable is returned empty and does not end the input. */
+	drv_submit(&fh, 0, QS, 5, (struct drv_buf[]){ { rx, 32, false } }, 1);
+	assert_int_equal(drv_used_idx(&fh, 0), 3);
+	assert_int_equal(write(in[1], "y", 1), 1);
+	assert_int_equal(fake_host_dispatch(&fh), 1);
+	assert_int_equal(drv_used_idx(&fh, 0), 3); /* waits for a real buffer */
+	drv_submit(&fh, 0, QS, 6, (struct drv_buf[]){ { rx, 32, true } }, 1);
+	assert_int_equal(drv_used_idx(&fh, 0), 4);
+	assert_memory_equal(gpa(&fh, rx), "y", 1);
 	/* End of input: one wake-up, then none (no busy loop), and no more input. */
 	drv_submit(&fh, 0, QS, 2, (struct drv_buf[]){ { rx, 32, true } }, 1);
 	close(in[1]);
 	assert_int_equal(fake_host_dispatch(&fh), 1);
 	assert_int_equal(fake_host_dispatch(&fh), 0);
-	assert_int_equal(drv_used_idx(&fh, 0), 2);
+	assert_int_equal(drv_used_idx(&fh, 0), 4);
 
 	virtio_mmio_destroy(mmio);
 	close(in[0]);
