@@ -1,5 +1,6 @@
 /* main.c - cellvm: parse the VM description, build the VM, run it, exit with how the guest ended. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,8 @@ int main(int argc, char **argv)
 	const char *t = getenv("CELLVM_TRACE_START");
 	trace_start = t && *t == '1';
 	phase("");
+	/* One malloc arena: per-thread arenas would cost resident memory for nothing here. */
+	mallopt(M_ARENA_MAX, 1);
 	vmm_config_init(&cfg);
 	int r = vmm_config_parse_args(&cfg, argc, argv, &err);
 	if (r == 1) {
