@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""vmm-boot.py KERNEL INITRD CELLVM [RUNS] - inside the lab: boot the same kernel, initramfs and
+command line with cellvm and with QEMU (-accel kvm, -M microvm minimal with rtc=on, and -M pc
+-nodefaults), interleaved, RUNS rounds; time from spawn to the init's marker on the console, and the
+VMM's resident memory beyond guest RAM while the guest idles after the marker.
+
+Memory method: from /proc/PID/smaps, Rss and Pss of every mapping except guest RAM (the one mapping
+at least as large as --memory: anonymous for cellvm, the "pc.ram"/memfd backing for QEMU), summed.
+Pss splits shared library pages among their users; Rss counts them whole (an upper bound)."""
+import os, re, statistics, subprocess, sys, time
+
+kernel, initrd, cellvm = sys.argv[1:4]
+runs = int(sys.argv[4]) if len(sys.argv) > 4 else 7
+MEM_MB = 128
+MARKER = b"CELL-GUEST-INIT-OK"
+cmdline = "console=ttyS0 quiet cell.sleep=2"
+
+def qemu(machine):
+    return ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-M", machine,
+            "-m", f"{MEM_MB}M", "-smp", "1", "-nodefaults", "-no-user-config", "-nographic",
+            "-serial", "stdio", "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
+            "-no-reboot"]
+
+VMMS = {
+    "cellvm": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory", f"{MEM_MB}M",
+               "--cpus", "1", "--cmdline", cmdline],
+    "qemu-microvm": qemu("microvm,x-option-roms=off,pit=off,pic=off,rtc=on"),
+    "qemu-pc": qemu("pc"),
+}
+
+def overhead_kib(pid):
+    rss = pss = 0
+    cur_size = 0
+    cur = {}
+    def flush():
+        nonlocal rss, pss
+        if cur and cur_size < MEM_MB * 1024:
+            rss += cur.get("Rss", 0)
+            pss += cur.get("Pss", 0)
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                flush()
+                a, b = line.split()[0].split("-")
+                cur_size = (int(b, 16) - int(a, 16)) // 1024
+                cur = {}
+            else:
+                m = re.match(r"^(\w+):\s+(\d+) kB", line)
+                if m:
+                    cur[m.group(1)] = int(m.group(2))
+    flush()
+    return rss, pss
+
+def one(name):
+    t0 = time.monotonic()
+    p = subprocess.Popen(VMMS[name], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    buf = b""
+    t = None
+    while True:
+        chunk = p.stdout.read1(4096)
+        if not chunk:
+            break
+        buf += chunk
+        if MARKER in buf:
+            t = time.monotonic() - t0
+            break
+    mem = overhead_kib(p.pid) if t is not None else (0, 0)
+    try:
+        p.stdout.read()
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    return t, mem, p.returncode
+
+res = {n: [] for n in VMMS}
+for r in range(runs):
+    for name in VMMS:  # interleaved: one of each per round
+        t, mem, rc = one(name)
+        if t is None:
+            print(f"# {name} round {r}: no marker (exit {rc})", flush=True)
+            continue
+        res[name].append((t, mem))
+        print(f"# round {r} {name}: {t:.2f} s, overhead Rss {mem[0]} KiB Pss {mem[1]} KiB, exit {rc}",
+              flush=True)
+
+fastest_qemu = min((statistics.median([x[0] for x in res[n]]) for n in res
+                    if n != "cellvm" and res[n]), default=None)
+print(f"\n| VMM | boot to init marker, median of {runs} (s) | ratio to fastest QEMU | "
+      "memory beyond guest RAM, Rss / Pss (MiB) |")
+print("|---|---|---|---|")
+for n in VMMS:
+    if not res[n]:
+        print(f"| {n} | failed | | |")
+        continue
+    med = statistics.median([x[0] for x in res[n]])
+    rss = statistics.median([x[1][0] for x in res[n]]) / 1024
+    pss = statistics.median([x[1][1] for x in res[n]]) / 1024
+    ratio = f"{med / fastest_qemu:.2f}" if fastest_qemu else "-"
+    print(f"| {n} | {med:.2f} | {ratio} | {rss:.1f} / {pss:.1f} |")

@@ -1,0 +1,138 @@
+/* boot-bzimage.c - Linux's 64-bit boot protocol: setup header checks, boot_params, 64-bit entry. */
+#include <asm/bootparam.h>
+#include <errno.h>
+#include <string.h>
+
+#include "vm.h"
+#include "x86/x86.h"
+
+#define HDR_OFFSET 0x1f1
+#define HDR_MAGIC_OFFSET 0x202
+#define XLF_KERNEL_64_BIT 0x1
+#define LOADED_HIGH_BIT 0x1
+#define ENTRY_64_OFFSET 0x200
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)le16(p) | ((uint32_t)le16(p + 2) << 16);
+}
+
+int bzimage_parse(const uint8_t *img, size_t size, struct bzimage_info *ret,
+		  struct cell_error **err)
+{
+	*ret = (struct bzimage_info){ 0 };
+	if (size < 0x270 || le16(img + 0x1fe) != 0xaa55 ||
+	    memcmp(img + HDR_MAGIC_OFFSET, "HdrS", 4))
+		return cell_error_set(err, ENOEXEC,
+				      "not a kernel (neither a bzImage setup header nor ELF)");
+	ret->version = le16(img + 0x206);
+	if (ret->version < 0x20c)
+		return cell_error_set(err, ENOEXEC,
+				      "boot protocol %u.%u is too old (2.12 has the 64-bit entry)",
+				      ret->version >> 8, ret->version & 0xff);
+	unsigned setup_sects = img[0x1f1] ? img[0x1f1] : 4;
+	ret->setup_size = (setup_sects + 1) * 512;
+	uint64_t syssize = (uint64_t)le32(img + 0x1f4) * 16;
+	if (size < ret->setup_size || size - ret->setup_size < syssize || syssize == 0)
+		return cell_error_set(err, ENOEXEC, "truncated: %zu bytes, the header says %llu",
+				      size, (unsigned long long)(ret->setup_size + syssize));
+	ret->kernel_size = (uint32_t)(size - ret->setup_size);
+	if (!(img[0x211] & LOADED_HIGH_BIT))
+		return cell_error_set(err, ENOEXEC, "not a bzImage (zImage loads low)");
+	ret->xloadflags = le16(img + 0x236);
+	if (!(ret->xloadflags & XLF_KERNEL_64_BIT))
+		return cell_error_set(err, ENOEXEC, "the kernel has no 64-bit entry point");
+	ret->initrd_addr_max = le32(img + 0x22c);
+	ret->kernel_alignment = le32(img + 0x230);
+	ret->cmdline_size = le32(img + 0x238);
+	ret->pref_address = le32(img + 0x258) | ((uint64_t)le32(img + 0x25c) << 32);
+	ret->init_size = le32(img + 0x260);
+	return 0;
+}
+
+int boot_write_cmdline(struct vm *vm, uint64_t max_len, struct cell_error **err)
+{
+	const char *cmdline = vm->cfg->cmdline ? vm->cfg->cmdline : "";
+	size_t len = strlen(cmdline);
+	if (max_len > VM_CMDLINE_MAX - 1)
+		max_len = VM_CMDLINE_MAX - 1;
+	if (len > max_len)
+		return cell_error_set(err, E2BIG, "command line: %zu bytes, the kernel takes %llu",
+				      len, (unsigned long long)max_len);
+	memcpy(vm_gpa_to_hva(vm, VM_CMDLINE_ADDR, len + 1), cmdline, len + 1);
+	return 0;
+}
+
+static void bzimage_fill_params(struct vm *vm, struct boot_params *bp, const uint8_t *img,
+				uint64_t initrd, uint64_t initrd_size)
+{
+	/* The setup header runs from 0x1f1 to the end its jump at 0x200 points past. */
+	size_t hdr_end = 0x202 + img[0x201];
+	size_t hdr_len = hdr_end - HDR_OFFSET;
+	if (hdr_len > sizeof(bp->hdr))
+		hdr_len = sizeof(bp->hdr);
+	memset(bp, 0, sizeof(*bp));
+	memcpy(&bp->hdr, img + HDR_OFFSET, hdr_len);
+	bp->hdr.type_of_loader = 0xff;
+	bp->hdr.vid_mode = 0xffff;
+	bp->hdr.cmd_line_ptr = (uint32_t)VM_CMDLINE_ADDR;
+	bp->ext_cmd_line_ptr = 0;
+	bp->hdr.ramdisk_image = (uint32_t)initrd;
+	bp->hdr.ramdisk_size = (uint32_t)initrd_size;
+	bp->ext_ramdisk_image = (uint32_t)(initrd >> 32);
+	bp->ext_ramdisk_size = (uint32_t)(initrd_size >> 32);
+	bp->acpi_rsdp_addr = VM_ACPI_ADDR;
+	struct e820_entry_x map[E820_MAX];
+	unsigned n = e820_build(vm->ram_size, map, E820_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		bp->e820_table[i].addr = map[i].addr;
+		bp->e820_table[i].size = map[i].size;
+		bp->e820_table[i].type = map[i].type;
+	}
+	bp->e820_entries = (uint8_t)n;
+}
+
+int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
+		      struct cell_error **err)
+{
+	struct bzimage_info info;
+	int r = bzimage_parse(img, size, &info, err);
+	if (r < 0)
+		return cell_error_wrap(err, "kernel %s", vm->cfg->kernel);
+	/* The decompressor copies itself up to pref_address and needs init_size from there. */
+	uint64_t footprint_end = info.pref_address + info.init_size;
+	uint64_t load_end = VM_HIMEM_ADDR + info.kernel_size;
+	if (footprint_end < load_end)
+		footprint_end = load_end;
+	if (footprint_end > vm->low_ram_size)
+		return cell_error_set(
+			err, ENOMEM,
+			"kernel %s: needs %llu MiB of guest memory to decompress, --memory is %llu MiB",
+			vm->cfg->kernel, (unsigned long long)(footprint_end >> 20) + 1,
+			(unsigned long long)(vm->ram_size >> 20));
+	memcpy(vm_gpa_to_hva(vm, VM_HIMEM_ADDR, info.kernel_size), img + info.setup_size,
+	       info.kernel_size);
+
+	r = boot_write_cmdline(vm, info.version >= 0x206 ? info.cmdline_size : 255, err);
+	if (r < 0)
+		return r;
+	uint64_t initrd_max = info.initrd_addr_max ? info.initrd_addr_max : 0x37ffffff;
+	uint64_t initrd = 0, initrd_size = 0;
+	r = boot_load_initrd(vm, initrd_max, footprint_end, &initrd, &initrd_size, err);
+	if (r < 0)
+		return r;
+	struct boot_params *bp = vm_gpa_to_hva(vm, VM_BOOT_PARAMS_ADDR, sizeof(*bp));
+	bzimage_fill_params(vm, bp, img, initrd, initrd_size);
+	r = regs_write_page_tables(vm, err);
+	if (r < 0)
+		return r;
+	*ret = (struct boot_entry){ .mode = BOOT_MODE_LONG64,
+				    .ip = VM_HIMEM_ADDR + ENTRY_64_OFFSET,
+				    .arg = VM_BOOT_PARAMS_ADDR };
+	return 0;
+}

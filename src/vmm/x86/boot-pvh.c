@@ -1,0 +1,128 @@
+/* boot-pvh.c - the PVH entry of an uncompressed ELF vmlinux: segments, hvm_start_info, 32-bit entry. */
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "vm.h"
+#include "x86/x86.h"
+
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define HVM_START_MAGIC 0x336ec578
+#define PVH_START_INFO_ADDR VM_BOOT_PARAMS_ADDR
+#define PVH_MEMMAP_ADDR (VM_BOOT_PARAMS_ADDR + 0x100)
+#define PVH_MODLIST_ADDR (VM_BOOT_PARAMS_ADDR + 0x300)
+
+struct hvm_start_info_x {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+
+struct hvm_memmap_entry_x {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+
+struct hvm_modlist_entry_x {
+	uint64_t paddr, size, cmdline_paddr, reserved;
+};
+
+/* Find the PHYS32_ENTRY note in one PT_NOTE segment; 0 when absent. */
+static uint64_t pvh_find_entry(const uint8_t *p, uint64_t len)
+{
+	uint64_t off = 0;
+	while (len - off >= sizeof(Elf64_Nhdr)) {
+		const Elf64_Nhdr *n = (const void *)(p + off);
+		uint64_t name = (n->n_namesz + 3ULL) & ~3ULL, desc = (n->n_descsz + 3ULL) & ~3ULL;
+		off += sizeof(*n);
+		if (name > len - off || desc > len - off - name)
+			return 0;
+		if (n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
+		    memcmp(p + off, "Xen", 4) == 0 && n->n_descsz >= 4) {
+			uint32_t e;
+			memcpy(&e, p + off + name, 4);
+			return e;
+		}
+		off += name + desc;
+	}
+	return 0;
+}
+
+static int pvh_load_segments(struct vm *vm, const uint8_t *img, size_t size, uint64_t *ret_entry,
+			     uint64_t *ret_end, struct cell_error **err)
+{
+	const Elf64_Ehdr *eh = (const void *)img;
+	if (size < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
+		return cell_error_set(err, ENOEXEC, "not an x86-64 ELF kernel");
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff)
+		return cell_error_set(err, ENOEXEC, "truncated ELF program headers");
+	const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff);
+	*ret_entry = 0;
+	*ret_end = 0;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *p = &ph[i];
+		if (p->p_offset > size || p->p_filesz > size - p->p_offset)
+			return cell_error_set(err, ENOEXEC, "truncated: segment %u past the file",
+					      i);
+		if (p->p_type == PT_NOTE && !*ret_entry)
+			*ret_entry = pvh_find_entry(img + p->p_offset, p->p_filesz);
+		if (p->p_type != PT_LOAD)
+			continue;
+		uint8_t *dst = vm_gpa_to_hva(vm, p->p_paddr, p->p_memsz);
+		if (!dst || p->p_filesz > p->p_memsz)
+			return cell_error_set(
+				err, ENOMEM, "segment %u at 0x%llx+0x%llx is outside guest memory",
+				i, (unsigned long long)p->p_paddr, (unsigned long long)p->p_memsz);
+		memcpy(dst, img + p->p_offset, p->p_filesz);
+		memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz);
+		if (p->p_paddr + p->p_memsz > *ret_end)
+			*ret_end = p->p_paddr + p->p_memsz;
+	}
+	if (!*ret_entry)
+		return cell_error_set(err, ENOEXEC, "ELF kernel without a PVH entry note");
+	return 0;
+}
+
+int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
+		  struct cell_error **err)
+{
+	uint64_t entry = 0, end = 0;
+	int r = pvh_load_segments(vm, img, size, &entry, &end, err);
+	if (r < 0)
+		return cell_error_wrap(err, "kernel %s", vm->cfg->kernel);
+	r = boot_write_cmdline(vm, VM_CMDLINE_MAX - 1, err);
+	if (r < 0)
+		return r;
+	uint64_t initrd, initrd_size;
+	r = boot_load_initrd(vm, 0xffffffffULL, (end + 0xfff) & ~0xfffULL, &initrd, &initrd_size,
+			     err);
+	if (r < 0)
+		return r;
+
+	struct hvm_start_info_x *si = vm_gpa_to_hva(vm, PVH_START_INFO_ADDR, sizeof(*si));
+	struct hvm_memmap_entry_x *mm = vm_gpa_to_hva(vm, PVH_MEMMAP_ADDR, E820_MAX * sizeof(*mm));
+	struct hvm_modlist_entry_x *mod = vm_gpa_to_hva(vm, PVH_MODLIST_ADDR, sizeof(*mod));
+	struct e820_entry_x map[E820_MAX];
+	unsigned n = e820_build(vm->ram_size, map, E820_MAX);
+	for (unsigned i = 0; i < n; i++)
+		mm[i] = (struct hvm_memmap_entry_x){ map[i].addr, map[i].size, map[i].type, 0 };
+	*si = (struct hvm_start_info_x){
+		.magic = HVM_START_MAGIC,
+		.version = 1,
+		.cmdline_paddr = VM_CMDLINE_ADDR,
+		.rsdp_paddr = VM_ACPI_ADDR,
+		.memmap_paddr = PVH_MEMMAP_ADDR,
+		.memmap_entries = n,
+	};
+	if (initrd_size) {
+		*mod = (struct hvm_modlist_entry_x){ .paddr = initrd, .size = initrd_size };
+		si->nr_modules = 1;
+		si->modlist_paddr = PVH_MODLIST_ADDR;
+	}
+	*ret = (struct boot_entry){ .mode = BOOT_MODE_PVH,
+				    .ip = entry,
+				    .arg = PVH_START_INFO_ADDR };
+	return 0;
+}

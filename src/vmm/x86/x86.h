@@ -1,0 +1,86 @@
+/* x86.h - x86-64 specifics: boot protocols, CPU state, CPUID, MSRs, e820 and ACPI tables. */
+#pragma once
+
+#include <linux/kvm.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct vm;
+struct vcpu;
+
+enum boot_mode {
+	BOOT_MODE_LONG64, /* bzImage 64-bit entry: long mode, paging, RSI = boot_params */
+	BOOT_MODE_PVH,	  /* 32-bit protected mode, paging off, EBX = hvm_start_info */
+	BOOT_MODE_REAL,	  /* a raw real-mode image at CS:IP = 0x1000:0 (tests, start-up bench) */
+};
+
+struct boot_entry {
+	enum boot_mode mode;
+	uint64_t ip;
+	uint64_t arg;
+};
+
+/* The size of the kernel image in memory must not overlap these (guest-physical). */
+struct boot_image {
+	const uint8_t *data;
+	size_t size;
+};
+
+/* Load the kernel named by the config (bzImage or ELF vmlinux with a PVH note) and its initrd. */
+int boot_load(struct vm *vm, struct boot_entry *ret, struct cell_error **err);
+int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
+		      struct cell_error **err);
+int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
+		  struct cell_error **err);
+/* Pick the initrd's guest-physical address: page-aligned, as high as allowed, above min_addr. */
+int boot_place_initrd(uint64_t ram_top, uint64_t max_addr, uint64_t min_addr, uint64_t size,
+		      uint64_t *ret_addr);
+
+/* Checks on a bzImage's setup header, without /dev/kvm (unit-tested with crafted headers). */
+struct bzimage_info {
+	uint16_t version;
+	uint32_t setup_size;  /* bytes before the protected-mode kernel */
+	uint32_t kernel_size; /* bytes of protected-mode kernel in the file */
+	uint64_t pref_address;
+	uint32_t init_size;
+	uint32_t initrd_addr_max;
+	uint32_t cmdline_size;
+	uint32_t kernel_alignment;
+	uint16_t xloadflags;
+};
+int bzimage_parse(const uint8_t *img, size_t size, struct bzimage_info *ret,
+		  struct cell_error **err);
+
+/* e820 */
+struct e820_entry_x {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+} __attribute__((packed));
+#define E820_T_RAM 1
+#define E820_T_RESERVED 2
+#define E820_MAX 8
+/* The map for ram_size bytes (low part below the MMIO gap, rest at 4 GiB); returns entries. */
+unsigned e820_build(uint64_t ram_size, struct e820_entry_x *out, unsigned max);
+
+/* ACPI: write RSDP, XSDT, FADT, MADT and DSDT into guest memory at VM_ACPI_ADDR. */
+int acpi_build(struct vm *vm, struct cell_error **err);
+/* Build tables into buf (guest address base); returns bytes used or -ENOSPC. For unit tests. */
+struct vm_acpi_dev;
+long acpi_build_tables(uint8_t *buf, size_t size, uint64_t base, unsigned ncpus,
+		       const struct vm_acpi_dev *devs, unsigned ndevs);
+uint8_t acpi_checksum(const void *p, size_t len);
+
+/* Per-vCPU state */
+int cpuid_setup(struct vm *vm, struct vcpu *v, struct cell_error **err);
+int msr_setup(struct vm *vm, struct vcpu *v, struct cell_error **err);
+int regs_setup_bsp(struct vm *vm, struct vcpu *v, const struct boot_entry *e,
+		   struct cell_error **err);
+int regs_setup_fpu(struct vcpu *v, struct cell_error **err);
+/* Identity-map the first 4 GiB with 2 MiB pages and write the boot GDT. */
+int regs_write_page_tables(struct vm *vm, struct cell_error **err);
+int boot_load_initrd(struct vm *vm, uint64_t max_addr, uint64_t min_addr, uint64_t *ret_addr,
+		     uint64_t *ret_size, struct cell_error **err);
+int boot_write_cmdline(struct vm *vm, uint64_t max_len, struct cell_error **err);

@@ -1,0 +1,53 @@
+#!/bin/busybox sh
+# guest-init.sh - /init of the nested guest that cellvm boots in the lab tests: load the virtio
+# modules, print a marker, do what cell.action= on the command line says, then end as cell.end= says.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+for m in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net virtio_console virtio-rng; do
+	[ -e /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
+done
+echo CELL-GUEST-INIT-OK
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+for a in $(arg cell.action | tr ',' ' '); do
+	case $a in
+	info)
+		echo "NPROC=$(nproc)"
+		echo "MEMTOTAL_KB=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+		# The firmware map as the kernel got it (System RAM entries), in KiB.
+		t=0
+		for e in /sys/firmware/memmap/*; do
+			[ "$(cat $e/type)" = "System RAM" ] || continue
+			t=$((t + ($(cat $e/end) - $(cat $e/start) + 1) / 1024))
+		done
+		echo "E820_RAM_KB=$t"
+		;;
+	disks)
+		# vda: the read-only disk's checksum; vdb: write a line for the host to check.
+		n=0
+		while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+		echo "VDA_SUM=$(sha256sum /dev/vda | cut -d' ' -f1)"
+		echo "VDA_RO=$(cat /sys/block/vda/ro)"
+		echo "cellvm-wrote-this" | dd of=/dev/vdb bs=512 conv=sync,fsync 2>/dev/null && echo VDB_WRITE=ok
+		dd if=/dev/zero of=/dev/vda bs=512 count=1 2>/dev/null && echo VDA_WRITE=allowed || echo VDA_WRITE=refused
+		;;
+	net)
+		ip link set lo up
+		ip addr add "$(arg cell.ip)" dev eth0 && ip link set eth0 up
+		if ping -c 2 -W 3 "$(arg cell.peer)" >/dev/null 2>&1; then echo PING=ok; else echo PING=fail; fi
+		;;
+	rng)
+		[ -e /dev/hwrng ] && dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n' | sed 's/^/RNG=/;s/$/\n/'
+		;;
+	esac
+done
+echo CELL-GUEST-DONE
+s=$(arg cell.sleep)
+[ -n "$s" ] && sleep "$s"
+case $(arg cell.end) in
+reboot) reboot -f ;;
+hang) while :; do sleep 1; done ;;
+*) poweroff -f ;;
+esac
+sleep 5
