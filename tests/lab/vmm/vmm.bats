@@ -69,7 +69,7 @@ field() { # FILE KEY
 	"$BATS_TEST_DIRNAME/extract-vmlinux.sh" "$VMM_KERNEL" "$BATS_TEST_TMPDIR/vmlinux"
 	status=0
 	timeout 120 "$CELLVM" --kernel "$BATS_TEST_TMPDIR/vmlinux" --initrd "$VMM_INITRD" \
-		--memory 256M --cmdline "console=ttyS0 quiet cell.end=poweroff" \
+		--memory 128M --cmdline "console=ttyS0 quiet cell.end=poweroff" \
 		</dev/null >"$BATS_TEST_TMPDIR/o" 2>"$BATS_TEST_TMPDIR/o.err" || status=$?
 	cat "$BATS_TEST_TMPDIR/o" "$BATS_TEST_TMPDIR/o.err"
 	[ "$status" -eq 0 ]
