@@ -133,10 +133,12 @@ own_rootfs() {
   own_rootfs "$b"
   rmdir "$b/rootfs/proc"
   ln -s / "$b/rootfs/proc"
-  before=$(grep -c . /proc/self/mountinfo)
+  # Only mounts at or under /proc count: other suites on a busy host may mount elsewhere.
+  host_proc_mounts() { awk '$5 ~ "^/proc(/|$)"' /proc/self/mountinfo | wc -l; }
+  before=$(host_proc_mounts)
   run cellrt run --bundle "$b" "$ID"
-  # whatever happened, the host's /proc is untouched and nothing new is mounted here
-  [ "$(grep -c . /proc/self/mountinfo)" = "$before" ]
+  # whatever happened, the host's /proc is untouched and nothing new is mounted there
+  [ "$(host_proc_mounts)" = "$before" ]
   [ -r /proc/self/status ]
   [ -L "$b/rootfs/proc" ]
 }
