@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "console.h"
 #include "fs.h"
+#include "hooks.h"
 #include "log.h"
 #include "namespaces.h"
 #include "process.h"
@@ -264,6 +265,35 @@ static int prepare(struct creation *c, struct cell_error **err)
 	return 0;
 }
 
+/* The OCI state document of the container being created, for its hooks. */
+static json_t *creation_state_json(const struct creation *c, enum container_status status)
+{
+	struct container_state st = {
+		.id = (char *)c->o->id,
+		.pid = c->pid,
+		.bundle = c->spec->bundle,
+		.rootfs = c->spec->root_path,
+		.annotations = c->spec->annotations,
+	};
+	return state_to_json(&st, status);
+}
+
+/* createRuntime (and the deprecated prestart): namespaces made, root not yet pivoted. */
+static int run_create_hooks(const struct creation *c, struct cell_error **err)
+{
+	json_t *h = c->spec->hooks;
+	if (!hooks_has(h, "prestart") && !hooks_has(h, "createRuntime"))
+		return 0;
+	_cleanup_json_ json_t *state = creation_state_json(c, STATUS_CREATING);
+	int r;
+	if (!state)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	if ((r = hooks_run(h, "prestart", state, err)) < 0 ||
+	    (r = hooks_run(h, "createRuntime", state, err)) < 0)
+		return r;
+	return 0;
+}
+
 /* Between clone and the child's execve (EOF) or its wait for start ('R'). */
 static int follow_child(struct creation *c, struct cell_error **err)
 {
@@ -282,6 +312,8 @@ static int follow_child(struct creation *c, struct cell_error **err)
 			return r;
 	}
 	if (c->cgroup_fd < 0 && (r = cgroup_attach(c->cg, c->pid, err)) < 0)
+		return r;
+	if ((r = run_create_hooks(c, err)) < 0)
 		return r;
 	sync_send(c->sync, SYNC_CGROUP_READY);
 	for (;;) {
@@ -345,7 +377,7 @@ static int record_state(struct creation *c, struct cell_error **err)
 	};
 	int r = state_write(c->o->root, &st, err);
 	free(st.created);
-	if (r < 0)
+	if (r < 0 || (r = hooks_save(c->spec->hooks, c->dir, err)) < 0)
 		return r;
 	if (c->o->pid_file) {
 		char buf[32];
@@ -408,6 +440,8 @@ int container_create(const struct container_opts *o, int *ret_status, struct cel
 		creation_free(&c);
 		return 0;
 	}
+	_cleanup_json_ json_t *hstate = creation_state_json(&c, STATUS_RUNNING);
+	hooks_run_warn(c.spec->hooks, "poststart", hstate);
 	int status = 0;
 	if (c.master >= 0 && c.console < 0)
 		r = console_proxy(c.master, c.pid, &status, err);
@@ -425,6 +459,9 @@ int container_create(const struct container_opts *o, int *ret_status, struct cel
 	}
 	c.cg_created = false;
 	creation_rollback(&c);
+	if (hstate)
+		json_object_set_new(hstate, "status", json_string("stopped"));
+	hooks_run_warn(c.spec->hooks, "poststop", hstate);
 	creation_free(&c);
 	if (r < 0)
 		return r;

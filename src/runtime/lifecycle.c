@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "fs.h"
+#include "hooks.h"
 #include "state.h"
 
 static int pidfd_of(const struct container_state *st)
@@ -56,6 +57,9 @@ int container_start(const char *root, const char *id, struct cell_error **err)
 				      state_status_name(status));
 	}
 	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", root, id);
+	_cleanup_json_ json_t *hooks = hooks_load(path);
+	_cleanup_json_ json_t *hstate = hooks ? state_to_json(&st, STATUS_RUNNING) : NULL;
 	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, id);
 	_cleanup_close_ int pidfd = pidfd_of(&st);
 	container_state_clear(&st);
@@ -79,6 +83,7 @@ int container_start(const char *root, const char *id, struct cell_error **err)
 			return cell_error_set(err, ESRCH, "container %s exited before start", id);
 	}
 	unlink(path);
+	hooks_run_warn(hooks, "poststart", hstate);
 	return 0;
 }
 
@@ -148,6 +153,10 @@ int container_delete(const char *root, const char *id, bool force, struct cell_e
 				      "cannot delete container %s: it is %s (use --force)", id,
 				      state_status_name(status));
 	}
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_json_ json_t *hooks =
+		state_dir(root, id, &dir, NULL) == 0 ? hooks_load(dir) : NULL;
+	_cleanup_json_ json_t *hstate = hooks ? state_to_json(&st, STATUS_STOPPED) : NULL;
 	struct cgroup *cg = NULL;
 	r = cgroup_new(id, st.cgroups_path, &cg, err);
 	if (r < 0) {
@@ -167,9 +176,10 @@ int container_delete(const char *root, const char *id, bool force, struct cell_e
 	r = cgroup_destroy(cg, err);
 	cgroup_free(cg);
 	container_state_clear(&st);
-	if (r < 0)
+	if (r < 0 || (r = state_remove(root, id, err)) < 0)
 		return r;
-	return state_remove(root, id, err);
+	hooks_run_warn(hooks, "poststop", hstate);
+	return 0;
 }
 
 static int cmp_json_id(const void *a, const void *b)

@@ -14,6 +14,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "hooks.h"
 #include "json.h"
 #include "seccomp-filter.h"
 #include "strv.h"
@@ -127,6 +128,8 @@ void spec_free(struct spec *s)
 	free(s->sysctls);
 	if (s->annotations)
 		json_decref(s->annotations);
+	if (s->hooks)
+		json_decref(s->hooks);
 	free(s);
 }
 
@@ -595,7 +598,7 @@ static int parse_root(json_t *doc, struct spec *s, struct cell_error **err)
 int spec_parse(json_t *doc, const char *bundle, struct spec **ret, struct cell_error **err)
 {
 	_cleanup_spec_ struct spec *s = calloc(1, sizeof(*s));
-	json_t *proc = NULL, *ann = NULL;
+	json_t *proc = NULL, *ann = NULL, *hooks = NULL;
 	int r;
 	if (!s || !(s->bundle = strdup(bundle)))
 		return cell_error_set(err, ENOMEM, "out of memory");
@@ -609,8 +612,12 @@ int spec_parse(json_t *doc, const char *bundle, struct spec **ret, struct cell_e
 		return cell_error_set(err, EINVAL, "process: required");
 	if ((r = spec_parse_process(proc, "process", &s->process, err)) < 0 ||
 	    (r = parse_mounts(doc, s, err)) < 0 || (r = parse_linux(doc, s, err)) < 0 ||
-	    (r = json_get_object(doc, "", "annotations", &ann, err)) < 0)
+	    (r = json_get_object(doc, "", "annotations", &ann, err)) < 0 ||
+	    (r = json_get_object(doc, "", "hooks", &hooks, err)) < 0 ||
+	    (r = hooks_validate(hooks, err)) < 0)
 		return r;
+	if (hooks)
+		s->hooks = json_incref(hooks);
 	if ((s->hostname || s->domainname) && !s->ns[NS_UTS].enabled)
 		return cell_error_set(
 			err, EINVAL,

@@ -114,6 +114,7 @@ struct spec {
 	struct spec_sysctl *sysctls;
 	size_t nsysctls;
 	json_t *annotations; /* object, or NULL */
+	json_t *hooks;	     /* validated "hooks" object (src/runtime/hooks.c), or NULL */
 };
 
 /* Load BUNDLE/config.json. Errors name the file, or the field by its path ("process.args"). */

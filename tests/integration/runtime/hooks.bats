@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# hooks.bats - OCI lifecycle hooks: each kind runs at its point with the state on stdin, args and
+# env as given; a failing or slow create hook fails create and leaves nothing behind.
+
+load "$CELL_SOURCE_ROOT/tests/integration/lib"
+
+setup_file() {
+  leak_snapshot
+}
+
+teardown_file() {
+  leak_check
+}
+
+setup() {
+  need_root
+  need jq
+  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
+  ID=$(cell_id)
+  H=$BATS_TEST_TMPDIR/hook.sh
+  # hook.sh OUT [ARGS...]: records its args, env, mount namespace and stdin under OUT.*
+  cat >"$H" <<'SH'
+#!/bin/sh
+out=$1
+shift
+echo "$*" >"$out.args"
+echo "${HOOKVAR:-}" >"$out.env"
+readlink /proc/self/ns/mnt >"$out.mntns"
+cat >"$out.json"
+SH
+  chmod +x "$H"
+}
+
+teardown() {
+  cellrt delete --force "$ID" >/dev/null 2>&1 || true
+}
+
+# hook KIND: a jq filter adding hook.sh as a KIND hook writing $BATS_TEST_TMPDIR/KIND.*
+hook() {
+  echo ".hooks.$1 += [{\"path\": \"$H\", \"args\": [\"hook.sh\", \"$BATS_TEST_TMPDIR/$1\"]}]"
+}
+
+# refused TEXT CMD...: one line "cellrt: ...TEXT...", non-zero, and nothing of $ID left.
+refused() {
+  local want=$1
+  shift
+  run "$@"
+  echo "status=$status output=$output"
+  [ "$status" -ne 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ "$output" == "cellrt: "* ]]
+  [[ "$output" == *"$want"* ]]
+  [ ! -e "$CELL_TEST_ROOT/$ID" ]
+  [ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$ID" 2>/dev/null)" ]
+  ! pgrep -f "$ID" >/dev/null
+}
+
+@test "createRuntime, prestart, poststart and poststop run at their points with the state" {
+  b=$(cell_bundle ".process.args = [\"sleep\", \"30\"] | $(hook createRuntime) | $(hook prestart) | $(hook poststart) | $(hook poststop)")
+  cellrt create --bundle "$b" "$ID"
+  pid=$(cellrt state "$ID" | jq -r .pid)
+  for k in createRuntime prestart; do
+    jq -e --arg id "$ID" --arg b "$b" --argjson pid "$pid" \
+      '.id == $id and .pid == $pid and .status == "creating" and .bundle == $b' "$BATS_TEST_TMPDIR/$k.json"
+    # in the runtime's mount namespace
+    [ "$(cat "$BATS_TEST_TMPDIR/$k.mntns")" = "$(readlink /proc/self/ns/mnt)" ]
+  done
+  [ ! -e "$BATS_TEST_TMPDIR/poststart.json" ]
+  cellrt start "$ID"
+  jq -e --arg id "$ID" --argjson pid "$pid" '.id == $id and .pid == $pid and .status == "running"' \
+    "$BATS_TEST_TMPDIR/poststart.json"
+  [ ! -e "$BATS_TEST_TMPDIR/poststop.json" ]
+  cellrt delete --force "$ID"
+  jq -e --arg id "$ID" --arg b "$b" '.id == $id and .status == "stopped" and .bundle == $b' \
+    "$BATS_TEST_TMPDIR/poststop.json"
+}
+
+@test "run runs poststart and poststop around the process" {
+  b=$(cell_bundle ".process.args = [\"true\"] | $(hook poststart) | $(hook poststop)")
+  cellrt run --bundle "$b" "$ID"
+  jq -e --arg id "$ID" '.id == $id and .status == "running"' "$BATS_TEST_TMPDIR/poststart.json"
+  jq -e --arg id "$ID" '.id == $id and .status == "stopped"' "$BATS_TEST_TMPDIR/poststop.json"
+}
+
+@test "a hook gets its args and env, and only its env" {
+  b=$(cell_bundle ".process.args = [\"true\"] | .hooks.createRuntime = [{\"path\": \"$H\", \"args\": [\"hook.sh\", \"$BATS_TEST_TMPDIR/x\", \"a b\", \"c\"], \"env\": [\"HOOKVAR=v1\"]}]")
+  HOOKVAR=leaked cellrt run --bundle "$b" "$ID"
+  [ "$(cat "$BATS_TEST_TMPDIR/x.args")" = "a b c" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/x.env")" = "v1" ]
+  b=$(cell_bundle ".process.args = [\"true\"] | .hooks.createRuntime = [{\"path\": \"$H\", \"args\": [\"hook.sh\", \"$BATS_TEST_TMPDIR/y\"]}]")
+  HOOKVAR=leaked cellrt run --bundle "$b" "$ID"
+  [ "$(cat "$BATS_TEST_TMPDIR/y.env")" = "" ]
+}
+
+@test "a failing createRuntime hook fails create and leaves nothing behind" {
+  b=$(cell_bundle '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]')
+  refused "hooks.createRuntime[0]: /bin/sh exited with status 3" cellrt create --bundle "$b" "$ID"
+  refused "hooks.createRuntime[0]: /bin/sh exited with status 3" cellrt run --bundle "$b" "$ID"
+}
+
+@test "a hook past its timeout is killed and reported" {
+  p=$BATS_TEST_TMPDIR/sleeper.pid
+  printf '#!/bin/sh\necho $$ >%s\nexec sleep 37\n' "$p" >"$BATS_TEST_TMPDIR/sleeper.sh"
+  chmod +x "$BATS_TEST_TMPDIR/sleeper.sh"
+  b=$(cell_bundle ".hooks.createRuntime = [{\"path\": \"$BATS_TEST_TMPDIR/sleeper.sh\", \"timeout\": 1}]")
+  SECONDS=0
+  refused "hooks.createRuntime[0]: timed out after 1 s" cellrt create --bundle "$b" "$ID"
+  [ "$SECONDS" -lt 10 ]
+  # the hook was killed, not left running
+  [ -s "$p" ]
+  [ ! -e "/proc/$(cat "$p")" ] || grep -q '^State:.*Z' "/proc/$(cat "$p")/status"
+}
+
+@test "a failing poststart or poststop hook is a warning, not a failure" {
+  b=$(cell_bundle '.process.args = ["sleep", "30"] | .hooks.poststart = [{"path": "/bin/false"}] | .hooks.poststop = [{"path": "/bin/false"}]')
+  cellrt create --bundle "$b" "$ID"
+  run cellrt start "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"hooks.poststart[0]: /bin/false exited with status 1"* ]]
+  [ "$(cellrt state "$ID" | jq -r .status)" = running ]
+  run cellrt delete --force "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"hooks.poststop[0]: /bin/false exited with status 1"* ]]
+  [ ! -e "$CELL_TEST_ROOT/$ID" ]
+}
+
+@test "bad hooks are refused naming the field; unknown hook kinds are ignored" {
+  b=$(cell_bundle '.hooks.poststart = [{"path": "/bin/true"}, {"path": "/bin/true", "timeout": 0}]')
+  refused "hooks.poststart[1].timeout: must be greater than zero" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.hooks.prestart = [{"path": "bin/true"}]')
+  refused "hooks.prestart[0].path: bin/true is not absolute" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.hooks.poststop = [{"path": "/nonexistent/hook"}]')
+  refused "hooks.poststop[0].path: /nonexistent/hook: No such file or directory" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.hooks.createContainer = [{"path": "/bin/true"}]')
+  refused "hooks.createContainer: not supported by this runtime yet" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.process.args = ["true"] | .hooks.someFutureKind = [{"path": "relative"}]')
+  cellrt run --bundle "$b" "$ID"
+}
