@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "cgroup.h"
@@ -531,6 +532,27 @@ static int parse_sysctl(json_t *lx, struct spec *s, struct cell_error **err)
 	return 0;
 }
 
+/* Fields this runtime cannot honour: refused by name rather than silently ignored. */
+static int refuse_unsupported(json_t *doc, json_t *lx, struct cell_error **err)
+{
+	json_t *proc = json_object_get(doc, "process"), *v;
+	static const char *const proc_fields[] = { "ioPriority", "scheduler" };
+	if ((v = json_object_get(lx, "intelRdt")) && !json_is_null(v))
+		return cell_error_set(err, ENOTSUP, "linux.intelRdt: not supported %s",
+				      access("/sys/fs/resctrl/info", F_OK) < 0 ?
+					      "on this host (no resctrl)" :
+					      "by this runtime yet");
+	if ((v = json_object_get(lx, "personality")) && !json_is_null(v))
+		return cell_error_set(err, ENOTSUP,
+				      "linux.personality: not supported by this runtime yet");
+	for (size_t i = 0; i < ARRAY_SIZE(proc_fields); i++)
+		if ((v = json_object_get(proc, proc_fields[i])) && !json_is_null(v))
+			return cell_error_set(err, ENOTSUP,
+					      "process.%s: not supported by this runtime yet",
+					      proc_fields[i]);
+	return 0;
+}
+
 static int parse_linux(json_t *doc, struct spec *s, struct cell_error **err)
 {
 	json_t *lx = NULL, *resources = NULL, *seccomp = NULL;
@@ -542,7 +564,7 @@ static int parse_linux(json_t *doc, struct spec *s, struct cell_error **err)
 	else
 		json_incref(lx);
 	_cleanup_json_ json_t *owned = lx;
-	if ((r = parse_namespaces(lx, s, err)) < 0 ||
+	if ((r = refuse_unsupported(doc, lx, err)) < 0 || (r = parse_namespaces(lx, s, err)) < 0 ||
 	    (r = parse_idmaps(lx, "uidMappings", &s->uid_maps, &s->nuid_maps, err)) < 0 ||
 	    (r = parse_idmaps(lx, "gidMappings", &s->gid_maps, &s->ngid_maps, err)) < 0 ||
 	    (r = parse_devices(lx, s, err)) < 0 ||

@@ -127,3 +127,14 @@ refused() {
   [ "$status" -eq 0 ]
   [ "$output" = fine ]
 }
+
+@test "config fields this runtime cannot honour are refused by name, not ignored" {
+  b=$(cell_bundle '.linux.intelRdt = {"closID": "x"}')
+  refused "linux.intelRdt: not supported" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.linux.personality = {"domain": "LINUX32"}')
+  refused "linux.personality: not supported by this runtime yet" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.process.ioPriority = {"class": "IOPRIO_CLASS_IDLE", "priority": 0}')
+  refused "process.ioPriority: not supported by this runtime yet" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.process.scheduler = {"policy": "SCHED_BATCH"}')
+  refused "process.scheduler: not supported by this runtime yet" cellrt create --bundle "$b" "$ID"
+}

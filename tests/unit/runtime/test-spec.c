@@ -102,6 +102,25 @@ static void test_full_process(void **state)
 	spec_free(s);
 }
 
+#define NOLINUX                                                         \
+	"\"ociVersion\": \"1.1.0\", \"root\": {\"path\": \"rootfs\"}, " \
+	"\"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"}"
+
+static void test_unsupported_refused(void **state)
+{
+	expect_error("{" NOLINUX ", \"linux\": {\"intelRdt\": {\"closID\": \"x\"}}}",
+		     "linux.intelRdt: not supported");
+	expect_error("{" NOLINUX ", \"linux\": {\"personality\": {\"domain\": \"LINUX32\"}}}",
+		     "linux.personality: not supported by this runtime yet");
+	expect_error("{\"ociVersion\": \"1.1.0\", \"root\": {\"path\": \"r\"}, \"process\": "
+		     "{\"args\": [\"sh\"], \"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\"}}}",
+		     "process.ioPriority: not supported by this runtime yet");
+	expect_error("{\"ociVersion\": \"1.1.0\", \"root\": {\"path\": \"r\"}, \"process\": "
+		     "{\"args\": [\"sh\"], \"scheduler\": {\"policy\": \"SCHED_OTHER\"}}}",
+		     "process.scheduler: not supported by this runtime yet");
+	(void)state;
+}
+
 static void test_field_errors(void **state)
 {
 	expect_error("{\"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"sh\"]}}",
@@ -222,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_properties_ignored),
 		cmocka_unit_test(test_full_process),
 		cmocka_unit_test(test_field_errors),
+		cmocka_unit_test(test_unsupported_refused),
 		cmocka_unit_test(test_namespace_errors),
 		cmocka_unit_test(test_mount_options),
 		cmocka_unit_test(test_signal_names),
