@@ -3,25 +3,7 @@
 # as mountinfo and file operations show them from inside; symlinks cannot lead mounts out.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
-
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
-
-setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
-}
-
-teardown() {
-  cellrt delete --force "$ID" >/dev/null 2>&1 || true
-}
+load runtime
 
 # own_rootfs: a private, writable copy of the image's rootfs in the bundle (cheap: busybox + links)
 own_rootfs() {
