@@ -23,7 +23,12 @@ own_rootfs() {
   echo "$output" | grep -E ' /dev/shm rw,nosuid,nodev,noexec.* - tmpfs shm ' >/dev/null
   echo "$output" | grep -E ' /dev/mqueue .* - mqueue ' >/dev/null
   echo "$output" | grep -E ' /sys ro,nosuid,nodev,noexec.* - sysfs ' >/dev/null
-  echo "$output" | grep -E ' /sys/fs/cgroup ro,.* - tmpfs ' >/dev/null
+  # v1 and hybrid hosts get a tmpfs of hierarchies, a cgroup2-only host a cgroup2 mount
+  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    echo "$output" | grep -E ' /sys/fs/cgroup ro,.* - cgroup2 ' >/dev/null
+  else
+    echo "$output" | grep -E ' /sys/fs/cgroup ro,.* - tmpfs ' >/dev/null
+  fi
 }
 
 @test "a read-only rootfs refuses a write; readonly false allows it" {
