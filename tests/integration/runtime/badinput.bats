@@ -3,25 +3,7 @@
 # leaves nothing behind (state, cgroup, mount, process); unknown properties are ignored.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
-
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
-
-setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
-}
-
-teardown() {
-  cellrt delete --force "$ID" >/dev/null 2>&1 || true
-}
+load runtime
 
 # refused TEXT CMD...: fails with exactly one line "cellrt: ...TEXT...", and nothing is left.
 refused() {

@@ -3,22 +3,11 @@
 # env as given; a failing or slow create hook fails create and leaves nothing behind.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
+load runtime
 
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
-
-setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
+# mkhook: $H, a hook that records its args, env, mount namespace and stdin under its first arg.*
+mkhook() {
   H=$BATS_TEST_TMPDIR/hook.sh
-  # hook.sh OUT [ARGS...]: records its args, env, mount namespace and stdin under OUT.*
   cat >"$H" <<'SH'
 #!/bin/sh
 out=$1
@@ -29,10 +18,6 @@ readlink /proc/self/ns/mnt >"$out.mntns"
 cat >"$out.json"
 SH
   chmod +x "$H"
-}
-
-teardown() {
-  cellrt delete --force "$ID" >/dev/null 2>&1 || true
 }
 
 # hook KIND: a jq filter adding hook.sh as a KIND hook writing $BATS_TEST_TMPDIR/KIND.*
@@ -56,6 +41,7 @@ refused() {
 }
 
 @test "createRuntime, prestart, poststart and poststop run at their points with the state" {
+  mkhook
   b=$(cell_bundle ".process.args = [\"sleep\", \"30\"] | $(hook createRuntime) | $(hook prestart) | $(hook poststart) | $(hook poststop)")
   cellrt create --bundle "$b" "$ID"
   pid=$(cellrt state "$ID" | jq -r .pid)
@@ -76,6 +62,7 @@ refused() {
 }
 
 @test "run runs poststart and poststop around the process" {
+  mkhook
   b=$(cell_bundle ".process.args = [\"true\"] | $(hook poststart) | $(hook poststop)")
   cellrt run --bundle "$b" "$ID"
   jq -e --arg id "$ID" '.id == $id and .status == "running"' "$BATS_TEST_TMPDIR/poststart.json"
@@ -83,6 +70,7 @@ refused() {
 }
 
 @test "a hook gets its args and env, and only its env" {
+  mkhook
   b=$(cell_bundle ".process.args = [\"true\"] | .hooks.createRuntime = [{\"path\": \"$H\", \"args\": [\"hook.sh\", \"$BATS_TEST_TMPDIR/x\", \"a b\", \"c\"], \"env\": [\"HOOKVAR=v1\"]}]")
   HOOKVAR=leaked cellrt run --bundle "$b" "$ID"
   [ "$(cat "$BATS_TEST_TMPDIR/x.args")" = "a b c" ]

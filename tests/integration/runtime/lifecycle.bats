@@ -2,25 +2,7 @@
 # lifecycle.bats - create/start/state/kill/delete/list/run/exec/spec as a user drives them.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
-
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
-
-setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
-}
-
-teardown() {
-  cellrt delete --force "$ID" >/dev/null 2>&1 || true
-}
+load runtime
 
 # gone PID: the process no longer runs (a zombie awaiting the host's init counts as gone)
 gone() {

@@ -3,25 +3,7 @@
 # as mountinfo and file operations show them from inside; symlinks cannot lead mounts out.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
-
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
-
-setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
-}
-
-teardown() {
-  cellrt delete --force "$ID" >/dev/null 2>&1 || true
-}
+load runtime
 
 # own_rootfs: a private, writable copy of the image's rootfs in the bundle (cheap: busybox + links)
 own_rootfs() {
@@ -41,7 +23,12 @@ own_rootfs() {
   echo "$output" | grep -E ' /dev/shm rw,nosuid,nodev,noexec.* - tmpfs shm ' >/dev/null
   echo "$output" | grep -E ' /dev/mqueue .* - mqueue ' >/dev/null
   echo "$output" | grep -E ' /sys ro,nosuid,nodev,noexec.* - sysfs ' >/dev/null
-  echo "$output" | grep -E ' /sys/fs/cgroup ro,.* - tmpfs ' >/dev/null
+  # v1 and hybrid hosts get a tmpfs of hierarchies, a cgroup2-only host a cgroup2 mount
+  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    echo "$output" | grep -E ' /sys/fs/cgroup ro,.* - cgroup2 ' >/dev/null
+  else
+    echo "$output" | grep -E ' /sys/fs/cgroup ro,.* - tmpfs ' >/dev/null
+  fi
 }
 
 @test "a read-only rootfs refuses a write; readonly false allows it" {

@@ -3,25 +3,7 @@
 # rlimits, noNewPrivileges, the five capability sets, oomScoreAdj, seccomp, and stdio.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
-
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
-
-setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
-}
-
-teardown() {
-  cellrt delete --force "$ID" >/dev/null 2>&1 || true
-}
+load runtime
 
 @test "args, env and cwd" {
   b=$(cell_bundle '.process.env = ["PATH=/bin", "GREETING=hello world"] | .process.cwd = "/etc" | .process.args = ["sh", "-c", "echo \"$GREETING\"; pwd; echo \"$0 $1\"", "zero", "one"]')
