@@ -278,18 +278,21 @@ static json_t *creation_state_json(const struct creation *c, enum container_stat
 	return state_to_json(&st, status);
 }
 
-/* createRuntime (and the deprecated prestart): namespaces made, root not yet pivoted. */
+/* createRuntime (and the deprecated prestart), then createContainer in the container's
+ * namespaces: namespaces made, root not yet pivoted. */
 static int run_create_hooks(const struct creation *c, struct cell_error **err)
 {
 	json_t *h = c->spec->hooks;
-	if (!hooks_has(h, "prestart") && !hooks_has(h, "createRuntime"))
+	if (!hooks_has(h, "prestart") && !hooks_has(h, "createRuntime") &&
+	    !hooks_has(h, "createContainer"))
 		return 0;
 	_cleanup_json_ json_t *state = creation_state_json(c, STATUS_CREATING);
 	int r;
 	if (!state)
 		return cell_error_set(err, ENOMEM, "out of memory");
 	if ((r = hooks_run(h, "prestart", state, err)) < 0 ||
-	    (r = hooks_run(h, "createRuntime", state, err)) < 0)
+	    (r = hooks_run(h, "createRuntime", state, err)) < 0 ||
+	    (r = hooks_run_in(h, "createContainer", state, c->pid, err)) < 0)
 		return r;
 	return 0;
 }

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,10 +22,11 @@
 #include "log.h"
 #include "strv.h"
 
-/* The kinds run by this runtime; createContainer and startContainer run inside the container's
- * namespaces, which the engine does not do yet: they are refused rather than skipped. */
-static const char *const run_kinds[] = { "prestart", "createRuntime", "poststart", "poststop" };
-static const char *const refused_kinds[] = { "createContainer", "startContainer" };
+/* The kinds run by this runtime; startContainer runs inside the container just before the
+ * process execs, which the engine does not do yet: it is refused rather than skipped. */
+static const char *const run_kinds[] = { "prestart", "createRuntime", "createContainer",
+					 "poststart", "poststop" };
+static const char *const refused_kinds[] = { "startContainer" };
 
 static int validate_hook(json_t *h, const char *where, struct cell_error **err)
 {
@@ -125,7 +128,44 @@ static int wait_hook(pid_t pid, int timeout, int *status)
 	return 0;
 }
 
-static int run_one(json_t *h, const char *where, const char *state, struct cell_error **err)
+/* In the forked hook: join the namespaces of pid (those that differ from ours), then fork again
+ * so that a joined pid namespace applies; the middle process passes on the exit status. */
+static void enter_namespaces(pid_t pid)
+{
+	static const char *const names[] = { "user", "ipc", "uts", "net", "pid", "mnt" };
+	int fds[ARRAY_SIZE(names)];
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char theirs[64], ours[64];
+		struct stat a, b;
+		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", pid, names[i]);
+		snprintf(ours, sizeof(ours), "/proc/self/ns/%s", names[i]);
+		fds[i] = -1;
+		if (stat(theirs, &a) == 0 && stat(ours, &b) == 0 && a.st_ino != b.st_ino &&
+		    (fds[i] = open(theirs, O_RDONLY | O_CLOEXEC)) < 0)
+			_exit(127);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (fds[i] >= 0 && setns(fds[i], 0) < 0) {
+			fprintf(stderr, "join the container's %s namespace: %s\n", names[i],
+				strerror(errno));
+			_exit(127);
+		}
+	pid_t child = fork();
+	if (child < 0)
+		_exit(127);
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* dies with a timed out middle */
+		return;
+	}
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(127);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static int run_one(json_t *h, const char *where, const char *state, pid_t ns_pid,
+		   struct cell_error **err)
 {
 	const char *path = json_string_value(json_object_get(h, "path"));
 	int timeout = (int)json_integer_value(json_object_get(h, "timeout"));
@@ -145,6 +185,8 @@ static int run_one(json_t *h, const char *where, const char *state, struct cell_
 	if (pid == 0) {
 		if (dup2(in, STDIN_FILENO) < 0)
 			_exit(127);
+		if (ns_pid > 0)
+			enter_namespaces(ns_pid);
 		execve(path, argv, envp);
 		fprintf(stderr, "%s: exec %s: %s\n", where, path, strerror(errno));
 		_exit(127);
@@ -170,6 +212,12 @@ bool hooks_has(json_t *hooks, const char *kind)
 
 int hooks_run(json_t *hooks, const char *kind, json_t *state, struct cell_error **err)
 {
+	return hooks_run_in(hooks, kind, state, 0, err);
+}
+
+int hooks_run_in(json_t *hooks, const char *kind, json_t *state, pid_t ns_pid,
+		 struct cell_error **err)
+{
 	json_t *a = json_object_get(hooks, kind), *h;
 	if (!json_is_array(a) || json_array_size(a) == 0)
 		return 0;
@@ -180,7 +228,7 @@ int hooks_run(json_t *hooks, const char *kind, json_t *state, struct cell_error 
 	json_array_foreach (a, i, h) {
 		char where[64];
 		snprintf(where, sizeof(where), "hooks.%s[%zu]", kind, i);
-		int r = run_one(h, where, text, err);
+		int r = run_one(h, where, text, ns_pid, err);
 		if (r < 0)
 			return r;
 	}

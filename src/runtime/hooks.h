@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "json.h"
@@ -18,6 +19,9 @@ bool hooks_has(json_t *hooks, const char *kind);
 /* Run every hook of kind (e.g. "createRuntime") in order, each with state on stdin; stops at
  * the first that fails (non-zero exit, or killed with SIGKILL past its timeout). */
 int hooks_run(json_t *hooks, const char *kind, json_t *state, struct cell_error **err);
+/* The same, each hook in the namespaces of ns_pid (createContainer: pid is the init). */
+int hooks_run_in(json_t *hooks, const char *kind, json_t *state, pid_t ns_pid,
+		 struct cell_error **err);
 /* The same, but failures are logged as warnings (poststart, poststop). */
 void hooks_run_warn(json_t *hooks, const char *kind, json_t *state);
 

@@ -125,8 +125,9 @@ int rootfs_setup(const struct spec *s, bool userns, bool no_pivot, const struct 
 	mount_ctx_probe_cgroup(&ctx);
 	bool late;
 	size_t k = cgroup_split(s, &late);
-	/* createRuntime/prestart hooks run at before_cgroup and must see the root unpivoted. */
-	if (hooks_has(s->hooks, "createRuntime") || hooks_has(s->hooks, "prestart"))
+	/* createRuntime/prestart/createContainer hooks run at before_cgroup and must see the root unpivoted. */
+	if (hooks_has(s->hooks, "createRuntime") || hooks_has(s->hooks, "prestart") ||
+	    hooks_has(s->hooks, "createContainer"))
 		late = false;
 	if ((r = apply_mounts(&ctx, s, 0, k, err)) < 0)
 		return r;

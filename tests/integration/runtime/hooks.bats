@@ -15,6 +15,7 @@ shift
 echo "$*" >"$out.args"
 echo "${HOOKVAR:-}" >"$out.env"
 readlink /proc/self/ns/mnt >"$out.mntns"
+readlink /proc/self/ns/user >"$out.userns"
 cat >"$out.json"
 SH
   chmod +x "$H"
@@ -40,9 +41,9 @@ refused() {
   ! pgrep -f "$ID" >/dev/null
 }
 
-@test "createRuntime, prestart, poststart and poststop run at their points with the state" {
+@test "createRuntime, prestart, createContainer, poststart and poststop run at their points with the state" {
   mkhook
-  b=$(cell_bundle ".process.args = [\"sleep\", \"30\"] | $(hook createRuntime) | $(hook prestart) | $(hook poststart) | $(hook poststop)")
+  b=$(cell_bundle ".process.args = [\"sleep\", \"30\"] | $(hook createRuntime) | $(hook prestart) | $(hook createContainer) | $(hook poststart) | $(hook poststop)")
   cellrt create --bundle "$b" "$ID"
   pid=$(cellrt state "$ID" | jq -r .pid)
   for k in createRuntime prestart; do
@@ -51,6 +52,11 @@ refused() {
     # in the runtime's mount namespace
     [ "$(cat "$BATS_TEST_TMPDIR/$k.mntns")" = "$(readlink /proc/self/ns/mnt)" ]
   done
+  # createContainer: the same state, in the container's mount namespace
+  jq -e --arg id "$ID" --argjson pid "$pid" '.id == $id and .pid == $pid and .status == "creating"' \
+    "$BATS_TEST_TMPDIR/createContainer.json"
+  [ "$(cat "$BATS_TEST_TMPDIR/createContainer.mntns")" = "$(readlink "/proc/$pid/ns/mnt")" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/createContainer.mntns")" != "$(readlink /proc/self/ns/mnt)" ]
   [ ! -e "$BATS_TEST_TMPDIR/poststart.json" ]
   cellrt start "$ID"
   jq -e --arg id "$ID" --argjson pid "$pid" '.id == $id and .pid == $pid and .status == "running"' \
@@ -59,6 +65,16 @@ refused() {
   cellrt delete --force "$ID"
   jq -e --arg id "$ID" --arg b "$b" '.id == $id and .status == "stopped" and .bundle == $b' \
     "$BATS_TEST_TMPDIR/poststop.json"
+}
+
+@test "createContainer joins the container's new user namespace too" {
+  mkhook
+  b=$(cell_bundle ".process.args = [\"sleep\", \"30\"] | .linux.namespaces += [{\"type\": \"user\"}] | .linux.uidMappings = [{\"containerID\": 0, \"hostID\": 0, \"size\": 65536}] | .linux.gidMappings = [{\"containerID\": 0, \"hostID\": 0, \"size\": 65536}] | $(hook createContainer)")
+  cellrt create --bundle "$b" "$ID"
+  pid=$(cellrt state "$ID" | jq -r .pid)
+  [ "$(cat "$BATS_TEST_TMPDIR/createContainer.userns")" = "$(readlink "/proc/$pid/ns/user")" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/createContainer.userns")" != "$(readlink /proc/self/ns/user)" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/createContainer.mntns")" = "$(readlink "/proc/$pid/ns/mnt")" ]
 }
 
 @test "run runs poststart and poststop around the process" {
@@ -80,10 +96,12 @@ refused() {
   [ "$(cat "$BATS_TEST_TMPDIR/y.env")" = "" ]
 }
 
-@test "a failing createRuntime hook fails create and leaves nothing behind" {
+@test "a failing createRuntime or createContainer hook fails create and leaves nothing behind" {
   b=$(cell_bundle '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]')
   refused "hooks.createRuntime[0]: /bin/sh exited with status 3" cellrt create --bundle "$b" "$ID"
   refused "hooks.createRuntime[0]: /bin/sh exited with status 3" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.hooks.createContainer = [{"path": "/bin/false"}]')
+  refused "hooks.createContainer[0]: /bin/false exited with status 1" cellrt create --bundle "$b" "$ID"
 }
 
 @test "a hook past its timeout is killed and reported" {
@@ -121,8 +139,8 @@ refused() {
   refused "hooks.prestart[0].path: bin/true is not absolute" cellrt create --bundle "$b" "$ID"
   b=$(cell_bundle '.hooks.poststop = [{"path": "/nonexistent/hook"}]')
   refused "hooks.poststop[0].path: /nonexistent/hook: No such file or directory" cellrt create --bundle "$b" "$ID"
-  b=$(cell_bundle '.hooks.createContainer = [{"path": "/bin/true"}]')
-  refused "hooks.createContainer: not supported by this runtime yet" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.hooks.startContainer = [{"path": "/bin/true"}]')
+  refused "hooks.startContainer: not supported by this runtime yet" cellrt create --bundle "$b" "$ID"
   b=$(cell_bundle '.process.args = ["true"] | .hooks.someFutureKind = [{"path": "relative"}]')
   cellrt run --bundle "$b" "$ID"
 }

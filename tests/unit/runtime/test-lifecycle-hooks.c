@@ -59,6 +59,7 @@ static void test_accepted(void **state)
 	assert_true(hooks_has(s->hooks, "createRuntime"));
 	assert_false(hooks_has(s->hooks, "poststart"));
 	assert_false(hooks_has(s->hooks, "startContainer"));
+	assert_false(hooks_has(s->hooks, "createContainer"));
 	spec_free(s);
 	/* no hooks at all */
 	assert_int_equal(parse_hooks("null", &s, msg, sizeof(msg)), 0);
