@@ -197,7 +197,11 @@ status_of() {
   [ "$status" -ne 0 ]
   cellrt resume "$ID"
   [ "$(status_of "$ID")" = running ]
-  sleep 0.3
+  # thawed: the loop writes again (poll, since a loaded host may take a while to schedule it)
+  for _ in $(seq 100); do
+    [ "$(cat "/proc/$pid/root/dev/shm/t")" != "$a" ] && break
+    sleep 0.05
+  done
   [ "$(cat "/proc/$pid/root/dev/shm/t")" != "$a" ]
   cellrt pause "$ID"
   cellrt delete --force "$ID"
