@@ -259,7 +259,16 @@ static int prepare(struct creation *c, struct cell_error **err)
 	if (o->detach) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
-		if (mkfifo(path, 0622) < 0 || (c->fifo_fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		/* The init opens it for writing after it became the container's root, which in a
+		 * user namespace is an unprivileged host uid: the fifo is 0622 (umask aside) and
+		 * owned by that uid, so no one else but root can open it to release the init.
+		 * The state dir stays root's, 0711. */
+		uid_t uid;
+		gid_t gid;
+		userns_host_root(s, &uid, &gid);
+		if (mkfifo(path, 0600) < 0 || chmod(path, 0622) < 0 ||
+		    ((uid || gid) && chown(path, uid, gid) < 0) ||
+		    (c->fifo_fd = open(path, O_PATH | O_CLOEXEC)) < 0)
 			return cell_error_errno(err, errno, "create %s", path);
 	}
 	return 0;

@@ -130,6 +130,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	struct cgroup *cg = NULL;
 	struct exec_ctx x = { .root_fd = -1, .sync = -1 };
 	int r = state_read(o->root, o->id, &st, err), sv[2] = { -1, -1 }, master = -1;
+	int own_pidns = -1;
 	pid_t pid = -1;
 	for (int t = 0; t < NS__MAX; t++)
 		x.ns_fds[t] = -1;
@@ -156,18 +157,18 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		r = cell_error_errno(err, errno, "socketpair");
 		goto out;
 	}
-	/* Our children are born in the container's pid namespace; we stay where we are. */
-	if (x.ns_fds[NS_PID] >= 0 && setns(x.ns_fds[NS_PID], CLONE_NEWPID) < 0) {
+	/* Our child is born in the container's pid namespace; we stay where we are, and so do our
+	 * later children (LeakSanitizer's tracer must see us: it hangs our exit otherwise). */
+	if (x.ns_fds[NS_PID] >= 0 &&
+	    ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
+	     setns(x.ns_fds[NS_PID], CLONE_NEWPID) < 0)) {
 		r = cell_error_errno(err, errno, "join the container's pid namespace");
 		goto out;
 	}
 	fflush(NULL);
 	pid = fork();
-	if (pid > 0 && x.ns_fds[NS_PID] >= 0) {
-		_cleanup_close_ int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-		if (own < 0 || setns(own, CLONE_NEWPID) < 0)
-			log_warn("exec: back to our own pid namespace for children: %m");
-	}
+	if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+		log_warn("return to our own pid namespace: %s", strerror(errno));
 	if (pid == 0) {
 		struct cell_error *cerr = NULL;
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -236,6 +237,8 @@ out:
 			close(sv[i]);
 	if (x.root_fd >= 0)
 		close(x.root_fd);
+	if (own_pidns >= 0)
+		close(own_pidns);
 	for (int t = 0; t < NS__MAX; t++)
 		if (x.ns_fds[t] >= 0)
 			close(x.ns_fds[t]);

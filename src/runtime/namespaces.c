@@ -144,6 +144,21 @@ static int write_map(pid_t pid, const char *file, const char *field, const struc
 	return 0;
 }
 
+static uint32_t host_id_of_root(const struct spec_idmap *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container_id == 0 && m[i].size > 0)
+			return m[i].host_id;
+	return 0;
+}
+
+void userns_host_root(const struct spec *s, uid_t *uid, gid_t *gid)
+{
+	bool userns = s->ns[NS_USER].enabled;
+	*uid = userns ? host_id_of_root(s->uid_maps, s->nuid_maps) : 0;
+	*gid = userns ? host_id_of_root(s->gid_maps, s->ngid_maps) : 0;
+}
+
 int userns_write_maps(const struct spec *s, pid_t pid, struct cell_error **err)
 {
 	int r = write_map(pid, "uid_map", "linux.uidMappings", s->uid_maps, s->nuid_maps, err);

@@ -17,3 +17,6 @@ int ns_clone_flags(const struct spec *s);
 int ns_join_and_unshare(const struct spec *s, int fds[NS__MAX], struct cell_error **err);
 /* Write uid_map and gid_map of pid from the parent. */
 int userns_write_maps(const struct spec *s, pid_t pid, struct cell_error **err);
+/* The host uid and gid the container's root maps to (0 and 0 without a user namespace or
+ * without a mapping for it): the owner of what the init must open after it dropped to them. */
+void userns_host_root(const struct spec *s, uid_t *uid, gid_t *gid);

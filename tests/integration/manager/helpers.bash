@@ -4,16 +4,14 @@ load "$CELL_SOURCE_ROOT/tests/integration/lib"
 CELLD=${CELLD:-$CELL_BUILD_ROOT/src/manager/celld}
 CELL=${CELL:-$CELL_BUILD_ROOT/src/cli/cell}
 
-# The runtime celld drives: $CELL_MANAGER_RUNTIME, else runc, else cellrt. (cellrt cannot yet
-# start an unprivileged system container: its init, as the mapped root, is refused opening
-# exec.fifo, which stays root-owned 0600; the suites run on runc's command line until then.)
+# The runtime celld drives: $CELL_MANAGER_RUNTIME, else the built cellrt, else runc.
 manager_runtime() {
   if [ -n "${CELL_MANAGER_RUNTIME:-}" ]; then
     echo "$CELL_MANAGER_RUNTIME"
-  elif command -v runc >/dev/null; then
-    command -v runc
   elif [ -x "$CELL_BUILD_ROOT/src/oci/cellrt" ]; then
     echo "$CELL_BUILD_ROOT/src/oci/cellrt"
+  elif command -v runc >/dev/null; then
+    command -v runc
   fi
 }
 
