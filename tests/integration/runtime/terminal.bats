@@ -44,7 +44,8 @@ terminal_bundle() {
   b=$(terminal_bundle '.process.args = ["sh", "-c", "tty; cut -d\\  -f7 /proc/self/stat; stat -c %t:%T /dev/console; stat -c %t:%T /dev/pts/0"]')
   run script -qefc "$CELLRT --root $CELL_TEST_ROOT run --bundle $b $ID" /dev/null </dev/null
   [ "$status" -eq 0 ]
-  out=$(echo "$output" | tr -d '\r\000')
+  # script(1) may write a NUL at end of input, which the tty echoes as the two characters "^@"
+  out=$(echo "$output" | tr -d '\r' | sed 's/\^@//g')
   echo "$out"
   [[ "$(echo "$out" | grep -a /dev/)" == *"/dev/pts/0" ]]
   # tty_nr of /proc/self/stat: the controlling terminal is pts 0 (136:0)
