@@ -3,22 +3,9 @@
 # time offsets.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
+load runtime
 
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
-
-setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
-}
-
+# runtime.bash's teardown, plus the namespace holder some tests start
 teardown() {
   cellrt delete --force "$ID" >/dev/null 2>&1 || true
   [ -z "${HOLDER:-}" ] || { kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null || true; }
