@@ -40,16 +40,48 @@ static bool rule_matches_all(const struct cgroup_device_rule *r)
 }
 
 /*
- * The kernel asks once per access with ctx = {access_type (type | access << 16), major, minor}.
- * Rules are tried last to first, the first match decides, as later v1 writes override earlier
- * ones: an allow rule matches when it grants every requested access, a deny rule when it takes
- * any of them. A rule for everything ends the search; without one, the default is allow, as for
- * a fresh v1 cgroup.
+ * The kernel asks once per open or mknod with ctx = {access_type (type | access << 16), major,
+ * minor}, the access holding every bit the caller wants (O_RDWR asks for read and write at once).
+ * The rules combine as in the v1 devices controller, where `c 1:3 r` then `c 1:3 w` add up to rw
+ * and a later write overrides an earlier one: for each access bit the last rule that matches the
+ * device and names that bit decides. So the rules are tried last to first with R7 holding the
+ * bits not yet decided: an allow rule clears its bits (all cleared: allow), a deny rule that
+ * names an undecided bit denies. A rule for every device and access (`a *:* rwm`) replaces
+ * everything before it, as in v1, so it ends the search and gives the default for what is left;
+ * without one the default is allow, as for a fresh v1 cgroup.
  */
+static size_t rule_block(const struct cgroup_device_rule *r, struct bpf_insn *block)
+{
+	size_t b = 0;
+	int acc = access_bits(r->access);
+	if (r->type != 'a')
+		block[b++] = JNE_IMM(BPF_REG_3,
+				     r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0);
+	if (r->major >= 0)
+		block[b++] = JNE_IMM(BPF_REG_4, (int32_t)r->major, 0);
+	if (r->minor >= 0)
+		block[b++] = JNE_IMM(BPF_REG_5, (int32_t)r->minor, 0);
+	if (r->allow) {
+		block[b++] = AND_IMM(BPF_REG_7, ~acc & 7);
+		block[b++] = JNE_IMM(BPF_REG_7, 0, 0);
+	} else {
+		block[b++] = MOV_REG(BPF_REG_6, BPF_REG_7);
+		block[b++] = AND_IMM(BPF_REG_6, acc);
+		block[b++] = JEQ_IMM(BPF_REG_6, 0, 0);
+	}
+	block[b++] = MOV_IMM(BPF_REG_0, r->allow);
+	block[b++] = EXIT();
+	/* Every jump goes to the first instruction after this block. */
+	for (size_t j = 0; j < b; j++)
+		if (BPF_CLASS(block[j].code) == BPF_JMP && BPF_OP(block[j].code) != BPF_EXIT)
+			block[j].off = (int16_t)(b - j - 1);
+	return b;
+}
+
 int cg_bpf_devices_build(const struct cgroup_device_rule *rules, size_t n, struct bpf_insn **ret,
 			 size_t *ret_len, struct cell_error **err)
 {
-	struct bpf_insn *p = calloc(8 + n * 9, sizeof(*p));
+	struct bpf_insn *p = calloc(10 + n * 8, sizeof(*p));
 	if (!p)
 		return cell_error_set(err, ENOMEM, "device filter: out of memory");
 	size_t k = 0;
@@ -57,40 +89,16 @@ int cg_bpf_devices_build(const struct cgroup_device_rule *rules, size_t n, struc
 	p[k++] = MOV_REG(BPF_REG_3, BPF_REG_2);
 	p[k++] = AND_IMM(BPF_REG_3, 0xffff);
 	p[k++] = RSH_IMM(BPF_REG_2, 16);
+	p[k++] = MOV_REG(BPF_REG_7, BPF_REG_2);
 	p[k++] = LDX_W(BPF_REG_4, BPF_REG_1, 4);
 	p[k++] = LDX_W(BPF_REG_5, BPF_REG_1, 8);
 	int deflt = 1;
 	for (size_t i = n; i-- > 0;) {
-		const struct cgroup_device_rule *r = &rules[i];
-		if (rule_matches_all(r)) {
-			deflt = r->allow;
+		if (rule_matches_all(&rules[i])) {
+			deflt = rules[i].allow;
 			break;
 		}
-		struct bpf_insn block[9];
-		size_t b = 0;
-		int acc = access_bits(r->access);
-		if (r->type != 'a')
-			block[b++] = JNE_IMM(
-				BPF_REG_3,
-				r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0);
-		if (acc != 7) {
-			block[b++] = MOV_REG(BPF_REG_6, BPF_REG_2);
-			block[b++] = AND_IMM(BPF_REG_6, r->allow ? ~acc & 7 : acc);
-			block[b++] = r->allow ? JNE_IMM(BPF_REG_6, 0, 0) : JEQ_IMM(BPF_REG_6, 0, 0);
-		}
-		if (r->major >= 0)
-			block[b++] = JNE_IMM(BPF_REG_4, (int32_t)r->major, 0);
-		if (r->minor >= 0)
-			block[b++] = JNE_IMM(BPF_REG_5, (int32_t)r->minor, 0);
-		block[b++] = MOV_IMM(BPF_REG_0, r->allow);
-		block[b++] = EXIT();
-		/* Every jump goes to the first instruction after this block. */
-		for (size_t j = 0; j < b; j++)
-			if (BPF_CLASS(block[j].code) == BPF_JMP &&
-			    BPF_OP(block[j].code) != BPF_EXIT)
-				block[j].off = (int16_t)(b - j - 1);
-		memcpy(p + k, block, b * sizeof(*block));
-		k += b;
+		k += rule_block(&rules[i], p + k);
 	}
 	p[k++] = MOV_IMM(BPF_REG_0, deflt);
 	p[k++] = EXIT();
