@@ -13,6 +13,7 @@ teardown() {
   cg_teardown
   [ -n "${LOW_PARENT:-}" ] && rmdir "/sys/fs/cgroup/$LOW_PARENT" 2>/dev/null
   [ -n "${HUGEPAGES_SET:-}" ] && echo 0 >/proc/sys/vm/nr_hugepages
+  [ -n "${IOCOST:-}" ] && echo "$IOCOST enable=0" >/sys/fs/cgroup/io.cost.qos
   if [ -n "${ZRAM:-}" ]; then
     swapoff "/dev/zram$ZRAM"
     echo "$ZRAM" >/sys/class/zram-control/hot_remove
@@ -127,18 +128,26 @@ zram_swap() {
   done
 }
 
+# disk_bundle FILTER ARGS...: a bundle with the lab's scratch disk as a device, allowed rw.
+disk_bundle() {
+  local filter=$1
+  shift
+  local d="\"major\": $MAJ, \"minor\": $MIN"
+  bundle ".linux.devices = [{\"path\": \"$CELL_LAB_DISK\", \"type\": \"b\", $d, \"fileMode\": 432}] |
+      .linux.resources.devices = [{\"allow\": true, \"type\": \"b\", $d, \"access\": \"rw\"}] |
+      $filter" "$@"
+}
+
 @test "cgroup effect: io.max throttles reads by iops and writes by bandwidth" {
   need_v2
   [ -n "${CELL_LAB_DISK:-}" ] || skip "needs the lab's scratch disk (lab.sh --disk)"
   dev=$(<"/sys/block/${CELL_LAB_DISK#/dev/}/dev")
-  maj=${dev%:*} min=${dev#*:}
-  d="\"major\": $maj, \"minor\": $min"
+  MAJ=${dev%:*} MIN=${dev#*:}
+  d="\"major\": $MAJ, \"minor\": $MIN"
   # 40 direct 4 KiB reads at 10/s take >= ~3.9 s, 2 MiB of direct writes at 1 MiB/s >= ~1.9 s;
   # unthrottled, both take well under a second in the lab.
-  b=$(bundle ".linux.devices = [{\"path\": \"$CELL_LAB_DISK\", \"type\": \"b\", $d, \"fileMode\": 432}] |
-      .linux.resources.devices = [{\"allow\": true, \"type\": \"b\", $d, \"access\": \"rw\"}] |
-      .linux.resources.blockIO = {\"throttleReadIOPSDevice\": [{$d, \"rate\": 10}],
-                                  \"throttleWriteBpsDevice\": [{$d, \"rate\": 1048576}]}" \
+  b=$(disk_bundle ".linux.resources.blockIO = {\"throttleReadIOPSDevice\": [{$d, \"rate\": 10}],
+      \"throttleWriteBpsDevice\": [{$d, \"rate\": 1048576}]}" \
     sh -c 'read a x </proc/uptime
            dd if=/dev/vda of=/dev/null bs=4096 count=40 iflag=direct 2>/dev/null
            read b x </proc/uptime
@@ -158,6 +167,34 @@ zram_swap() {
   echo "$line"
   [[ $line =~ rios=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 40 ]
   [[ $line =~ wbytes=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 2097152 ]
+}
+
+@test "cgroup effect: io.weight divides a disk by weight under io.cost" {
+  need_lab
+  [ -n "${CELL_LAB_DISK:-}" ] || cell_skip "needs the lab's scratch disk (lab.sh --disk)"
+  dev=$(<"/sys/block/${CELL_LAB_DISK#/dev/}/dev")
+  MAJ=${dev%:*} MIN=${dev#*:}
+  [ -e /sys/fs/cgroup/io.cost.qos ] || cell_skip "the kernel has no io.cost"
+  # io.cost with a fixed model of a slow disk (~4 MB/s) and vrate pinned at 100%: it divides
+  # that capacity between active cgroups by io.weight. Teardown turns it off again.
+  IOCOST=$dev
+  echo "$dev ctrl=user model=linear rbps=4194304 rseqiops=1000 rrandiops=1000 wbps=4194304 wseqiops=1000 wrandiops=1000" >/sys/fs/cgroup/io.cost.model
+  echo "$dev enable=1 ctrl=user rpct=0 rlat=0 wpct=0 wlat=0 min=100 max=100" >/sys/fs/cgroup/io.cost.qos
+  local reader=(sh -c 'while :; do dd if=/dev/vda of=/dev/null bs=65536 count=64 iflag=direct 2>/dev/null; done')
+  # blockIO.weight 100 and 400 are io.weight 910 and 3940.
+  start_detached "$(disk_bundle '.linux.resources.blockIO.weight = 100' "${reader[@]}")"
+  low=$ID
+  next_container
+  start_detached "$(disk_bundle '.linux.resources.blockIO.weight = 400' "${reader[@]}")"
+  grep -q 'default 910' "/sys/fs/cgroup/$low/io.weight"
+  grep -q 'default 3940' "$(cg io.weight)"
+  rbytes() { [[ $(grep "^$dev " "/sys/fs/cgroup/$1/io.stat") =~ rbytes=([0-9]+) ]] && echo "${BASH_REMATCH[1]}"; }
+  a0=$(rbytes "$low") b0=$(rbytes "$ID")
+  sleep 3
+  a1=$(rbytes "$low") b1=$(rbytes "$ID")
+  note "io.weight 910: +$((a1 - a0)) bytes, io.weight 3940: +$((b1 - b0)) bytes"
+  [ $((a1 - a0)) -gt 0 ]
+  [ $((b1 - b0)) -gt $((2 * (a1 - a0))) ]
 }
 
 @test "cgroup effect: a hugetlb limit of 0 makes touching a huge page SIGBUS, a larger one not" {
