@@ -141,6 +141,8 @@ device_run() { # EXTRA-RULES
 }
 
 @test "cgroup: delete --force kills every process of the container" {
+  # On v2, cgroups-effects.bats kills a container with a process in its own child cgroup too.
+  [ "$LAYOUT" != v2 ] || skip "cgroup v2: the delegation effect test covers kill-all"
   b=$(bundle . sh -c 'sleep 100 & sleep 100 & sleep 100')
   start_detached "$b"
   pid=$(state_pid)
@@ -174,6 +176,8 @@ bad_input() { # FILTER WANT
 }
 
 @test "cgroup (any layout): a weight out of range is refused, nothing left behind" {
+  # Refused while parsing, before any cgroup is touched: the host's run covers it.
+  [ -z "${CELL_LAB:-}" ] || skip "layout-independent: runs on the host"
   bad_input '.linux.resources.cpu.shares = 1' 'linux.resources.cpu.shares: 1'
   bad_input '.linux.resources.blockIO.weight = 5000' 'linux.resources.blockIO.weight: 5000'
 }
