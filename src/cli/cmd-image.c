@@ -1,4 +1,4 @@
-/* cmd-image.c - cell image ..., snapshot, restore, copy, network. */
+/* cmd-image.c - cell image ..., snapshot, restore, copy. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,9 +129,4 @@ int cmd_copy(struct client *c, int argc, char **argv, struct cell_error **err)
 	_cleanup_json_ json_t *body = json_pack("{ss s{ss ss}}", "name", argv[2], "source", "type",
 						"copy", "source", argv[1]);
 	return client_call(c, "POST", "/1.0/instances", body, NULL, err);
-}
-
-int cmd_network(struct client *c, int argc, char **argv, struct cell_error **err)
-{
-	return cell_error_set(err, EOPNOTSUPP, "networks are not implemented yet in celld");
 }

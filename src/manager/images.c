@@ -74,8 +74,8 @@ static int image_commit(struct celld *d, const char *fp, json_t *props, const ch
 }
 
 /* Busybox's init runs /etc/inittab; without one it would respawn shells on ttys that a
- * container does not have. */
-static const char busybox_inittab[] = "::sysinit:/bin/true\n"
+ * container does not have. rcS (image/mkimage.sh) brings up lo and asks DHCP for each ethN. */
+static const char busybox_inittab[] = "::sysinit:/etc/init.d/rcS\n"
 				      "::ctrlaltdel:/sbin/reboot\n"
 				      "::shutdown:/bin/true\n";
 

@@ -22,6 +22,7 @@
 #include "images.h"
 #include "instances.h"
 #include "log.h"
+#include "network.h"
 #include "operations.h"
 
 static void usage(FILE *f)
@@ -239,7 +240,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (instances_reconcile(&d, host_booted(&d), &e) < 0 || images_import_builtin(&d, &e) < 0)
+	if (instances_reconcile(&d, host_booted(&d), &e) < 0 || images_import_builtin(&d, &e) < 0 ||
+	    networks_restore(&d, &e) < 0)
 		goto fail;
 	if (api_server_start(&d, gid, &srv, &e) < 0)
 		goto fail;
