@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -26,23 +27,29 @@
 #define DNSMASQ "/usr/sbin/dnsmasq"
 #endif
 
-/* The pid of our dnsmasq, or 0: alive, not a zombie, and started with our pid file. */
+/* Alive and not a zombie (dnsmasq is not our child: init reaps it when it gets to it). */
+static bool proc_running(pid_t pid)
+{
+	_cleanup_free_ char *stat = NULL;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (pid <= 0 || fs_read_file(path, &stat, NULL, NULL) < 0)
+		return false;
+	const char *paren = strrchr(stat, ')');
+	return paren && paren[1] && paren[2] != 'Z';
+}
+
+/* The pid of our dnsmasq, or 0: running and started with our pid file. */
 static pid_t dns_pid(struct celld *d, const char *name)
 {
 	_cleanup_free_ char *pidf = network_dir(d, name, "dnsmasq.pid");
-	_cleanup_free_ char *text = NULL, *cmd = NULL, *stat = NULL;
+	_cleanup_free_ char *text = NULL, *cmd = NULL;
 	char path[64];
 	size_t len = 0;
 	if (!pidf || fs_read_file(pidf, &text, NULL, NULL) < 0)
 		return 0;
 	pid_t pid = (pid_t)atoi(text);
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (fs_read_file(path, &stat, NULL, NULL) < 0)
-		return 0;
-	const char *paren = strrchr(stat, ')');
-	if (!paren || paren[2] == 'Z')
+	if (!proc_running(pid))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	if (fs_read_file(path, &cmd, &len, NULL) < 0)
@@ -181,24 +188,32 @@ int network_dns_start(struct celld *d, const char *name, json_t *config, struct 
 		return 0;
 	_cleanup_free_ char *msg = NULL;
 	fs_read_file(errp, &msg, NULL, NULL);
-	if (msg) {
+	if (msg && *msg) {
 		msg[strcspn(msg, "\n")] = '\0';
-		return cell_error_set(err, EIO, "dnsmasq: %s", msg);
+		return cell_error_set(err, EIO, "%s", msg);
 	}
-	return cell_error_set(err, EIO, "dnsmasq: cannot start %s", DNSMASQ);
+	return cell_error_set(err, EIO, "dnsmasq: cannot start %s (%s %d)", DNSMASQ,
+			      WIFEXITED(st) ? "exit status" : "signal",
+			      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 }
 
 void network_dns_stop(struct celld *d, const char *name)
 {
 	pid_t pid = dns_pid(d, name);
 	if (pid > 0) {
+		/* Wait for the process itself, not its pid file (which it removes first): a new
+		 * dnsmasq could not bind the addresses while the old one holds them. */
 		kill(pid, SIGTERM);
-		for (int i = 0; i < 400 && dns_pid(d, name) == pid; i++) {
+		for (int i = 0; i < 400 && proc_running(pid); i++) {
 			struct timespec ts = { 0, 5 * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 		}
-		if (dns_pid(d, name) == pid)
+		if (proc_running(pid))
 			kill(pid, SIGKILL);
+		for (int i = 0; i < 200 && proc_running(pid); i++) {
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
 	}
 	_cleanup_free_ char *pidf = network_dir(d, name, "dnsmasq.pid");
 	if (pidf)
