@@ -1,10 +1,12 @@
 /* api-networks.c - /1.0/networks: LXD's managed bridge networks (create, show, change, delete)
  * and their DHCP leases. Network calls are synchronous, as LXD's are; every change runs under
  * one lock, so that "auto" subnets and creation on demand never race. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api.h"
 #include "cleanup.h"
@@ -178,6 +180,24 @@ static int network_rename(struct request *req, struct response *resp)
 	return api_errorf(resp, 400, "renaming networks is not supported");
 }
 
+/* A lease is static when a nic's host entry ("MAC,IP,NAME") fixes its address. */
+static bool lease_is_static(struct celld *d, const char *net, const char *mac)
+{
+	_cleanup_free_ char *dir = network_dir(d, net, "dnsmasq.hosts");
+	_cleanup_closedir_ DIR *dp = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	while (dp && (de = readdir(dp))) {
+		_cleanup_free_ char *path = NULL, *text = NULL;
+		if (de->d_name[0] == '.' || asprintf(&path, "%s/%s", dir, de->d_name) < 0 ||
+		    fs_read_file(path, &text, NULL, NULL) < 0)
+			continue;
+		if (strncasecmp(text, mac, strlen(mac)) == 0 && strchr(text, ',') &&
+		    strchr(strchr(text, ',') + 1, ','))
+			return true;
+	}
+	return false;
+}
+
 /* dnsmasq's lease file: "EXPIRY MAC IP HOSTNAME CLIENT-ID" per line. */
 static int network_leases(struct request *req, struct response *resp)
 {
@@ -194,9 +214,13 @@ static int network_leases(struct request *req, struct response *resp)
 			char mac[64], ip[64], host[256];
 			if (sscanf(line, "%*s %63s %63s %255s", mac, ip, host) != 3)
 				continue;
-			json_array_append_new(out, json_pack("{ss ss ss ss ss}", "hostname", host,
-							     "hwaddr", mac, "address", ip, "type",
-							     "dynamic", "location", "none"));
+			json_array_append_new(out,
+					      json_pack("{ss ss ss ss ss}", "hostname", host,
+							"hwaddr", mac, "address", ip, "type",
+							lease_is_static(req->d, req->seg[1], mac) ?
+								"static" :
+								"dynamic",
+							"location", "none"));
 		}
 	}
 	return api_sync(resp, out);

@@ -165,7 +165,8 @@ wait_ipv4() {
   run cell network list-leases "$NET"
   echo "$output"
   # dnsmasq keeps host names in lower case.
-  [[ "$output" == *"${N1,,}"*"$a1"* ]]
+  [[ "$output" == *"${N1,,}"*"$a1"*dynamic* ]]
+  [[ "$output" == *"${N2,,}"*"$SUBNET.50"*static* ]]
   # One veth per running container, host side on the bridge.
   [ "$(in_ns ip -o link show master "$NET" type veth | wc -l)" -eq 2 ]
   run cell network show "$NET"
