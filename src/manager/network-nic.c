@@ -96,12 +96,17 @@ static int nic_keys_check(const char *dev, json_t *d, struct cell_error **err)
 	return 0;
 }
 
-/* The network's row; cellbr0 is created (auto subnets, NAT) the first time a nic names it. */
-static int network_ensure(struct celld *d, const char *net, json_t **ret, struct cell_error **err)
+/* The network's row; cellbr0 is created (auto subnets, NAT) when the first instance that uses
+ * it starts (create: false only checks; *ret stays NULL for a cellbr0 still to be made). */
+static int network_ensure(struct celld *d, const char *net, bool create, json_t **ret,
+			  struct cell_error **err)
 {
 	struct named_lock *l = named_lock_acquire(NETWORK_LOCK);
 	int r = db_network_get(d->db, net, ret, NULL);
-	if (r == -ENOENT && strcmp(net, NETWORK_DEFAULT) == 0) {
+	if (r == -ENOENT && strcmp(net, NETWORK_DEFAULT) == 0 && !create) {
+		*ret = NULL;
+		r = 0;
+	} else if (r == -ENOENT && strcmp(net, NETWORK_DEFAULT) == 0) {
 		log_info("network %s: created on demand", net);
 		r = network_create(d, net, "", NULL, err);
 		if (r == 0)
@@ -198,10 +203,10 @@ int network_devices_check(struct celld *d, const char *instance, json_t *devices
 				" as %s)",
 				dev, NETWORK_DEFAULT);
 		_cleanup_json_ json_t *row = NULL;
-		if ((r = network_ensure(d, net, &row, err)) < 0)
+		if ((r = network_ensure(d, net, false, &row, err)) < 0)
 			return cell_error_wrap(err, "device %s", dev);
 		const char *addr = json_string_value(json_object_get(x, "ipv4.address"));
-		if (addr &&
+		if (addr && row &&
 		    ((r = static_addr_check(dev, addr, row, err)) < 0 ||
 		     (instance && (r = static_addr_unique(d, instance, dev, net, addr, err)) < 0)))
 			return r;
@@ -309,7 +314,10 @@ static int nic_start(struct celld *d, const char *inst, const char *dev, json_t 
 {
 	const char *net = network_of_device(x);
 	_cleanup_json_ json_t *row = NULL;
-	int r = network_ensure(d, net, &row, err);
+	int r = network_ensure(d, net, true, &row, err);
+	const char *addr = json_string_value(json_object_get(x, "ipv4.address"));
+	if (r == 0 && addr)
+		r = static_addr_check(dev, addr, row, err);
 	if (r < 0)
 		return r;
 	/* After a host reboot the bridge and dnsmasq are gone until something needs them. */
@@ -325,7 +333,6 @@ static int nic_start(struct celld *d, const char *inst, const char *dev, json_t 
 	}
 	char mac[18], host[16], file[128];
 	nic_names(d, inst, dev, x, mac, host);
-	const char *addr = json_string_value(json_object_get(x, "ipv4.address"));
 	_cleanup_free_ char *line = NULL, *path = NULL,
 			    *hosts = network_dir(d, net, "dnsmasq.hosts");
 	snprintf(file, sizeof(file), "%s.%s", inst, dev);

@@ -238,6 +238,22 @@ wait_ipv4() {
   [ ! -e "$MGR_STATE/networks/$NET" ]
 }
 
+@test "cellbr0 is created on demand when the first instance using it starts" {
+  n=$CELL_TEST_PREFIX-n4
+  cell init busybox "$n"
+  cell config device add "$n" eth0 nic network=cellbr0
+  run cell network list --format csv
+  [ -z "$output" ]
+  cell start "$n"
+  run cell network get cellbr0 ipv4.address
+  [[ "$output" =~ ^10\.[0-9]+\.[0-9]+\.1/24$ ]]
+  [[ "$(wait_ipv4 "$n")" == "${output%.1/24}".* ]]
+  cell delete -f "$n"
+  cell profile device remove default eth0
+  cell network delete cellbr0
+  [ "$(in_ns ip -o link show | wc -l)" -eq 1 ]
+}
+
 @test "the suite leaves no instance, network, mount, cgroup or process behind" {
   net_teardown
   mgr_leak_check "$BATS_FILE_TMPDIR/leaks.before"
