@@ -552,7 +552,8 @@ static int instance_state_get(struct request *req, struct response *resp)
 				     0),
 		"cpu", "usage",
 		(json_int_t)(st.running ? read_u64("cpuacct", cg, name, "cpuacct.usage") : 0),
-		"network", json_null(), "disk", json_object());
+		"network", st.running ? network_instance_state(req->d, inst) : json_null(), "disk",
+		json_object());
 	return api_sync(resp, j);
 }
 

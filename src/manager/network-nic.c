@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -371,4 +372,58 @@ int network_instance_start(struct celld *d, json_t *inst, json_t *spec, struct c
 			return cell_error_wrap(err, "device %s", dev);
 	}
 	return 0;
+}
+
+/* The IPv4 address dnsmasq leased to a MAC, or "". */
+static void lease_of(struct celld *d, const char *net, const char *mac, char *ip, size_t len)
+{
+	_cleanup_free_ char *path = network_dir(d, net, "dnsmasq.leases");
+	_cleanup_free_ char *text = NULL;
+	*ip = '\0';
+	if (!path || fs_read_file(path, &text, NULL, NULL) < 0)
+		return;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char m[64], a[64];
+		if (sscanf(line, "%*s %63s %63s", m, a) == 2 && strcasecmp(m, mac) == 0 &&
+		    strchr(a, '.'))
+			snprintf(ip, len, "%s", a);
+	}
+}
+
+json_t *network_instance_state(struct celld *d, json_t *inst)
+{
+	const char *name = json_string_value(json_object_get(inst, "name"));
+	_cleanup_json_ json_t *devices = NULL;
+	if (instance_expand(d, inst, NULL, &devices, NULL) < 0)
+		return json_null();
+	json_t *out = json_object();
+	const char *dev;
+	json_t *x;
+	json_object_foreach (devices, dev, x) {
+		const char *net = network_of_device(x);
+		if (!net)
+			continue;
+		char mac[18], host[16], ip[64];
+		nic_names(d, name, dev, x, mac, host);
+		lease_of(d, net, mac, ip, sizeof(ip));
+		_cleanup_json_ json_t *row = NULL;
+		struct nl_addr gw;
+		const char *cidr = NULL;
+		if (db_network_get(d->db, net, &row, NULL) == 0)
+			cidr = json_string_value(
+				json_object_get(json_object_get(row, "config"), "ipv4.address"));
+		json_t *addrs = json_array();
+		if (*ip && cidr && nl_addr_parse(cidr, true, &gw) == 0)
+			json_array_append_new(addrs, json_pack("{ss ss so ss}", "family", "inet",
+							       "address", ip, "netmask",
+							       json_sprintf("%u", gw.prefix),
+							       "scope", "global"));
+		const char *ifname = json_string_value(json_object_get(x, "name")) ?: dev;
+		json_object_set_new(out, ifname,
+				    json_pack("{so ss ss ss si}", "addresses", addrs, "hwaddr", mac,
+					      "host_name", host, "state", "up", "mtu", 1500));
+		json_object_set_new(json_object_get(out, ifname), "type", json_string("broadcast"));
+	}
+	return out;
 }

@@ -71,5 +71,8 @@ int network_devices_check(struct celld *d, const char *instance, json_t *devices
 int network_instance_start(struct celld *d, json_t *inst, json_t *spec, struct cell_error **err);
 /* At delete: drop the instance's host entries and leases. */
 void network_instance_forget(struct celld *d, const char *instance);
+/* LXD's state.network of a running instance: {IFNAME: {addresses:[{family, address, netmask,
+ * scope}], hwaddr, host_name, state, mtu, type}}, addresses from dnsmasq's leases. */
+json_t *network_instance_state(struct celld *d, json_t *inst);
 /* The network a nic device uses (network=, or parent= with nictype=bridged), or NULL. */
 const char *network_of_device(json_t *dev);

@@ -167,6 +167,9 @@ wait_ipv4() {
   # dnsmasq keeps host names in lower case.
   [[ "$output" == *"${N1,,}"*"$a1"*dynamic* ]]
   [[ "$output" == *"${N2,,}"*"$SUBNET.50"*static* ]]
+  # LXD's state.network, which `lxc list` shows as IPV4.
+  run curl -sf --unix-socket "$CELL_SOCKET" "http://cell/1.0/instances/$N2/state"
+  [ "$(echo "$output" | jq -r '.metadata.network.eth0.addresses[0].address')" = "$SUBNET.50" ]
   # One veth per running container, host side on the bridge.
   [ "$(in_ns ip -o link show master "$NET" type veth | wc -l)" -eq 2 ]
   run cell network show "$NET"
