@@ -307,7 +307,10 @@ static void forget_entries(struct celld *d, const char *inst, bool release)
 
 void network_instance_forget(struct celld *d, const char *instance)
 {
+	/* Releasing a lease may restart a dnsmasq: not while a network change runs. */
+	struct named_lock *l = named_lock_acquire(NETWORK_LOCK);
 	forget_entries(d, instance, true);
+	named_lock_release(l);
 }
 
 static int nic_start(struct celld *d, const char *inst, const char *dev, json_t *x, json_t *spec,

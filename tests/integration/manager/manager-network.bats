@@ -160,6 +160,21 @@ wait_ipv4() {
   cell exec "$N1" -- ping -c 1 -W 2 "$SUBNET.1"
   run cell exec "$N1" -- nslookup "$N2.cell" "$SUBNET.1"
   [[ "$output" == *"Address: $SUBNET.50"* ]]
+  # IPv6: SLAAC from dnsmasq's router advertisements.
+  for i in $(seq 50); do
+    # Usable once duplicate address detection is over (no longer "tentative").
+    v6=$(cell exec "$N2" -- ip -6 -o addr show eth0 scope global | grep -v tentative |
+      awk '{print $4}' | cut -d/ -f1)
+    [ -n "$v6" ] && break
+    sleep 0.2
+  done
+  [[ "$v6" == fd42:181::* ]]
+  cell exec "$N2" -- ping6 -c 1 -W 2 fd42:181::1
+  for i in $(seq 25); do
+    cell exec "$N1" -- ip -6 -o addr show eth0 scope global | grep -v -q tentative && break
+    sleep 0.2
+  done
+  cell exec "$N1" -- ping6 -c 1 -W 2 "$v6"
   run cell exec "$N2" -- nslookup "$N1.cell"
   [[ "$output" == *"Address: $a1"* ]]
   run cell network list-leases "$NET"
