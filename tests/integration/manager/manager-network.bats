@@ -272,6 +272,28 @@ wait_ipv4() {
   [ "$(in_ns ip -o link show | wc -l)" -eq 1 ]
 }
 
+@test "celld killed mid-change: a network left creating is undone, one left deleting is finished" {
+  cell network create crash1 ipv4.address=10.182.1.1/24 ipv6.address=none
+  cell network create crash2 ipv4.address=10.182.2.1/24 ipv6.address=none
+  pid1=$(cat "$MGR_STATE/networks/crash1/dnsmasq.pid")
+  celld_kill9
+  # What a SIGKILL between the row's intent and the host work leaves in the database.
+  python3 - "$MGR_STATE/cell.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE networks SET state = 'creating' WHERE name = 'crash1'")
+db.execute("UPDATE networks SET state = 'deleting' WHERE name = 'crash2'")
+db.commit()
+PY
+  netcelld_start
+  run cell network list --format csv
+  [ -z "$output" ]
+  [ "$(in_ns ip -o link show | wc -l)" -eq 1 ]
+  [ -z "$(in_ns nft list ruleset)" ]
+  [ -z "$(ls "$MGR_STATE/networks")" ]
+  ! kill -0 "$pid1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$pid1/stat")" = Z ]
+}
+
 @test "the suite leaves no instance, network, mount, cgroup or process behind" {
   net_teardown
   mgr_leak_check "$BATS_FILE_TMPDIR/leaks.before"
