@@ -191,6 +191,25 @@ wait_ipv4() {
   [[ "$output" == *"/1.0/instances/$N1"* && "$output" == *"/1.0/instances/$N2"* ]]
 }
 
+@test "LXD's lxc client: network list/show, launch -n NETWORK, the address in lxc info" {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  export LXD_DIR=$MGR_STATE HOME=$BATS_FILE_TMPDIR
+  n=$CELL_TEST_PREFIX-l1
+  run lxc network list
+  [[ "$output" == *"| $NET "*"| bridge "*"| YES "*"$SUBNET.1/24"* ]]
+  run lxc network show "$NET"
+  [[ "$output" == *"ipv4.address: $SUBNET.1/24"* ]]
+  lxc launch busybox "$n" -n "$NET"
+  a=$(wait_ipv4 "$n") || true
+  devices=$(lxc config device show "$n")
+  info=$(lxc info "$n")
+  lxc delete -f "$n"
+  [[ "$devices" == *"parent: $NET"* ]]
+  [[ "$a" == "$SUBNET".* ]]
+  # lxc info shows the instance's state.network.
+  [[ "$info" == *"$a"* ]]
+}
+
 @test "nic devices: bad static addresses and unknown networks are refused" {
   n=$CELL_TEST_PREFIX-n3
   cell init busybox "$n"
