@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "json.h"
 #include "fs.h"
+#include "image-build.h"
 #include "images.h"
 #include "instances.h"
 #include "operations.h"
@@ -124,6 +125,10 @@ static int op_import(struct op *op, void *p, struct cell_error **err)
 static int images_post(struct request *req, struct response *resp)
 {
 	_cleanup_error_ struct cell_error *e = NULL;
+	const char *type =
+		json_string_value(json_object_get(json_object_get(req->body, "source"), "type"));
+	if (!req->upload_path && type && strcmp(type, "build") == 0)
+		return api_images_build(req, resp);
 	if (!req->upload_path)
 		return api_errorf(resp, 400,
 				  "image import: send the tarball as the body with Content-Type:"
