@@ -99,6 +99,29 @@ static int image_delete(struct request *req, struct response *resp)
 	return r < 0 ? api_error(resp, e) : api_sync(resp, json_object());
 }
 
+/* Aliases of built images have a '/' ("debian/12"), which reaches us as two segments. */
+static int with_joined_ref(struct request *req, struct response *resp, api_handler fn)
+{
+	char *ref, *seg1 = req->seg[1];
+	if (asprintf(&ref, "%s/%s", req->seg[1], req->seg[2]) < 0)
+		return api_errorf(resp, 500, "out of memory");
+	req->seg[1] = ref;
+	int r = fn(req, resp);
+	req->seg[1] = seg1;
+	free(ref);
+	return r;
+}
+
+static int image_get_slashed(struct request *req, struct response *resp)
+{
+	return with_joined_ref(req, resp, image_get);
+}
+
+static int image_delete_slashed(struct request *req, struct response *resp)
+{
+	return with_joined_ref(req, resp, image_delete);
+}
+
 struct import_arg {
 	struct celld *d;
 	char *path;
@@ -220,5 +243,7 @@ const struct api_route api_image_routes[] = {
 	{ "DELETE", "images/aliases/*", alias_delete },
 	{ "GET", "images/*", image_get },
 	{ "DELETE", "images/*", image_delete },
+	{ "GET", "images/*/*", image_get_slashed },
+	{ "DELETE", "images/*/*", image_delete_slashed },
 	{ NULL, NULL, NULL },
 };

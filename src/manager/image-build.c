@@ -5,11 +5,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -89,6 +91,33 @@ static void report(struct progress *p, const char *fmt, ...)
 		p->fn(p->ctx, line);
 }
 
+/*
+ * In the child: debootstrap as PID 1 of its own PID namespace, in a private mount namespace. The
+ * proc/sys mounts it makes in the target then never show on the host, and when celld dies (even
+ * by SIGKILL) the death signals below end this process, then the namespace's init, and with it
+ * every dpkg and wget it started, so nothing keeps writing into a tree that reconcile removes.
+ */
+static int debootstrap_sandboxed(char *const argv[])
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		dprintf(2, "E: cannot make the build's namespaces: %s\n", strerror(errno));
+		return 127;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(argv[0], argv);
+		dprintf(2, "E: cannot execute %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return pid < 0 ? 127 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* Run debootstrap with its output on a pipe: each "I: ..." line is progress, the last "E: ..."
  * line (or the last line) is the error. */
 static int run_debootstrap(char *const argv[], struct progress *p, struct cell_error **err)
@@ -98,8 +127,6 @@ static int run_debootstrap(char *const argv[], struct progress *p, struct cell_e
 		return cell_error_errno(err, errno, "pipe");
 	pid_t pid = fork();
 	if (pid == 0) {
-		/* It ends with the thread that waits for it (a SIGKILLed celld included). */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int null = open("/dev/null", O_RDONLY);
 		dup2(null, 0);
 		dup2(fds[1], 1);
@@ -107,9 +134,7 @@ static int run_debootstrap(char *const argv[], struct progress *p, struct cell_e
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(argv[0], argv);
-		dprintf(2, "E: cannot execute %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+		_exit(debootstrap_sandboxed(argv));
 	}
 	close(fds[1]);
 	if (pid < 0) {
