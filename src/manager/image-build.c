@@ -206,7 +206,7 @@ static int build_cache(struct celld *d, const struct image_recipe *rc, const cha
 				      "image %s: debootstrap is not installed (apt-get install "
 				      "debootstrap)",
 				      rc->name);
-	_cleanup_free_ char *tmp = NULL, *root = NULL, *part = NULL, *suite_arg = NULL;
+	_cleanup_free_ char *tmp = NULL, *root = NULL, *part = NULL;
 	if (asprintf(&tmp, "%s/build-%s.tmp", d->images_dir, rc->suite) < 0 ||
 	    asprintf(&root, "%s/rootfs", tmp) < 0 ||
 	    asprintf(&part, "%s.%d.part", cache, getpid()) < 0)
