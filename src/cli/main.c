@@ -32,7 +32,8 @@ static const struct cli_verb verbs[] = {
 	{ "snapshot", "NAME [SNAP]", "snapshot an instance", cmd_snapshot },
 	{ "restore", "NAME SNAP", "restore an instance from a snapshot", cmd_restore },
 	{ "copy", "SRC[/SNAP] DST", "copy an instance", cmd_copy },
-	{ "image", "list | import FILE [--alias A] | delete IMAGE | alias create|delete|list ...",
+	{ "image",
+	  "list | import FILE [--alias A] | build NAME | delete IMAGE | alias create|delete|list ...",
 	  "manage images", cmd_image },
 	{ "profile",
 	  "list | create|show|delete NAME | set|unset NAME key[=value] | assign INSTANCE P1[,P2] |"

@@ -169,6 +169,10 @@ static int ct_start(struct celld *d, json_t *inst, json_t *expanded, struct cell
 		return r;
 	unlink(exitp);
 	unlink(pidp);
+	r = storage_instance_limit_disk(
+		d, name, json_string_value(json_object_get(expanded, "limits.disk")), err);
+	if (r < 0)
+		return r;
 	r = storage_instance_mount(d, name, json_string_value(json_object_get(inst, "image")),
 				   cfg_bool(expanded, "security.privileged"), err);
 	if (r < 0)
