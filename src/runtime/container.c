@@ -60,7 +60,20 @@ struct init_ctx {
 static int init_before_cgroup(void *data, struct cell_error **err)
 {
 	struct init_ctx *ic = data;
-	int r = sync_wait(ic->sync, SYNC_CGROUP_READY, err);
+	char buf[sizeof(((struct cgroup_join *)0)->names) + 1];
+	int fds[CGROUP_JOIN_MAX];
+	size_t nfds = CGROUP_JOIN_MAX;
+	ssize_t n = sync_recv_fds(ic->sync, buf, sizeof(buf) - 1, fds, &nfds);
+	if (n < 1 || buf[0] != SYNC_CGROUP_READY) {
+		for (size_t i = 0; i < (n < 0 ? 0 : nfds); i++)
+			close(fds[i]);
+		return cell_error_set(err, EPIPE, "the runtime went away during setup");
+	}
+	buf[n] = '\0';
+	/* Move ourselves in (cgroup.h: no global lock, no grace period). */
+	int r = cgroup_join_self(fds, nfds, buf + 1, err);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
 	if (r < 0)
 		return r;
 	/* Only now, inside the container's cgroup, so that it becomes the namespace's root. */
@@ -244,7 +257,8 @@ static int prepare(struct creation *c, struct cell_error **err)
 		return cell_error_errno(err, e, "mkdir %s/%s", o->root, o->id);
 	}
 	/* On cgroup v2 the child is cloned straight into its cgroup, which must exist first; on
-	 * v1 the cgroup is made while the child builds its mounts (follow_child). */
+	 * v1 the cgroup is made while the child builds its mounts (follow_child), and the child
+	 * moves itself in; on a hybrid host it is cloned into the cgroup2 directory, made now. */
 	enum cgroup_layout layout;
 	if ((r = cgroup_detect_layout(&layout, err)) < 0)
 		return r;
@@ -255,6 +269,11 @@ static int prepare(struct creation *c, struct cell_error **err)
 		if ((r = delegate_cgroup(c, err)) < 0)
 			return r;
 		c->cgroup_fd = cgroup_open_leaf(c->cg, NULL);
+	} else if (layout == CGROUP_LAYOUT_HYBRID) {
+		c->cg_created = true; /* from here on, rollback removes what there is */
+		c->cgroup_fd = cgroup_open_leaf(c->cg, err);
+		if (c->cgroup_fd < 0 && c->cgroup_fd != -EOPNOTSUPP)
+			return c->cgroup_fd;
 	}
 	if (o->detach) {
 		char path[4096];
@@ -287,13 +306,18 @@ static json_t *creation_state_json(const struct creation *c, enum container_stat
 	return state_to_json(&st, status);
 }
 
+static bool has_create_hooks(const struct spec *s)
+{
+	return hooks_has(s->hooks, "prestart") || hooks_has(s->hooks, "createRuntime") ||
+	       hooks_has(s->hooks, "createContainer");
+}
+
 /* createRuntime (and the deprecated prestart), then createContainer in the container's
  * namespaces: namespaces made, root not yet pivoted. */
 static int run_create_hooks(const struct creation *c, struct cell_error **err)
 {
 	json_t *h = c->spec->hooks;
-	if (!hooks_has(h, "prestart") && !hooks_has(h, "createRuntime") &&
-	    !hooks_has(h, "createContainer"))
+	if (!has_create_hooks(c->spec))
 		return 0;
 	_cleanup_json_ json_t *state = creation_state_json(c, STATUS_CREATING);
 	int r;
@@ -316,18 +340,37 @@ static int follow_child(struct creation *c, struct cell_error **err)
 			return r;
 		sync_send(c->sync, SYNC_USERNS_READY);
 	}
-	if (!c->cg_created) {
-		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
-			return r;
+	enum cgroup_layout layout;
+	if ((r = cgroup_detect_layout(&layout, err)) < 0)
+		return r;
+	if (layout != CGROUP_LAYOUT_V2) {
 		c->cg_created = true;
-		if ((r = delegate_cgroup(c, err)) < 0)
+		if ((r = cgroup_create(c->cg, s->resources, err)) < 0 ||
+		    (r = delegate_cgroup(c, err)) < 0)
 			return r;
 	}
-	if (c->cgroup_fd < 0 && (r = cgroup_attach(c->cg, c->pid, err)) < 0)
+	/* The init moves itself in when it gets 'C'; hooks that run before must find it there
+	 * already, so then we move it (which may wait for a grace period). */
+	struct cgroup_join join = { 0 };
+	if (layout == CGROUP_LAYOUT_V2)
+		r = c->cgroup_fd < 0 ? cgroup_attach(c->cg, c->pid, err) : 0;
+	else if (has_create_hooks(s))
+		r = cgroup_attach(c->cg, c->pid, err);
+	else
+		r = cgroup_open_join(c->cg, &join, err);
+	if (r == 0)
+		r = run_create_hooks(c, err);
+	if (r == 0) {
+		char msg[sizeof(join.names) + 1];
+		int n = snprintf(msg, sizeof(msg), "%c%s", SYNC_CGROUP_READY, join.names);
+		/* A gone init left its error in the socket: the loop below reads it. */
+		int q = sync_send_fds(c->sync, msg, (size_t)n, join.fds, join.n);
+		if (q < 0 && q != -EPIPE && q != -ECONNRESET)
+			r = cell_error_errno(err, -q, "hand the cgroup to the container's init");
+	}
+	cgroup_join_close(&join);
+	if (r < 0)
 		return r;
-	if ((r = run_create_hooks(c, err)) < 0)
-		return r;
-	sync_send(c->sync, SYNC_CGROUP_READY);
 	for (;;) {
 		char buf[2048];
 		int fd;
