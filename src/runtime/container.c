@@ -32,26 +32,6 @@
 #include "state.h"
 #include "viewfs-mounts.h"
 
-struct clone_args_v2 {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-	uint64_t set_tid, set_tid_size, cgroup;
-};
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-/* fork() with namespace flags (and, on cgroup v2, straight into the container's cgroup). */
-static pid_t clone_child(uint64_t flags, int cgroup_fd)
-{
-	struct clone_args_v2 a = { .flags = flags, .exit_signal = SIGCHLD };
-	if (cgroup_fd >= 0) {
-		a.flags |= CLONE_INTO_CGROUP;
-		a.cgroup = (uint64_t)cgroup_fd;
-	}
-	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-}
-
 struct init_ctx {
 	const struct spec *s;
 	int sync;
@@ -60,20 +40,7 @@ struct init_ctx {
 static int init_before_cgroup(void *data, struct cell_error **err)
 {
 	struct init_ctx *ic = data;
-	char buf[sizeof(((struct cgroup_join *)0)->names) + 1];
-	int fds[CGROUP_JOIN_MAX];
-	size_t nfds = CGROUP_JOIN_MAX;
-	ssize_t n = sync_recv_fds(ic->sync, buf, sizeof(buf) - 1, fds, &nfds);
-	if (n < 1 || buf[0] != SYNC_CGROUP_READY) {
-		for (size_t i = 0; i < (n < 0 ? 0 : nfds); i++)
-			close(fds[i]);
-		return cell_error_set(err, EPIPE, "the runtime went away during setup");
-	}
-	buf[n] = '\0';
-	/* Move ourselves in (cgroup.h: no global lock, no grace period). */
-	int r = cgroup_join_self(fds, nfds, buf + 1, err);
-	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]);
+	int r = sync_join_cgroup(ic->sync, err);
 	if (r < 0)
 		return r;
 	/* Only now, inside the container's cgroup, so that it becomes the namespace's root. */
@@ -349,27 +316,16 @@ static int follow_child(struct creation *c, struct cell_error **err)
 		    (r = delegate_cgroup(c, err)) < 0)
 			return r;
 	}
-	/* The init moves itself in when it gets 'C'; hooks that run before must find it there
-	 * already, so then we move it (which may wait for a grace period). */
-	struct cgroup_join join = { 0 };
-	if (layout == CGROUP_LAYOUT_V2)
-		r = c->cgroup_fd < 0 ? cgroup_attach(c->cg, c->pid, err) : 0;
-	else if (has_create_hooks(s))
-		r = cgroup_attach(c->cg, c->pid, err);
-	else
-		r = cgroup_open_join(c->cg, &join, err);
-	if (r == 0)
-		r = run_create_hooks(c, err);
-	if (r == 0) {
-		char msg[sizeof(join.names) + 1];
-		int n = snprintf(msg, sizeof(msg), "%c%s", SYNC_CGROUP_READY, join.names);
-		/* A gone init left its error in the socket: the loop below reads it. */
-		int q = sync_send_fds(c->sync, msg, (size_t)n, join.fds, join.n);
-		if (q < 0 && q != -EPIPE && q != -ECONNRESET)
-			r = cell_error_errno(err, -q, "hand the cgroup to the container's init");
-	}
-	cgroup_join_close(&join);
-	if (r < 0)
+	/* The init moves itself in when it gets 'C' (cgroup.h), unless hooks that run before must
+	 * find it there already, or it missed being cloned into the v2 or hybrid cgroup2 one: then
+	 * we move it (which may wait for a grace period). */
+	bool cloned_in = c->cgroup_fd >= 0;
+	bool self_join = !has_create_hooks(s) && (layout == CGROUP_LAYOUT_V1 || cloned_in);
+	if (!self_join && !(layout == CGROUP_LAYOUT_V2 && cloned_in) &&
+	    (r = cgroup_attach(c->cg, c->pid, err)) < 0)
+		return r;
+	if ((r = run_create_hooks(c, err)) < 0 ||
+	    (r = sync_send_cgroup(c->sync, self_join ? c->cg : NULL, err)) < 0)
 		return r;
 	for (;;) {
 		char buf[2048];
@@ -457,7 +413,7 @@ static int launch(struct creation *c, struct cell_error **err)
 	init_viewfs_id = viewfs_requested(c->spec->annotations) ? c->o->id : NULL;
 	init_preserve_fds = c->o->preserve_fds;
 	fflush(NULL);
-	c->pid = clone_child((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
+	c->pid = process_clone((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
 	if (c->pid == 0) {
 		close(sv[0]);
 		container_init(c->spec, sv[1], c->ns_fds, c->fifo_fd, c->o->no_pivot, c->o->detach);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "spec.h"
@@ -25,6 +27,15 @@ int sync_send(int fd, char msg);
  * most *nfds descriptors (close-on-exec), *nfds set to how many came. */
 int sync_send_fds(int fd, const char *buf, size_t len, const int *fds, size_t nfds);
 ssize_t sync_recv_fds(int fd, char *buf, size_t len, int *fds, size_t *nfds);
+struct cgroup;
+/* Send SYNC_CGROUP_READY: with cg, the fds through which the child joins it (cgroup_open_join);
+ * NULL when the child is in its cgroup already. */
+int sync_send_cgroup(int fd, struct cgroup *cg, struct cell_error **err);
+/* In the child: wait for SYNC_CGROUP_READY and join the cgroup through the fds it carries (cgroup.h). */
+int sync_join_cgroup(int fd, struct cell_error **err);
+/* fork() with clone flags (namespaces) and, with cgroup_fd >= 0, straight into that cgroup. */
+pid_t process_clone(uint64_t flags, int cgroup_fd);
+
 /* Report err to the parent and exit: the child's only way out on failure. */
 _Noreturn void sync_fail(int fd, struct cell_error *err);
 
