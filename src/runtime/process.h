@@ -31,7 +31,8 @@ struct cgroup;
 /* Send SYNC_CGROUP_READY: with cg, the fds through which the child joins it (cgroup_open_join);
  * NULL when the child is in its cgroup already. */
 int sync_send_cgroup(int fd, struct cgroup *cg, struct cell_error **err);
-/* In the child: wait for SYNC_CGROUP_READY and join the cgroup through the fds it carries (cgroup.h). */
+/* In the child: wait for SYNC_CGROUP_READY and join the cgroup through the fds it carries
+ * (cgroup.h). */
 int sync_join_cgroup(int fd, struct cell_error **err);
 /* fork() with clone flags (namespaces) and, with cgroup_fd >= 0, straight into that cgroup. */
 pid_t process_clone(uint64_t flags, int cgroup_fd);
