@@ -384,6 +384,42 @@ int cgroup_open_leaf(struct cgroup *cg, struct cell_error **err)
 	return cg->ops->open_leaf(cg, err);
 }
 
+int cgroup_open_join(struct cgroup *cg, struct cgroup_join *ret, struct cell_error **err)
+{
+	_Static_assert(CGH_N <= CGROUP_JOIN_MAX, "CGROUP_JOIN_MAX too small");
+	memset(ret, 0, sizeof(*ret));
+	if (!cg->ops->open_join)
+		return 0;
+	int r = cg->ops->open_join(cg, ret, err);
+	if (r < 0)
+		cgroup_join_close(ret);
+	return r;
+}
+
+void cgroup_join_close(struct cgroup_join *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->fds[i] >= 0)
+			close(j->fds[i]);
+	j->n = 0;
+}
+
+int cgroup_join_self(const int *fds, size_t n, const char *names, struct cell_error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (write(fds[i], "0", 1) == 1)
+			continue;
+		int e = errno;
+		const char *name = names;
+		for (size_t k = 0; k < i && name; k++)
+			name = strchr(name, ',') ? strchr(name, ',') + 1 : NULL;
+		size_t len = name ? strcspn(name, ",") : 1;
+		return cell_error_errno(err, e, "join the container's cgroup (%.*s)", (int)len,
+					name ? name : "?");
+	}
+	return 0;
+}
+
 int cgroup_update(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err)
 {
 	return cg->ops->update(cg, res, err);

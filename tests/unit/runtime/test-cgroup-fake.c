@@ -279,6 +279,45 @@ static void test_v1_joins_name_systemd(void **state)
 	cgroup_free(cg);
 }
 
+/* Hybrid: the cgroup2 directory is made for clone3(CLONE_INTO_CGROUP) before the rest, and the
+ * init joins the v1 hierarchies itself through their tasks files, in order and named. */
+static void test_hybrid_clone_leaf_then_self_join(void **state)
+{
+	put("freezer/c1/tasks", "");
+	put("devices/c1/tasks", "");
+	put("devices/c1/devices.deny", "");
+	put("devices/c1/devices.allow", "");
+	put("unified/cgroup.procs", "");
+	_cleanup_error_ struct cell_error *err = NULL;
+	struct cgroup_resources *res =
+		parse("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}");
+	struct cgroup *cg = new_cg(CGROUP_LAYOUT_HYBRID, "/", "c1", "/c1");
+	int fd = cgroup_open_leaf(cg, &err);
+	if (fd < 0)
+		fail_msg("%s", err->msg);
+	close(fd);
+	assert_true(exists("unified/c1"));
+	assert_false(exists("memory/c1"));
+	if (cgroup_create(cg, res, &err) < 0)
+		fail_msg("%s", err->msg);
+	struct cgroup_join j;
+	if (cgroup_open_join(cg, &j, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_int_equal(j.n, 2);
+	assert_string_equal(j.names, "freezer,devices");
+	assert_int_equal(cgroup_join_self(j.fds, j.n, j.names, &err), 0);
+	assert_file("freezer/c1/tasks", "0");
+	assert_file("devices/c1/tasks", "0");
+	/* A failed write names its hierarchy. */
+	int bad[2] = { j.fds[0], open("/dev/null", O_RDONLY | O_CLOEXEC) };
+	assert_int_equal(cgroup_join_self(bad, 2, j.names, &err), -EBADF);
+	assert_string_equal(err->msg, "join the container's cgroup (devices): Bad file descriptor");
+	close(bad[1]);
+	cgroup_join_close(&j);
+	cgroup_free(cg);
+	cgroup_resources_free(res);
+}
+
 static void fake_v2(const char *controllers)
 {
 	static const char *const files[] = {
@@ -410,6 +449,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v1_writes_only_what_is_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_failure_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_joins_name_systemd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hybrid_clone_leaf_then_self_join, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_v2_conversions_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_bad_input_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_delegate_chowns, setup, teardown),
