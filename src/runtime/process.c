@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "exeguard.h"
 #include "mount.h"
+#include "procfs.h"
 #include "rlimits.h"
 #include "seccomp-filter.h"
 #include "strv.h"
@@ -99,12 +100,11 @@ static int set_credentials(const struct spec_process *p, struct cell_error **err
 
 static int write_oom_score_adj(int value, struct cell_error **err)
 {
-	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%d", value);
-	_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, buf, n) != n)
-		return cell_error_errno(err, errno, "process.oomScoreAdj: write %d", value);
-	return 0;
+	char buf[16], rel[32];
+	snprintf(buf, sizeof(buf), "%d", value);
+	/* By pid: "self" is a symlink, which the checked walk does not follow. */
+	snprintf(rel, sizeof(rel), "%d/oom_score_adj", getpid());
+	return procfs_write(rel, buf, "process.oomScoreAdj", err);
 }
 
 /* Tell `create` we are ready, then block until `start` opens exec.fifo for reading. */
