@@ -81,6 +81,8 @@ static int init_terminal(void *data, int master, struct cell_error **err)
 static const char *init_viewfs_id;
 /* --preserve-fds of this create, set before the init is cloned (it reads its copy). */
 static int init_preserve_fds;
+/* The state document for startContainer hooks (NULL without any), likewise. */
+static json_t *init_start_state;
 
 static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fifo_fd, bool no_pivot,
 		    struct cell_error **err)
@@ -116,7 +118,9 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 				   .seccomp = s->seccomp,
 				   .sync_fd = sync,
 				   .fifo_fd = fifo_fd,
-				   .preserve_fds = init_preserve_fds };
+				   .preserve_fds = init_preserve_fds,
+				   .hooks = s->hooks,
+				   .state = init_start_state };
 	return process_exec(&pe, err);
 }
 
@@ -413,6 +417,13 @@ static int launch(struct creation *c, struct cell_error **err)
 	}
 	init_viewfs_id = viewfs_requested(c->spec->annotations) ? c->o->id : NULL;
 	init_preserve_fds = c->o->preserve_fds;
+	_cleanup_json_ json_t *start_state = NULL;
+	if (hooks_has(c->spec->hooks, "startContainer") &&
+	    !(start_state = creation_state_json(c, STATUS_CREATED))) {
+		close(sv[1]);
+		return cell_error_set(err, ENOMEM, "out of memory");
+	}
+	init_start_state = start_state;
 	fflush(NULL);
 	c->pid = clone_child((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
 	if (c->pid == 0) {

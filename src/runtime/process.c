@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "cleanup.h"
 #include "exeguard.h"
+#include "hooks.h"
 #include "mount.h"
 #include "procfs.h"
 #include "rlimits.h"
@@ -127,6 +128,16 @@ static int wait_for_start(const struct process_exec *pe, struct cell_error **err
 	return 0;
 }
 
+/* startContainer: after start, in the container (its namespaces, root and credentials), before
+ * the process; the state's pid is the init's own, as seen from inside. */
+static int run_start_hooks(const struct process_exec *pe, struct cell_error **err)
+{
+	if (!hooks_has(pe->hooks, "startContainer") || !pe->state)
+		return 0;
+	json_object_set_new(pe->state, "pid", json_integer(getpid()));
+	return hooks_run(pe->hooks, "startContainer", pe->state, err);
+}
+
 int process_exec(const struct process_exec *pe, struct cell_error **err)
 {
 	const struct spec_process *p = pe->proc;
@@ -155,6 +166,8 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	if (p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
 		return r;
 	if (pe->fifo_fd >= 0 && (r = wait_for_start(pe, err)) < 0)
+		return r;
+	if ((r = run_start_hooks(pe, err)) < 0)
 		return r;
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	return cell_error_errno(err, errno, "process.args[0]: exec %s", exe);
