@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -85,17 +86,43 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 	return process_exec(&pe, err);
 }
 
+/* runc's exec --cap: into bounding, effective and permitted; into ambient too when the process
+ * has inheritable capabilities (ambient needs them). */
+static int add_caps(struct spec_process *p, char **names, struct cell_error **err)
+{
+	strv_foreach (name, names) {
+		cap_value_t cap;
+		if (cap_from_name(name, &cap) < 0 || cap >= 64 || !CAP_IS_SUPPORTED(cap))
+			return cell_error_set(err, EINVAL, "--cap: unknown capability '%s'", name);
+		uint64_t bit = 1ULL << cap;
+		p->caps.present = true;
+		p->caps.bounding |= bit;
+		p->caps.effective |= bit;
+		p->caps.permitted |= bit;
+		if (p->caps.inheritable)
+			p->caps.ambient |= bit;
+	}
+	return 0;
+}
+
 static int override_process(struct spec_process *p, const struct exec_opts *o,
 			    struct cell_error **err)
 {
+	int r = add_caps(p, o->caps, err);
+	if (r < 0)
+		return r;
+	p->no_new_privs |= o->no_new_privs;
 	if (o->process_file) {
 		/* runc's exec --process: the whole process comes from the file */
 		_cleanup_json_ json_t *j = NULL;
-		int r = json_load_object_file(o->process_file, &j, err);
-		if (r < 0)
+		if ((r = json_load_object_file(o->process_file, &j, err)) < 0)
 			return r;
 		spec_process_clear(p);
-		return spec_parse_process(j, "--process", p, err);
+		if ((r = spec_parse_process(j, "--process", p, err)) < 0 ||
+		    (r = add_caps(p, o->caps, err)) < 0)
+			return r;
+		p->no_new_privs |= o->no_new_privs;
+		return 0;
 	}
 	strv_free(p->args);
 	p->args = NULL;

@@ -98,3 +98,23 @@ load runtime
   [ "${rc:-0}" -eq 9 ]
   grep -q got-term "$BATS_TEST_TMPDIR/out"
 }
+
+@test "exec --cap adds a capability, --no-new-privs sets no_new_privs, for that process only" {
+  b=$(cell_bundle '.process.noNewPrivileges = false | .process.args = ["sleep", "100"]')
+  cellrt create --bundle "$b" "$ID"
+  cellrt start "$ID"
+  # CAP_SYS_ADMIN is bit 21, CAP_SYS_TIME bit 25: neither is in the config's sets
+  before=$(cellrt exec "$ID" sh -c 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status')
+  echo "$before"
+  after=$(cellrt exec --cap CAP_SYS_ADMIN --cap cap_sys_time --no-new-privs "$ID" sh -c 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status')
+  echo "$after"
+  eff() { echo "$1" | awk -v k="$2:" '$1 == k { print "0x" $2 }'; }
+  [ $(( $(eff "$before" CapEff) & (1 << 21 | 1 << 25) )) -eq 0 ]
+  [ $(( $(eff "$after" CapEff) & (1 << 21 | 1 << 25) )) -eq $(( 1 << 21 | 1 << 25 )) ]
+  [ $(( $(eff "$after" CapBnd) & (1 << 21) )) -ne 0 ]
+  [[ "$before" == *"NoNewPrivs:"*0* ]]
+  [[ "$after" == *"NoNewPrivs:"*1* ]]
+  run cellrt exec --cap CAP_NO_SUCH "$ID" true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--cap: unknown capability 'CAP_NO_SUCH'"* ]]
+}
