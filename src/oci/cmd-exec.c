@@ -21,8 +21,9 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err
 		{ "no-new-privs", no_argument, NULL, 'N' },
 		{ 0 },
 	};
-	static const char *usage = "usage: cellrt exec [-t] [--env K=V] [--cwd DIR] "
-				   "[--user UID[:GID]] [--cap CAP]... [--no-new-privs] ID COMMAND [ARGS...]";
+	static const char *usage =
+		"usage: cellrt exec [-t] [--env K=V] [--cwd DIR] "
+		"[--user UID[:GID]] [--cap CAP]... [--no-new-privs] ID COMMAND [ARGS...]";
 	_cleanup_strv_ char **env = NULL, **caps = NULL;
 	struct exec_opts o = { .root = ctx->root };
 	int c;

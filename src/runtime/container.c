@@ -119,6 +119,7 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 				   .sync_fd = sync,
 				   .fifo_fd = fifo_fd,
 				   .preserve_fds = init_preserve_fds,
+				   .personality = s->personality,
 				   .hooks = s->hooks,
 				   .state = init_start_state };
 	return process_exec(&pe, err);

@@ -80,9 +80,11 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 		if ((r = console_send_fd(x->sync, SYNC_TERMINAL, master)) < 0)
 			return cell_error_errno(err, -r, "pass the pty to the runtime");
 	}
-	struct process_exec pe = {
-		.proc = &s->process, .seccomp = s->seccomp, .sync_fd = x->sync, .fifo_fd = -1
-	};
+	struct process_exec pe = { .proc = &s->process,
+				   .seccomp = s->seccomp,
+				   .sync_fd = x->sync,
+				   .fifo_fd = -1,
+				   .personality = s->personality };
 	return process_exec(&pe, err);
 }
 

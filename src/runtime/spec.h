@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "procattr.h"
 
 struct cgroup_resources;
 
@@ -79,6 +80,8 @@ struct spec_process {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	unsigned short console_rows, console_cols;
+	struct spec_sched sched;   /* process.scheduler */
+	struct spec_ioprio ioprio; /* process.ioPriority */
 };
 
 struct spec_time_offset {
@@ -113,6 +116,7 @@ struct spec {
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_sysctl *sysctls;
 	size_t nsysctls;
+	long personality;    /* linux.personality as personality(2) takes it; -1: none */
 	json_t *annotations; /* object, or NULL */
 	json_t *hooks;	     /* validated "hooks" object (src/runtime/hooks.c), or NULL */
 };

@@ -118,3 +118,44 @@ load runtime
   [ "$status" -ne 0 ]
   [[ "$output" == *"--cap: unknown capability 'CAP_NO_SUCH'"* ]]
 }
+
+@test "linux.personality LINUX32 makes uname report a 32-bit machine, for exec too" {
+  [ "$(uname -m)" = x86_64 ] || cell_skip "LINUX32 is observable as i686 on x86_64 hosts only"
+  b=$(cell_bundle '.linux.personality = {"domain": "LINUX32"} | .process.args = ["sleep", "100"]')
+  cellrt create --bundle "$b" "$ID"
+  cellrt start "$ID"
+  [ "$(cellrt exec "$ID" uname -m)" = i686 ]
+  b=$(cell_bundle '.linux.personality = {"domain": "LINUX", "flags": ["ADDR_NO_RANDOMIZE"]} | .process.args = ["cat", "/proc/self/personality"]')
+  run cellrt run --bundle "$b" "$ID-2"
+  [ "$output" = 00040000 ]
+}
+
+@test "process.ioPriority and process.scheduler are what the process runs with" {
+  b=$(cell_bundle '.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 6} | .process.scheduler = {"policy": "SCHED_BATCH", "nice": 7} | .process.args = ["sh", "-c", "ionice -p $$; cut -d\" \" -f19,41 /proc/self/stat"]')
+  run cellrt run --bundle "$b" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "best-effort: prio 6" ]
+  # nice 7, policy 3 (SCHED_BATCH)
+  [ "${lines[1]}" = "7 3" ]
+  b=$(cell_bundle '.process.scheduler = {"policy": "SCHED_IDLE"} | .process.args = ["cut", "-d ", "-f41", "/proc/self/stat"]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$output" = 5 ]
+}
+
+@test "bad personality, ioPriority and scheduler fields are refused naming the field" {
+  b=$(cell_bundle '.linux.personality = {"domain": "PDP11"}')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.personality.domain: PDP11 is neither LINUX nor LINUX32"* ]]
+  b=$(cell_bundle '.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 9}')
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"process.ioPriority.priority: 9 is not in 0..7"* ]]
+  b=$(cell_bundle '.process.scheduler = {"policy": "SCHED_NOPE"}')
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"process.scheduler.policy: unknown policy SCHED_NOPE"* ]]
+  b=$(cell_bundle '.process.scheduler = {"policy": "SCHED_OTHER", "flags": ["SCHED_FLAG_X"]}')
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"process.scheduler.flags[0]: unknown flag SCHED_FLAG_X"* ]]
+  [ ! -e "$CELL_TEST_ROOT/$ID" ]
+}
