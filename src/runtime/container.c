@@ -28,6 +28,7 @@
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 #include "state.h"
 #include "viewfs-mounts.h"
@@ -311,6 +312,19 @@ static int run_create_hooks(const struct creation *c, struct cell_error **err)
 	return 0;
 }
 
+/* The init's seccomp listener, on to the agent at listenerPath with the state. */
+static int pass_listener(const struct creation *c, int fd, struct cell_error **err)
+{
+	_cleanup_close_ int listener = fd;
+	if (listener < 0 || !c->spec->seccomp_listener)
+		return cell_error_set(err, EPROTO, "linux.seccomp: unexpected listener");
+	_cleanup_json_ json_t *state = creation_state_json(c, STATUS_CREATING);
+	if (!state)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	return seccomp_listener_send(c->spec->seccomp_listener, c->spec->seccomp_metadata, state,
+				     c->pid, listener, err);
+}
+
 /* Between clone and the child's execve (EOF) or its wait for start ('R'). */
 static int follow_child(struct creation *c, struct cell_error **err)
 {
@@ -352,6 +366,10 @@ static int follow_child(struct creation *c, struct cell_error **err)
 			if (c->console >= 0 && console_send_fd(c->console, 'T', fd) < 0)
 				return cell_error_errno(err, errno,
 							"--console-socket: send the pty");
+			break;
+		case SYNC_SECCOMP:
+			if ((r = pass_listener(c, fd, err)) < 0)
+				return r;
 			break;
 		case SYNC_CREATED:
 			return 0;

@@ -23,6 +23,7 @@
 #include "container.h"
 #include "fs.h"
 #include "process.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 #include "state.h"
 #include "strv.h"
@@ -152,6 +153,20 @@ static int override_process(struct spec_process *p, const struct exec_opts *o,
 	return 0;
 }
 
+/* The exec'd process's seccomp listener, on to the agent at listenerPath with the state. */
+static int pass_listener(const struct spec *s, const struct container_state *st, pid_t pid, int fd,
+			 struct cell_error **err)
+{
+	_cleanup_close_ int listener = fd;
+	if (listener < 0 || !s->seccomp_listener)
+		return cell_error_set(err, EPROTO, "linux.seccomp: unexpected listener");
+	_cleanup_json_ json_t *state = state_to_json(st, STATUS_RUNNING);
+	if (!state)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	return seccomp_listener_send(s->seccomp_listener, s->seccomp_metadata, state, pid, listener,
+				     err);
+}
+
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err)
 {
 	struct container_state st;
@@ -228,6 +243,11 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		buf[n] = '\0';
 		if (buf[0] == SYNC_TERMINAL) {
 			master = fd;
+			continue;
+		}
+		if (buf[0] == SYNC_SECCOMP) {
+			if ((r = pass_listener(s, &st, pid, fd, err)) < 0)
+				goto out;
 			continue;
 		}
 		r = cell_error_set(err, EINVAL, "exec in %s: %s", o->id,

@@ -32,4 +32,3 @@ int procattr_parse_personality(json_t *obj, long *ret, struct cell_error **err);
 /* Apply to the calling process (while it still has its capabilities: RT policies need them). */
 int procattr_apply(const struct spec_sched *sched, const struct spec_ioprio *io, long persona,
 		   struct cell_error **err);
-

@@ -15,6 +15,7 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "console.h"
 #include "exeguard.h"
 #include "hooks.h"
 #include "mount.h"
@@ -129,6 +130,22 @@ static int wait_for_start(const struct process_exec *pe, struct cell_error **err
 	return 0;
 }
 
+/* The filter; a notification listener it comes with goes to the runtime, which hands it on to
+ * the agent at listenerPath. (A filter that notifies on sendmsg itself would wait for an agent
+ * that never gets its fd, as with runc.) */
+static int load_seccomp(const struct process_exec *pe, struct cell_error **err)
+{
+	int listener;
+	int r = seccomp_filter_load(pe->seccomp, &listener, err);
+	if (r < 0 || listener < 0)
+		return r;
+	r = console_send_fd(pe->sync_fd, SYNC_SECCOMP, listener);
+	close(listener);
+	if (r < 0)
+		return cell_error_errno(err, -r, "linux.seccomp: pass the listener to the runtime");
+	return 0;
+}
+
 /* startContainer: after start, in the container (its namespaces, root and credentials), before
  * the process; the state's pid is the init's own, as seen from inside. */
 static int run_start_hooks(const struct process_exec *pe, struct cell_error **err)
@@ -151,7 +168,7 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cell_error_errno(err, errno, "process.noNewPrivileges");
 	/* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the drop. */
-	if (!p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
+	if (!p->no_new_privs && (r = load_seccomp(pe, err)) < 0)
 		return r;
 	if ((r = caps_drop_bounding(&p->caps, err)) < 0 || (r = set_credentials(p, err)) < 0 ||
 	    (r = caps_apply(&p->caps, err)) < 0)
@@ -165,7 +182,7 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	/* No descriptor the runtime inherited from its caller may reach the container. */
 	if (close_range(3 + (unsigned)pe->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return cell_error_errno(err, errno, "mark inherited descriptors close-on-exec");
-	if (p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
+	if (p->no_new_privs && (r = load_seccomp(pe, err)) < 0)
 		return r;
 	if (pe->fifo_fd >= 0 && (r = wait_for_start(pe, err)) < 0)
 		return r;

@@ -14,6 +14,7 @@ enum sync_msg {
 	SYNC_ERROR = 'E',	 /* child -> parent: 'E' + one line */
 	SYNC_TERMINAL = 'T',	 /* child -> parent: the pty master, as SCM_RIGHTS */
 	SYNC_CREATED = 'R',	 /* child -> parent: waiting for `start` on exec.fifo */
+	SYNC_SECCOMP = 'S',	 /* child -> parent: the seccomp listener, as SCM_RIGHTS */
 };
 
 /* Wait for one byte msg from the other side. */

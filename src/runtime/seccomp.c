@@ -3,6 +3,8 @@
 #include "seccomp-filter.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@ static int parse_action(const char *name, uint32_t errno_ret, uint32_t *ret)
 		{ "SCMP_ACT_TRAP", SCMP_ACT_TRAP },
 		{ "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW },
 		{ "SCMP_ACT_LOG", SCMP_ACT_LOG },
+		{ "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY },
 	};
 	if (strcmp(name, "SCMP_ACT_ERRNO") == 0) {
 		*ret = SCMP_ACT_ERRNO(errno_ret);
@@ -176,6 +179,44 @@ static int add_archs(scmp_filter_ctx ctx, json_t *archs, struct cell_error **err
 	return 0;
 }
 
+/* Whether any action of linux.seccomp is SCMP_ACT_NOTIFY (then a listenerPath is needed). */
+static bool uses_notify(json_t *sc)
+{
+	json_t *rule, *a = json_object_get(sc, "defaultAction");
+	size_t i;
+	if (json_is_string(a) && strcmp(json_string_value(a), "SCMP_ACT_NOTIFY") == 0)
+		return true;
+	json_array_foreach (json_object_get(sc, "syscalls"), i, rule) {
+		a = json_object_get(rule, "action");
+		if (json_is_string(a) && strcmp(json_string_value(a), "SCMP_ACT_NOTIFY") == 0)
+			return true;
+	}
+	return false;
+}
+
+int seccomp_filter_listener(json_t *sc, char **ret_path, char **ret_metadata,
+			    struct cell_error **err)
+{
+	const char *w = "linux.seccomp", *path = NULL, *md = NULL;
+	int r;
+	*ret_path = *ret_metadata = NULL;
+	if ((r = json_get_string(sc, w, "listenerPath", &path, err)) < 0 ||
+	    (r = json_get_string(sc, w, "listenerMetadata", &md, err)) < 0)
+		return r;
+	if (uses_notify(sc) && !path)
+		return cell_error_set(err, EINVAL,
+				      "linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath, the "
+				      "socket of the agent that handles the notifications");
+	if (path && path[0] != '/')
+		return cell_error_set(err, EINVAL, "linux.seccomp.listenerPath: %s is not absolute",
+				      path);
+	if (path && !(*ret_path = strdup(path)))
+		return cell_error_set(err, ENOMEM, "out of memory");
+	if (md && !(*ret_metadata = strdup(md)))
+		return cell_error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
 int seccomp_filter_build(json_t *sc, void **ret, struct cell_error **err)
 {
 	const char *w = "linux.seccomp";
@@ -221,13 +262,18 @@ fail:
 	return r;
 }
 
-int seccomp_filter_load(void *filter, struct cell_error **err)
+int seccomp_filter_load(void *filter, int *ret_listener, struct cell_error **err)
 {
+	if (ret_listener)
+		*ret_listener = -1;
 	if (!filter)
 		return 0;
 	int r = seccomp_load(filter);
 	if (r < 0)
 		return cell_error_errno(err, -r, "linux.seccomp: load the filter");
+	/* With SCMP_ACT_NOTIFY the kernel returned a listener, which libseccomp keeps. */
+	if (ret_listener)
+		*ret_listener = seccomp_notify_fd(filter);
 	return 0;
 }
 

@@ -122,6 +122,8 @@ void spec_free(struct spec *s)
 	free(s->cgroups_path);
 	cgroup_resources_free(s->resources);
 	seccomp_filter_free(s->seccomp);
+	free(s->seccomp_listener);
+	free(s->seccomp_metadata);
 	for (size_t i = 0; i < s->nsysctls; i++) {
 		free(s->sysctls[i].key);
 		free(s->sysctls[i].value);
@@ -592,7 +594,9 @@ static int parse_linux(json_t *doc, struct spec *s, struct cell_error **err)
 					      s->devices[i].minor);
 	if ((r = json_get_object(lx, "linux", "seccomp", &seccomp, err)) < 0)
 		return r;
-	if (seccomp && (r = seccomp_filter_build(seccomp, &s->seccomp, err)) < 0)
+	if (seccomp && ((r = seccomp_filter_build(seccomp, &s->seccomp, err)) < 0 ||
+			(r = seccomp_filter_listener(seccomp, &s->seccomp_listener,
+						     &s->seccomp_metadata, err)) < 0))
 		return r;
 	return 0;
 }

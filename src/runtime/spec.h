@@ -113,6 +113,7 @@ struct spec {
 	char *cgroups_path;
 	struct cgroup_resources *resources;
 	void *seccomp; /* scmp_filter_ctx built from linux.seccomp, NULL when none */
+	char *seccomp_listener, *seccomp_metadata; /* listenerPath, listenerMetadata */
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_sysctl *sysctls;
 	size_t nsysctls;

@@ -159,3 +159,69 @@ load runtime
   [[ "$output" == *"process.scheduler.flags[0]: unknown flag SCHED_FLAG_X"* ]]
   [ ! -e "$CELL_TEST_ROOT/$ID" ]
 }
+
+# seccomp_agent SOCK LOG: a tiny seccomp agent in the background ($AGENT): it takes one
+# connection, writes the message and what the fd is to LOG, answers the first notification
+# with ETXTBSY, then exits (closing the listener: later notified calls get ENOSYS).
+seccomp_agent() {
+  python3 - "$1" "$2" <<'PY' &
+import array, ctypes, errno, fcntl, json, os, socket, struct, sys
+path, log = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1)
+conn, _ = srv.accept()
+fds = array.array("i")
+msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(fds.itemsize))
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+with open(log, "w") as f:
+    f.write(msg.decode() + "\n")
+    f.write(os.readlink("/proc/self/fd/%d" % fds[0]) + "\n")
+# struct seccomp_notif (80 bytes) in, struct seccomp_notif_resp (24 bytes) out
+notif = bytearray(80)
+fcntl.ioctl(fds[0], 0xC0502100, notif)
+nid, pid, flags, nr = struct.unpack_from("=QIIi", notif)
+fcntl.ioctl(fds[0], 0xC0182101, struct.pack("=QqiI", nid, 0, -errno.ETXTBSY, 0))
+with open(log, "a") as f:
+    f.write("answered syscall %d\n" % nr)
+PY
+  AGENT=$!
+  for i in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+  return 1
+}
+
+@test "seccomp SCMP_ACT_NOTIFY: the listener goes to listenerPath with the state and metadata" {
+  need python3
+  sock=$BATS_TEST_TMPDIR/agent.sock
+  log=$BATS_TEST_TMPDIR/agent.log
+  seccomp_agent "$sock" "$log"
+  b=$(cell_bundle ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$sock\", \"listenerMetadata\": \"meta-$ID\", \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]} | .process.args = [\"sh\", \"-c\", \"mkdir /tmp/a; mkdir /tmp/b; echo done\"]")
+  run cellrt run --bundle "$b" "$ID"
+  wait "$AGENT" || true
+  echo "$output"
+  cat "$log"
+  [ "$status" -eq 0 ]
+  # the first mkdir was answered by the agent, the second found no listener any more
+  [[ "${lines[0]}" == *"Text file busy"* ]]
+  [[ "${lines[1]}" == *"Function not implemented"* ]]
+  [ "${lines[2]}" = done ]
+  [ "$(sed -n 1p "$log" | jq -r '[.fds[0], .metadata, .state.id, .state.status, (.pid > 0)] | join(" ")')" = "seccompFd meta-$ID $ID creating true" ]
+  [ "$(sed -n 2p "$log")" = "anon_inode:seccomp notify" ]
+  [[ "$(sed -n 3p "$log")" == "answered syscall "* ]]
+}
+
+@test "seccomp SCMP_ACT_NOTIFY without listenerPath, or an agent that is not there, is refused" {
+  b=$(cell_bundle '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"SCMP_ACT_NOTIFY needs listenerPath"* ]]
+  b=$(cell_bundle ".linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$BATS_TEST_TMPDIR/nobody.sock\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]} | .process.args = [\"echo\", \"ran\"]")
+  run cellrt run --bundle "$b" "$ID"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.seccomp.listenerPath: connect $BATS_TEST_TMPDIR/nobody.sock"* ]]
+  [[ "$output" != *ran* ]]
+  [ ! -e "$CELL_TEST_ROOT/$ID" ]
+}
