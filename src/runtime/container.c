@@ -415,10 +415,8 @@ static int record_state(struct creation *c, struct cell_error **err)
 	if (r < 0 || (r = hooks_save(c->spec->hooks, c->dir, err)) < 0)
 		return r;
 	if (c->o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", c->pid);
-		if ((r = fs_write_file_atomic(c->o->pid_file, buf, n, 0644, err)) < 0)
-			return cell_error_wrap(err, "--pid-file");
+		if ((r = state_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
+			return r;
 	}
 	return 0;
 }

@@ -255,9 +255,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		goto out;
 	}
 	if (o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", pid);
-		if ((r = fs_write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+		if ((r = state_write_pid_file(o->pid_file, pid, err)) < 0)
 			goto out;
 	}
 	if (o->detach) {
