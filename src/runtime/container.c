@@ -84,6 +84,8 @@ static const char *init_viewfs_id;
 static int init_preserve_fds;
 /* The state document for startContainer hooks (NULL without any), likewise. */
 static json_t *init_start_state;
+/* The seccomp program (generated or cached in the parent), likewise. */
+static const struct seccomp_prog *init_seccomp;
 
 static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fifo_fd, bool no_pivot,
 		    struct cell_error **err)
@@ -116,7 +118,7 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 			return r;
 	}
 	struct process_exec pe = { .proc = &s->process,
-				   .seccomp = s->seccomp,
+				   .seccomp = init_seccomp,
 				   .sync_fd = sync,
 				   .fifo_fd = fifo_fd,
 				   .preserve_fds = init_preserve_fds,
@@ -148,6 +150,7 @@ struct creation {
 	pid_t pid;
 	int sync, master, fifo_fd, cgroup_fd, console;
 	int ns_fds[NS__MAX];
+	struct seccomp_prog seccomp;
 };
 
 static void creation_rollback(struct creation *c)
@@ -180,6 +183,7 @@ static void creation_free(struct creation *c)
 		close(c->console);
 	cgroup_free(c->cg);
 	free(c->dir);
+	seccomp_prog_clear(&c->seccomp);
 	spec_free(c->spec);
 }
 
@@ -239,7 +243,8 @@ static int prepare(struct creation *c, struct cell_error **err)
 	if ((r = cgroup_new(o->id, s->cgroups_path, &c->cg, err)) < 0)
 		return r;
 	if ((r = fs_mkdir_p(o->root, 0711, err)) < 0 ||
-	    (r = state_dir(o->root, o->id, &c->dir, err)) < 0)
+	    (r = state_dir(o->root, o->id, &c->dir, err)) < 0 ||
+	    (r = seccomp_prog_compile(s->seccomp_json, s->seccomp, o->root, &c->seccomp, err)) < 0)
 		return r;
 	if (mkdir(c->dir, 0711) < 0) {
 		int e = errno;
@@ -434,6 +439,7 @@ static int launch(struct creation *c, struct cell_error **err)
 	}
 	init_viewfs_id = viewfs_requested(c->spec->annotations) ? c->o->id : NULL;
 	init_preserve_fds = c->o->preserve_fds;
+	init_seccomp = &c->seccomp;
 	_cleanup_json_ json_t *start_state = NULL;
 	if (hooks_has(c->spec->hooks, "startContainer") &&
 	    !(start_state = creation_state_json(c, STATUS_CREATED))) {

@@ -29,6 +29,7 @@
 #include "strv.h"
 
 struct exec_ctx {
+	struct seccomp_prog seccomp;
 	int ns_fds[NS__MAX];
 	int root_fd;
 	int sync;
@@ -82,7 +83,7 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 			return cell_error_errno(err, -r, "pass the pty to the runtime");
 	}
 	struct process_exec pe = { .proc = &s->process,
-				   .seccomp = s->seccomp,
+				   .seccomp = &x->seccomp,
 				   .sync_fd = x->sync,
 				   .fifo_fd = -1,
 				   .personality = s->personality };
@@ -190,6 +191,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	snprintf(rootpath, sizeof(rootpath), "/proc/%d/root", st.pid);
 	if ((r = spec_load(st.bundle, &s, err)) < 0 ||
 	    (r = override_process(&s->process, o, err)) < 0 ||
+	    (r = seccomp_prog_compile(s->seccomp_json, s->seccomp, o->root, &x.seccomp, err)) < 0 ||
 	    (r = open_namespaces(st.pid, x.ns_fds, err)) < 0 ||
 	    (r = cgroup_new(o->id, st.cgroups_path, &cg, err)) < 0)
 		goto out;
@@ -290,6 +292,7 @@ out:
 		if (x.ns_fds[t] >= 0)
 			close(x.ns_fds[t]);
 	cgroup_free(cg);
+	seccomp_prog_clear(&x.seccomp);
 	container_state_clear(&st);
 	return r;
 }

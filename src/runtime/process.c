@@ -136,7 +136,7 @@ static int wait_for_start(const struct process_exec *pe, struct cell_error **err
 static int load_seccomp(const struct process_exec *pe, struct cell_error **err)
 {
 	int listener;
-	int r = seccomp_filter_load(pe->seccomp, &listener, err);
+	int r = seccomp_prog_load(pe->seccomp, &listener, err);
 	if (r < 0 || listener < 0)
 		return r;
 	r = console_send_fd(pe->sync_fd, SYNC_SECCOMP, listener);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 
 /* Messages on the parent/child socket (SOCK_SEQPACKET); EOF from the child means it execve'd. */
@@ -25,7 +26,7 @@ _Noreturn void sync_fail(int fd, struct cell_error *err);
 
 struct process_exec {
 	const struct spec_process *proc;
-	void *seccomp;
+	const struct seccomp_prog *seccomp; /* NULL: none */
 	int sync_fd;
 	int fifo_fd; /* O_PATH of exec.fifo: wait for `start` before execve; -1 to exec at once */
 	int preserve_fds; /* inherited fds 3 .. 2+N stay open in the process; the rest close */

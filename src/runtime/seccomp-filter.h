@@ -2,15 +2,32 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "error.h"
 
+struct sock_filter;
+
 /* Build a filter from linux.seccomp; *ret is an scmp_filter_ctx. */
 int seccomp_filter_build(json_t *seccomp, void **ret, struct cell_error **err);
-/* Load it; with SCMP_ACT_NOTIFY rules, *ret_listener (if given) gets the notification fd, else
- * -1. */
-int seccomp_filter_load(void *filter, int *ret_listener, struct cell_error **err);
+/* Whether any action of linux.seccomp is SCMP_ACT_NOTIFY (then a listenerPath is needed). */
+bool seccomp_filter_notifies(json_t *seccomp);
+
+/* The filter as a BPF program for seccomp(2), with the flags it is loaded with. */
+struct seccomp_prog {
+	struct sock_filter *insns; /* NULL: no filter */
+	unsigned short len;
+	unsigned flags;
+};
+/* Generate the program of filter (built from seccomp, the linux.seccomp object), or take it from
+ * the cache under cache_root (the runtime's --root) where the same profile left it. */
+int seccomp_prog_compile(json_t *seccomp, void *filter, const char *cache_root,
+			 struct seccomp_prog *ret, struct cell_error **err);
+void seccomp_prog_clear(struct seccomp_prog *p);
+/* Load it into the calling thread; with SCMP_ACT_NOTIFY rules, *ret_listener gets the
+ * notification fd, else -1. */
+int seccomp_prog_load(const struct seccomp_prog *p, int *ret_listener, struct cell_error **err);
 /* linux.seccomp's listenerPath and listenerMetadata (NULL when absent), checked: SCMP_ACT_NOTIFY
  * needs a listenerPath. */
 int seccomp_filter_listener(json_t *seccomp, char **ret_path, char **ret_metadata,

@@ -179,8 +179,7 @@ static int add_archs(scmp_filter_ctx ctx, json_t *archs, struct cell_error **err
 	return 0;
 }
 
-/* Whether any action of linux.seccomp is SCMP_ACT_NOTIFY (then a listenerPath is needed). */
-static bool uses_notify(json_t *sc)
+bool seccomp_filter_notifies(json_t *sc)
 {
 	json_t *rule, *a = json_object_get(sc, "defaultAction");
 	size_t i;
@@ -203,7 +202,7 @@ int seccomp_filter_listener(json_t *sc, char **ret_path, char **ret_metadata,
 	if ((r = json_get_string(sc, w, "listenerPath", &path, err)) < 0 ||
 	    (r = json_get_string(sc, w, "listenerMetadata", &md, err)) < 0)
 		return r;
-	if (uses_notify(sc) && !path)
+	if (seccomp_filter_notifies(sc) && !path)
 		return cell_error_set(err, EINVAL,
 				      "linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath, the "
 				      "socket of the agent that handles the notifications");
@@ -260,21 +259,6 @@ int seccomp_filter_build(json_t *sc, void **ret, struct cell_error **err)
 fail:
 	seccomp_release(ctx);
 	return r;
-}
-
-int seccomp_filter_load(void *filter, int *ret_listener, struct cell_error **err)
-{
-	if (ret_listener)
-		*ret_listener = -1;
-	if (!filter)
-		return 0;
-	int r = seccomp_load(filter);
-	if (r < 0)
-		return cell_error_errno(err, -r, "linux.seccomp: load the filter");
-	/* With SCMP_ACT_NOTIFY the kernel returned a listener, which libseccomp keeps. */
-	if (ret_listener)
-		*ret_listener = seccomp_notify_fd(filter);
-	return 0;
 }
 
 void seccomp_filter_free(void *filter)

@@ -122,6 +122,7 @@ void spec_free(struct spec *s)
 	free(s->cgroups_path);
 	cgroup_resources_free(s->resources);
 	seccomp_filter_free(s->seccomp);
+	json_decref(s->seccomp_json);
 	free(s->seccomp_listener);
 	free(s->seccomp_metadata);
 	for (size_t i = 0; i < s->nsysctls; i++) {
@@ -598,6 +599,8 @@ static int parse_linux(json_t *doc, struct spec *s, struct cell_error **err)
 			(r = seccomp_filter_listener(seccomp, &s->seccomp_listener,
 						     &s->seccomp_metadata, err)) < 0))
 		return r;
+	if (seccomp)
+		s->seccomp_json = json_incref(seccomp);
 	return 0;
 }
 

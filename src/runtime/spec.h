@@ -112,7 +112,8 @@ struct spec {
 	unsigned long rootfs_propagation; /* 0: the default (rslave) */
 	char *cgroups_path;
 	struct cgroup_resources *resources;
-	void *seccomp; /* scmp_filter_ctx built from linux.seccomp, NULL when none */
+	void *seccomp;	      /* scmp_filter_ctx built from linux.seccomp, NULL when none */
+	json_t *seccomp_json; /* linux.seccomp itself, the key of the program cache */
 	char *seccomp_listener, *seccomp_metadata; /* listenerPath, listenerMetadata */
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_sysctl *sysctls;

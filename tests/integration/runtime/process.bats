@@ -225,3 +225,28 @@ PY
   [[ "$output" != *ran* ]]
   [ ! -e "$CELL_TEST_ROOT/$ID" ]
 }
+
+@test "the seccomp program cache: reused for the same profile, never for another one" {
+  cache=$CELL_TEST_ROOT/.seccomp
+  pa='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}], "listenerMetadata": "'$ID'-a"}'
+  pb='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}], "listenerMetadata": "'$ID'-b"}'
+  b=$(cell_bundle ".linux.seccomp = $pa | .process.args = [\"mkdir\", \"/dev/shm/x\"]")
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"Operation not permitted"* ]]
+  fa=$(grep -l -- "$ID-a" "$cache"/*)
+  [ -n "$fa" ]
+  # the same profile again: served from the cache file, same effect
+  touch -d '1 hour ago' "$fa"
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"Operation not permitted"* ]]
+  b=$(cell_bundle ".linux.seccomp = $pb | .process.args = [\"mkdir\", \"/dev/shm/x\"]")
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"Permission denied"* ]]
+  fb=$(grep -l -- "$ID-b" "$cache"/*)
+  # a cache file that holds another profile's program (as a name collision would) is not used
+  cp "$fa" "$fb"
+  run cellrt run --bundle "$b" "$ID"
+  [[ "$output" == *"Permission denied"* ]]
+  grep -q -- "$ID-b" "$fb"
+  rm -f "$fa" "$fb"
+}
