@@ -244,7 +244,7 @@ static int prepare(struct creation *c, struct cell_error **err)
 		return r;
 	if ((r = fs_mkdir_p(o->root, 0711, err)) < 0 ||
 	    (r = state_dir(o->root, o->id, &c->dir, err)) < 0 ||
-	    (r = seccomp_prog_compile(s->seccomp_json, s->seccomp, o->root, &c->seccomp, err)) < 0)
+	    (r = seccomp_prog_compile(s->seccomp, o->root, &c->seccomp, err)) < 0)
 		return r;
 	if (mkdir(c->dir, 0711) < 0) {
 		int e = errno;

@@ -191,7 +191,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	snprintf(rootpath, sizeof(rootpath), "/proc/%d/root", st.pid);
 	if ((r = spec_load(st.bundle, &s, err)) < 0 ||
 	    (r = override_process(&s->process, o, err)) < 0 ||
-	    (r = seccomp_prog_compile(s->seccomp_json, s->seccomp, o->root, &x.seccomp, err)) < 0 ||
+	    (r = seccomp_prog_compile(s->seccomp, o->root, &x.seccomp, err)) < 0 ||
 	    (r = open_namespaces(st.pid, x.ns_fds, err)) < 0 ||
 	    (r = cgroup_new(o->id, st.cgroups_path, &cg, err)) < 0)
 		goto out;

@@ -89,10 +89,15 @@ static int cache_read(const char *path, const char *key, struct seccomp_prog *p)
 	return 0;
 }
 
-static int generate(void *ctx, struct seccomp_prog *p, struct cell_error **err)
+static int generate(json_t *sc, struct seccomp_prog *p, struct cell_error **err)
 {
+	void *ctx = NULL;
+	int r = seccomp_filter_build(sc, &ctx, err);
+	if (r < 0)
+		return r;
 	_cleanup_close_ int fd = memfd_create("cell-seccomp", MFD_CLOEXEC);
-	int r = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+	r = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+	seccomp_filter_free(ctx);
 	if (r < 0)
 		return cell_error_errno(err, -r, "linux.seccomp: generate the filter");
 	_cleanup_free_ char *data = NULL;
@@ -127,11 +132,11 @@ static void cache_write(const char *dir, const char *path, const char *key,
 	}
 }
 
-int seccomp_prog_compile(json_t *sc, void *ctx, const char *cache_root, struct seccomp_prog *p,
+int seccomp_prog_compile(json_t *sc, const char *cache_root, struct seccomp_prog *p,
 			 struct cell_error **err)
 {
 	memset(p, 0, sizeof(*p));
-	if (!ctx)
+	if (!sc)
 		return 0;
 	p->flags = prog_flags(sc);
 	_cleanup_free_ char *key = cache_key(sc), *dir = NULL, *path = NULL;
@@ -140,7 +145,7 @@ int seccomp_prog_compile(json_t *sc, void *ctx, const char *cache_root, struct s
 		return cell_error_set(err, ENOMEM, "out of memory");
 	if (cache_read(path, key, p) == 0)
 		return 0;
-	int r = generate(ctx, p, err);
+	int r = generate(sc, p, err);
 	if (r < 0)
 		return r;
 	cache_write(dir, path, key, p);

@@ -9,7 +9,8 @@
 
 struct sock_filter;
 
-/* Build a filter from linux.seccomp; *ret is an scmp_filter_ctx. */
+/* Build a filter from linux.seccomp; *ret is an scmp_filter_ctx. With ret NULL, only check it
+ * (everything but what libseccomp itself may refuse when the rules are added). */
 int seccomp_filter_build(json_t *seccomp, void **ret, struct cell_error **err);
 /* Whether any action of linux.seccomp is SCMP_ACT_NOTIFY (then a listenerPath is needed). */
 bool seccomp_filter_notifies(json_t *seccomp);
@@ -20,10 +21,10 @@ struct seccomp_prog {
 	unsigned short len;
 	unsigned flags;
 };
-/* Generate the program of filter (built from seccomp, the linux.seccomp object), or take it from
- * the cache under cache_root (the runtime's --root) where the same profile left it. */
-int seccomp_prog_compile(json_t *seccomp, void *filter, const char *cache_root,
-			 struct seccomp_prog *ret, struct cell_error **err);
+/* The program of linux.seccomp (NULL: none, an empty program): from the cache under cache_root
+ * (the runtime's --root) where the same profile left it, else built with libseccomp and kept. */
+int seccomp_prog_compile(json_t *seccomp, const char *cache_root, struct seccomp_prog *ret,
+			 struct cell_error **err);
 void seccomp_prog_clear(struct seccomp_prog *p);
 /* Load it into the calling thread; with SCMP_ACT_NOTIFY rules, *ret_listener gets the
  * notification fd, else -1. */

@@ -143,6 +143,8 @@ static int add_rules(scmp_filter_ctx ctx, json_t *rule, const char *where, uint3
 			log_debug("%s: unknown syscall %s skipped", where, json_string_value(name));
 			continue;
 		}
+		if (!ctx)
+			continue; /* validating only */
 		r = seccomp_rule_add_array(ctx, action, nr, ncmp, cmp);
 		if (r < 0)
 			return cell_error_errno(err, -r, "%s: rule for %s", where,
@@ -172,7 +174,7 @@ static int add_archs(scmp_filter_ctx ctx, json_t *archs, struct cell_error **err
 			return cell_error_set(err, EINVAL,
 					      "linux.seccomp.architectures[%zu]: unknown '%s'", i,
 					      name);
-		int r = seccomp_arch_add(ctx, arch);
+		int r = ctx ? seccomp_arch_add(ctx, arch) : 0;
 		if (r < 0 && r != -EEXIST)
 			return cell_error_errno(err, -r, "linux.seccomp.architectures[%zu]", i);
 	}
@@ -227,22 +229,25 @@ int seccomp_filter_build(json_t *sc, void **ret, struct cell_error **err)
 	    (r = json_get_array(sc, w, "syscalls", &syscalls, err)) < 0 ||
 	    (r = json_get_array(sc, w, "flags", &flags, err)) < 0)
 		return r;
-	scmp_filter_ctx ctx = seccomp_init(defact);
-	if (!ctx)
+	scmp_filter_ctx ctx = NULL;
+	if (ret && !(ctx = seccomp_init(defact)))
 		return cell_error_set(err, EINVAL, "linux.seccomp: cannot initialise libseccomp");
 	/* The filter is loaded after no_new_privs is set, or while CAP_SYS_ADMIN is held. */
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (ctx)
+		seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (archs && (r = add_archs(ctx, archs, err)) < 0)
 		goto fail;
 	size_t i;
 	json_t *f;
 	json_array_foreach (flags, i, f) {
 		const char *name = json_string_value(f);
-		if (name && strcmp(name, "SECCOMP_FILTER_FLAG_LOG") == 0)
-			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
-		else if (name && strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
-		else if (!name || strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC") != 0) {
+		if (name && strcmp(name, "SECCOMP_FILTER_FLAG_LOG") == 0) {
+			if (ctx)
+				seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
+		} else if (name && strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
+			if (ctx)
+				seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
+		} else if (!name || strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC") != 0) {
 			r = cell_error_set(err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag",
 					   i);
 			goto fail;
@@ -254,10 +259,12 @@ int seccomp_filter_build(json_t *sc, void **ret, struct cell_error **err)
 		if ((r = add_rules(ctx, rule, rw, defact, err)) < 0)
 			goto fail;
 	}
-	*ret = ctx;
+	if (ret)
+		*ret = ctx;
 	return 0;
 fail:
-	seccomp_release(ctx);
+	if (ctx)
+		seccomp_release(ctx);
 	return r;
 }
 

@@ -121,8 +121,7 @@ void spec_free(struct spec *s)
 	strv_free(s->readonly_paths);
 	free(s->cgroups_path);
 	cgroup_resources_free(s->resources);
-	seccomp_filter_free(s->seccomp);
-	json_decref(s->seccomp_json);
+	json_decref(s->seccomp);
 	free(s->seccomp_listener);
 	free(s->seccomp_metadata);
 	for (size_t i = 0; i < s->nsysctls; i++) {
@@ -595,12 +594,13 @@ static int parse_linux(json_t *doc, struct spec *s, struct cell_error **err)
 					      s->devices[i].minor);
 	if ((r = json_get_object(lx, "linux", "seccomp", &seccomp, err)) < 0)
 		return r;
-	if (seccomp && ((r = seccomp_filter_build(seccomp, &s->seccomp, err)) < 0 ||
+	/* Checked here, compiled (or taken from the cache) only by create and exec. */
+	if (seccomp && ((r = seccomp_filter_build(seccomp, NULL, err)) < 0 ||
 			(r = seccomp_filter_listener(seccomp, &s->seccomp_listener,
 						     &s->seccomp_metadata, err)) < 0))
 		return r;
 	if (seccomp)
-		s->seccomp_json = json_incref(seccomp);
+		s->seccomp = json_incref(seccomp);
 	return 0;
 }
 
