@@ -65,11 +65,20 @@ static int open_root(struct cell_error **err)
 		fd = (int)syscall(SYS_openat2, AT_FDCWD, "/proc", &how, sizeof(how));
 		if (fd < 0)
 			return cell_error_errno(err, errno, "open /proc");
+		/* ... and of our pid namespace (not, say, the host's bound there), or /proc/<pid>
+		 * would name another process: its "self" must read as our own pid. */
 		struct stat st;
-		if (!on_procfs(fd) || fstat(fd, &st) < 0 || st.st_ino != 1) {
+		char self[32], want[32];
+		ssize_t n = readlinkat(fd, "self", self, sizeof(self) - 1);
+		snprintf(want, sizeof(want), "%d", getpid());
+		if (n > 0)
+			self[n] = '\0';
+		if (!on_procfs(fd) || fstat(fd, &st) < 0 || st.st_ino != 1 || n <= 0 ||
+		    strcmp(self, want) != 0) {
 			close(fd);
 			return cell_error_set(err, EXDEV,
-					      "/proc is not the root of a procfs mount");
+					      "/proc is not the root of a procfs mount of this "
+					      "pid namespace");
 		}
 	}
 	return proc_root = fd;
