@@ -349,6 +349,8 @@ static int follow_child(struct creation *c, struct cell_error **err)
 	}
 	if (c->cgroup_fd < 0 && (r = cgroup_attach(c->cg, c->pid, err)) < 0)
 		return r;
+	if ((r = process_set_oom_score_adj(c->pid, &s->process, err)) < 0)
+		return r;
 	if ((r = run_create_hooks(c, err)) < 0)
 		return r;
 	sync_send(c->sync, SYNC_CGROUP_READY);

@@ -233,7 +233,9 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	}
 	/* A cgroup object from a saved path knows its directories but not which hierarchies the
 	 * container uses; create (idempotent on existing directories, same limits) tells it. */
-	if ((r = cgroup_create(cg, s->resources, err)) < 0 || (r = cgroup_attach(cg, pid, err)) < 0)
+	if ((r = cgroup_create(cg, s->resources, err)) < 0 ||
+	    (r = cgroup_attach(cg, pid, err)) < 0 ||
+	    (r = process_set_oom_score_adj(pid, &s->process, err)) < 0)
 		goto out;
 	sync_send(sv[0], SYNC_CGROUP_READY);
 	for (;;) {

@@ -20,7 +20,6 @@
 #include "hooks.h"
 #include "mount.h"
 #include "procattr.h"
-#include "procfs.h"
 #include "rlimits.h"
 #include "seccomp-filter.h"
 #include "strv.h"
@@ -101,13 +100,21 @@ static int set_credentials(const struct spec_process *p, struct cell_error **err
 	return 0;
 }
 
-static int write_oom_score_adj(int value, struct cell_error **err)
+int process_set_oom_score_adj(pid_t pid, const struct spec_process *p, struct cell_error **err)
 {
-	char buf[16], rel[32];
-	snprintf(buf, sizeof(buf), "%d", value);
-	/* By pid: "self" is a symlink, which the checked walk does not follow. */
-	snprintf(rel, sizeof(rel), "%d/oom_score_adj", getpid());
-	return procfs_write(rel, buf, "process.oomScoreAdj", err);
+	if (!p->has_oom_score_adj)
+		return 0;
+	/* From the runtime, through the host's /proc, which nothing in the container can reach
+	 * or mount over (the CVE-2025-52881 class), and where a user namespace's root could not
+	 * write: the non-dumpable init's /proc files belong to the host's root. */
+	char path[64], buf[16];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+	int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		return cell_error_errno(err, errno, "process.oomScoreAdj: write %s to %s", buf,
+					path);
+	return 0;
 }
 
 /* Tell `create` we are ready, then block until `start` opens exec.fifo for reading. */
@@ -160,8 +167,6 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 {
 	const struct spec_process *p = pe->proc;
 	int r;
-	if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj, err)) < 0)
-		return r;
 	if ((r = rlimits_apply(p, err)) < 0 || (r = exeguard_confine_exec(err)) < 0 ||
 	    (r = procattr_apply(&p->sched, &p->ioprio, pe->personality, err)) < 0)
 		return r;

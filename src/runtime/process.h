@@ -35,6 +35,9 @@ struct process_exec {
 	json_t *state;	  /* its state document, our pid filled in for startContainer */
 };
 
+/* process.oomScoreAdj of pid, written by the runtime before the process may exec. */
+int process_set_oom_score_adj(pid_t pid, const struct spec_process *p, struct cell_error **err);
+
 /* Never returns on success. */
 int process_exec(const struct process_exec *pe, struct cell_error **err);
 
