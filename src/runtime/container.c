@@ -26,6 +26,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "namespaces.h"
+#include "exeguard.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp-filter.h"
@@ -124,7 +125,8 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 				   .preserve_fds = init_preserve_fds,
 				   .personality = s->personality,
 				   .hooks = s->hooks,
-				   .state = init_start_state };
+				   .state = init_start_state,
+				   .exeguard = exeguard_wanted(s->annotations) };
 	return process_exec(&pe, err);
 }
 

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "container.h"
 #include "fs.h"
+#include "exeguard.h"
 #include "process.h"
 #include "seccomp-filter.h"
 #include "spec.h"
@@ -82,11 +83,14 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 		if ((r = console_send_fd(x->sync, SYNC_TERMINAL, master)) < 0)
 			return cell_error_errno(err, -r, "pass the pty to the runtime");
 	}
-	struct process_exec pe = { .proc = &s->process,
-				   .seccomp = &x->seccomp,
-				   .sync_fd = x->sync,
-				   .fifo_fd = -1,
-				   .personality = s->personality };
+	struct process_exec pe = {
+		.proc = &s->process,
+		.seccomp = &x->seccomp,
+		.sync_fd = x->sync,
+		.fifo_fd = -1,
+		.personality = s->personality,
+		.exeguard = exeguard_wanted(s->annotations),
+	};
 	return process_exec(&pe, err);
 }
 

@@ -167,7 +167,8 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 {
 	const struct spec_process *p = pe->proc;
 	int r;
-	if ((r = rlimits_apply(p, err)) < 0 || (r = exeguard_confine_exec(err)) < 0 ||
+	if ((r = rlimits_apply(p, err)) < 0 ||
+	    (pe->exeguard && (r = exeguard_confine_exec(err)) < 0) ||
 	    (r = procattr_apply(&p->sched, &p->ioprio, pe->personality, err)) < 0)
 		return r;
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -33,6 +33,7 @@ struct process_exec {
 	long personality; /* linux.personality, -1: leave it */
 	json_t *hooks;	  /* the container's hooks: startContainer runs just before execve */
 	json_t *state;	  /* its state document, our pid filled in for startContainer */
+	bool exeguard;	  /* confine execution (exeguard.h) */
 };
 
 /* process.oomScoreAdj of pid, written by the runtime before the process may exec. */
