@@ -29,6 +29,7 @@
 #include "exeguard.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 #include "state.h"
 #include "viewfs-mounts.h"
@@ -62,6 +63,10 @@ static int init_terminal(void *data, int master, struct cell_error **err)
 static const char *init_viewfs_id;
 /* --preserve-fds of this create, set before the init is cloned (it reads its copy). */
 static int init_preserve_fds;
+/* The state document for startContainer hooks (NULL without any), likewise. */
+static json_t *init_start_state;
+/* The seccomp program (generated or cached in the parent), likewise. */
+static const struct seccomp_prog *init_seccomp;
 
 static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fifo_fd, bool no_pivot,
 		    struct cell_error **err)
@@ -94,10 +99,13 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 			return r;
 	}
 	struct process_exec pe = { .proc = &s->process,
-				   .seccomp = s->seccomp,
+				   .seccomp = init_seccomp,
 				   .sync_fd = sync,
 				   .fifo_fd = fifo_fd,
 				   .preserve_fds = init_preserve_fds,
+				   .personality = s->personality,
+				   .hooks = s->hooks,
+				   .state = init_start_state,
 				   .exeguard = exeguard_wanted(s->annotations) };
 	return process_exec(&pe, err);
 }
@@ -124,6 +132,7 @@ struct creation {
 	pid_t pid;
 	int sync, master, fifo_fd, cgroup_fd, console;
 	int ns_fds[NS__MAX];
+	struct seccomp_prog seccomp;
 };
 
 static void creation_rollback(struct creation *c)
@@ -156,6 +165,7 @@ static void creation_free(struct creation *c)
 		close(c->console);
 	cgroup_free(c->cg);
 	free(c->dir);
+	seccomp_prog_clear(&c->seccomp);
 	spec_free(c->spec);
 }
 
@@ -215,7 +225,8 @@ static int prepare(struct creation *c, struct cell_error **err)
 	if ((r = cgroup_new(o->id, s->cgroups_path, &c->cg, err)) < 0)
 		return r;
 	if ((r = fs_mkdir_p(o->root, 0711, err)) < 0 ||
-	    (r = state_dir(o->root, o->id, &c->dir, err)) < 0)
+	    (r = state_dir(o->root, o->id, &c->dir, err)) < 0 ||
+	    (r = seccomp_prog_compile(s->seccomp, o->root, &c->seccomp, err)) < 0)
 		return r;
 	if (mkdir(c->dir, 0711) < 0) {
 		int e = errno;
@@ -299,6 +310,19 @@ static int run_create_hooks(const struct creation *c, struct cell_error **err)
 	return 0;
 }
 
+/* The init's seccomp listener, on to the agent at listenerPath with the state. */
+static int pass_listener(const struct creation *c, int fd, struct cell_error **err)
+{
+	_cleanup_close_ int listener = fd;
+	if (listener < 0 || !c->spec->seccomp_listener)
+		return cell_error_set(err, EPROTO, "linux.seccomp: unexpected listener");
+	_cleanup_json_ json_t *state = creation_state_json(c, STATUS_CREATING);
+	if (!state)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	return seccomp_listener_send(c->spec->seccomp_listener, c->spec->seccomp_metadata, state,
+				     c->pid, listener, err);
+}
+
 /* Between clone and the child's execve (EOF) or its wait for start ('R'). */
 static int follow_child(struct creation *c, struct cell_error **err)
 {
@@ -326,6 +350,8 @@ static int follow_child(struct creation *c, struct cell_error **err)
 	if (!self_join && !(layout == CGROUP_LAYOUT_V2 && cloned_in) &&
 	    (r = cgroup_attach(c->cg, c->pid, err)) < 0)
 		return r;
+	if ((r = process_set_oom_score_adj(c->pid, &s->process, err)) < 0)
+		return r;
 	if ((r = run_create_hooks(c, err)) < 0 ||
 	    (r = sync_send_cgroup(c->sync, self_join ? c->cg : NULL, err)) < 0)
 		return r;
@@ -348,6 +374,10 @@ static int follow_child(struct creation *c, struct cell_error **err)
 			if (c->console >= 0 && console_send_fd(c->console, 'T', fd) < 0)
 				return cell_error_errno(err, errno,
 							"--console-socket: send the pty");
+			break;
+		case SYNC_SECCOMP:
+			if ((r = pass_listener(c, fd, err)) < 0)
+				return r;
 			break;
 		case SYNC_CREATED:
 			return 0;
@@ -393,10 +423,8 @@ static int record_state(struct creation *c, struct cell_error **err)
 	if (r < 0 || (r = hooks_save(c->spec->hooks, c->dir, err)) < 0)
 		return r;
 	if (c->o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", c->pid);
-		if ((r = fs_write_file_atomic(c->o->pid_file, buf, n, 0644, err)) < 0)
-			return cell_error_wrap(err, "--pid-file");
+		if ((r = state_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -414,6 +442,14 @@ static int launch(struct creation *c, struct cell_error **err)
 	}
 	init_viewfs_id = viewfs_requested(c->spec->annotations) ? c->o->id : NULL;
 	init_preserve_fds = c->o->preserve_fds;
+	init_seccomp = &c->seccomp;
+	_cleanup_json_ json_t *start_state = NULL;
+	if (hooks_has(c->spec->hooks, "startContainer") &&
+	    !(start_state = creation_state_json(c, STATUS_CREATED))) {
+		close(sv[1]);
+		return cell_error_set(err, ENOMEM, "out of memory");
+	}
+	init_start_state = start_state;
 	fflush(NULL);
 	c->pid = process_clone((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
 	if (c->pid == 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,11 +24,13 @@
 #include "fs.h"
 #include "exeguard.h"
 #include "process.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 #include "state.h"
 #include "strv.h"
 
 struct exec_ctx {
+	struct seccomp_prog seccomp;
 	int ns_fds[NS__MAX];
 	int root_fd;
 	int sync;
@@ -82,25 +85,52 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 	}
 	struct process_exec pe = {
 		.proc = &s->process,
-		.seccomp = s->seccomp,
+		.seccomp = &x->seccomp,
 		.sync_fd = x->sync,
 		.fifo_fd = -1,
+		.personality = s->personality,
 		.exeguard = exeguard_wanted(s->annotations),
 	};
 	return process_exec(&pe, err);
 }
 
+/* runc's exec --cap: into bounding, effective and permitted; into ambient too when the process
+ * has inheritable capabilities (ambient needs them). */
+static int add_caps(struct spec_process *p, char **names, struct cell_error **err)
+{
+	strv_foreach (name, names) {
+		cap_value_t cap;
+		if (cap_from_name(name, &cap) < 0 || cap >= 64 || !CAP_IS_SUPPORTED(cap))
+			return cell_error_set(err, EINVAL, "--cap: unknown capability '%s'", name);
+		uint64_t bit = 1ULL << cap;
+		p->caps.present = true;
+		p->caps.bounding |= bit;
+		p->caps.effective |= bit;
+		p->caps.permitted |= bit;
+		if (p->caps.inheritable)
+			p->caps.ambient |= bit;
+	}
+	return 0;
+}
+
 static int override_process(struct spec_process *p, const struct exec_opts *o,
 			    struct cell_error **err)
 {
+	int r = add_caps(p, o->caps, err);
+	if (r < 0)
+		return r;
+	p->no_new_privs |= o->no_new_privs;
 	if (o->process_file) {
 		/* runc's exec --process: the whole process comes from the file */
 		_cleanup_json_ json_t *j = NULL;
-		int r = json_load_object_file(o->process_file, &j, err);
-		if (r < 0)
+		if ((r = json_load_object_file(o->process_file, &j, err)) < 0)
 			return r;
 		spec_process_clear(p);
-		return spec_parse_process(j, "--process", p, err);
+		if ((r = spec_parse_process(j, "--process", p, err)) < 0 ||
+		    (r = add_caps(p, o->caps, err)) < 0)
+			return r;
+		p->no_new_privs |= o->no_new_privs;
+		return 0;
 	}
 	strv_free(p->args);
 	p->args = NULL;
@@ -128,6 +158,20 @@ static int override_process(struct spec_process *p, const struct exec_opts *o,
 	return 0;
 }
 
+/* The exec'd process's seccomp listener, on to the agent at listenerPath with the state. */
+static int pass_listener(const struct spec *s, const struct container_state *st, pid_t pid, int fd,
+			 struct cell_error **err)
+{
+	_cleanup_close_ int listener = fd;
+	if (listener < 0 || !s->seccomp_listener)
+		return cell_error_set(err, EPROTO, "linux.seccomp: unexpected listener");
+	_cleanup_json_ json_t *state = state_to_json(st, STATUS_RUNNING);
+	if (!state)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	return seccomp_listener_send(s->seccomp_listener, s->seccomp_metadata, state, pid, listener,
+				     err);
+}
+
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err)
 {
 	struct container_state st;
@@ -151,6 +195,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	snprintf(rootpath, sizeof(rootpath), "/proc/%d/root", st.pid);
 	if ((r = spec_load(st.bundle, &s, err)) < 0 ||
 	    (r = override_process(&s->process, o, err)) < 0 ||
+	    (r = seccomp_prog_compile(s->seccomp, o->root, &x.seccomp, err)) < 0 ||
 	    (r = open_namespaces(st.pid, x.ns_fds, err)) < 0 ||
 	    (r = cgroup_new(o->id, st.cgroups_path, &cg, err)) < 0)
 		goto out;
@@ -207,6 +252,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	bool self_join = layout == CGROUP_LAYOUT_V1 || leaf >= 0;
 	if ((r = cgroup_create(cg, s->resources, err)) < 0 ||
 	    (!self_join && (r = cgroup_attach(cg, pid, err)) < 0) ||
+	    (r = process_set_oom_score_adj(pid, &s->process, err)) < 0 ||
 	    (r = sync_send_cgroup(sv[0], self_join ? cg : NULL, err)) < 0)
 		goto out;
 	for (;;) {
@@ -220,14 +266,17 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 			master = fd;
 			continue;
 		}
+		if (buf[0] == SYNC_SECCOMP) {
+			if ((r = pass_listener(s, &st, pid, fd, err)) < 0)
+				goto out;
+			continue;
+		}
 		r = cell_error_set(err, EINVAL, "exec in %s: %s", o->id,
 				   buf[0] == SYNC_ERROR ? buf + 1 : "protocol error");
 		goto out;
 	}
 	if (o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", pid);
-		if ((r = fs_write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+		if ((r = state_write_pid_file(o->pid_file, pid, err)) < 0)
 			goto out;
 	}
 	if (o->detach) {
@@ -264,6 +313,7 @@ out:
 		if (x.ns_fds[t] >= 0)
 			close(x.ns_fds[t]);
 	cgroup_free(cg);
+	seccomp_prog_clear(&x.seccomp);
 	container_state_clear(&st);
 	return r;
 }

@@ -18,8 +18,11 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "console.h"
 #include "exeguard.h"
+#include "hooks.h"
 #include "mount.h"
+#include "procattr.h"
 #include "rlimits.h"
 #include "seccomp-filter.h"
 #include "strv.h"
@@ -211,13 +214,20 @@ static int set_credentials(const struct spec_process *p, struct cell_error **err
 	return 0;
 }
 
-static int write_oom_score_adj(int value, struct cell_error **err)
+int process_set_oom_score_adj(pid_t pid, const struct spec_process *p, struct cell_error **err)
 {
-	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%d", value);
-	_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, buf, n) != n)
-		return cell_error_errno(err, errno, "process.oomScoreAdj: write %d", value);
+	if (!p->has_oom_score_adj)
+		return 0;
+	/* From the runtime, through the host's /proc, which nothing in the container can reach
+	 * or mount over (the CVE-2025-52881 class), and where a user namespace's root could not
+	 * write: the non-dumpable init's /proc files belong to the host's root. */
+	char path[64], buf[16];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+	int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		return cell_error_errno(err, errno, "process.oomScoreAdj: write %s to %s", buf,
+					path);
 	return 0;
 }
 
@@ -241,19 +251,44 @@ static int wait_for_start(const struct process_exec *pe, struct cell_error **err
 	return 0;
 }
 
+/* The filter; a notification listener it comes with goes to the runtime, which hands it on to
+ * the agent at listenerPath. (A filter that notifies on sendmsg itself would wait for an agent
+ * that never gets its fd, as with runc.) */
+static int load_seccomp(const struct process_exec *pe, struct cell_error **err)
+{
+	int listener;
+	int r = seccomp_prog_load(pe->seccomp, &listener, err);
+	if (r < 0 || listener < 0)
+		return r;
+	r = console_send_fd(pe->sync_fd, SYNC_SECCOMP, listener);
+	close(listener);
+	if (r < 0)
+		return cell_error_errno(err, -r, "linux.seccomp: pass the listener to the runtime");
+	return 0;
+}
+
+/* startContainer: after start, in the container (its namespaces, root and credentials), before
+ * the process; the state's pid is the init's own, as seen from inside. */
+static int run_start_hooks(const struct process_exec *pe, struct cell_error **err)
+{
+	if (!hooks_has(pe->hooks, "startContainer") || !pe->state)
+		return 0;
+	json_object_set_new(pe->state, "pid", json_integer(getpid()));
+	return hooks_run(pe->hooks, "startContainer", pe->state, err);
+}
+
 int process_exec(const struct process_exec *pe, struct cell_error **err)
 {
 	const struct spec_process *p = pe->proc;
 	int r;
-	if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj, err)) < 0)
-		return r;
 	if ((r = rlimits_apply(p, err)) < 0 ||
-	    (pe->exeguard && (r = exeguard_confine_exec(err)) < 0))
+	    (pe->exeguard && (r = exeguard_confine_exec(err)) < 0) ||
+	    (r = procattr_apply(&p->sched, &p->ioprio, pe->personality, err)) < 0)
 		return r;
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cell_error_errno(err, errno, "process.noNewPrivileges");
 	/* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the drop. */
-	if (!p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
+	if (!p->no_new_privs && (r = load_seccomp(pe, err)) < 0)
 		return r;
 	if ((r = caps_drop_bounding(&p->caps, err)) < 0 || (r = set_credentials(p, err)) < 0 ||
 	    (r = caps_apply(&p->caps, err)) < 0)
@@ -267,9 +302,11 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	/* No descriptor the runtime inherited from its caller may reach the container. */
 	if (close_range(3 + (unsigned)pe->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return cell_error_errno(err, errno, "mark inherited descriptors close-on-exec");
-	if (p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
+	if (p->no_new_privs && (r = load_seccomp(pe, err)) < 0)
 		return r;
 	if (pe->fifo_fd >= 0 && (r = wait_for_start(pe, err)) < 0)
+		return r;
+	if ((r = run_start_hooks(pe, err)) < 0)
 		return r;
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	return cell_error_errno(err, errno, "process.args[0]: exec %s", exe);

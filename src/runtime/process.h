@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 
 /* Messages on the parent/child socket (SOCK_SEQPACKET); EOF from the child means it execve'd. */
@@ -17,6 +18,7 @@ enum sync_msg {
 	SYNC_ERROR = 'E',	 /* child -> parent: 'E' + one line */
 	SYNC_TERMINAL = 'T',	 /* child -> parent: the pty master, as SCM_RIGHTS */
 	SYNC_CREATED = 'R',	 /* child -> parent: waiting for `start` on exec.fifo */
+	SYNC_SECCOMP = 'S',	 /* child -> parent: the seccomp listener, as SCM_RIGHTS */
 };
 
 /* Wait for one byte msg from the other side. */
@@ -42,12 +44,18 @@ _Noreturn void sync_fail(int fd, struct cell_error *err);
 
 struct process_exec {
 	const struct spec_process *proc;
-	void *seccomp;
+	const struct seccomp_prog *seccomp; /* NULL: none */
 	int sync_fd;
 	int fifo_fd; /* O_PATH of exec.fifo: wait for `start` before execve; -1 to exec at once */
 	int preserve_fds; /* inherited fds 3 .. 2+N stay open in the process; the rest close */
+	long personality; /* linux.personality, -1: leave it */
+	json_t *hooks;	  /* the container's hooks: startContainer runs just before execve */
+	json_t *state;	  /* its state document, our pid filled in for startContainer */
 	bool exeguard;	  /* confine execution (exeguard.h) */
 };
+
+/* process.oomScoreAdj of pid, written by the runtime before the process may exec. */
+int process_set_oom_score_adj(pid_t pid, const struct spec_process *p, struct cell_error **err);
 
 /* Never returns on success. */
 int process_exec(const struct process_exec *pe, struct cell_error **err);
