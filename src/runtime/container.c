@@ -378,6 +378,7 @@ static int follow_child(struct creation *c, struct cell_error **err)
 		case SYNC_SECCOMP:
 			if ((r = pass_listener(c, fd, err)) < 0)
 				return r;
+			sync_send(c->sync, SYNC_LISTENER_SENT);
 			break;
 		case SYNC_CREATED:
 			return 0;

@@ -269,6 +269,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		if (buf[0] == SYNC_SECCOMP) {
 			if ((r = pass_listener(s, &st, pid, fd, err)) < 0)
 				goto out;
+			sync_send(sv[0], SYNC_LISTENER_SENT);
 			continue;
 		}
 		r = cell_error_set(err, EINVAL, "exec in %s: %s", o->id,

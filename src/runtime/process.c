@@ -264,7 +264,8 @@ static int load_seccomp(const struct process_exec *pe, struct cell_error **err)
 	close(listener);
 	if (r < 0)
 		return cell_error_errno(err, -r, "linux.seccomp: pass the listener to the runtime");
-	return 0;
+	/* The process must not run before the agent has its listener (or the runtime gave up). */
+	return sync_wait(pe->sync_fd, SYNC_LISTENER_SENT, err);
 }
 
 /* startContainer: after start, in the container (its namespaces, root and credentials), before

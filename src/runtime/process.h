@@ -12,13 +12,14 @@
 
 /* Messages on the parent/child socket (SOCK_SEQPACKET); EOF from the child means it execve'd. */
 enum sync_msg {
-	SYNC_USERNS_READY = 'U', /* parent -> child: uid/gid maps written */
-	SYNC_CGROUP_READY = 'C', /* parent -> child: the cgroup is ready; + hierarchy names and
+	SYNC_USERNS_READY = 'U',  /* parent -> child: uid/gid maps written */
+	SYNC_CGROUP_READY = 'C',  /* parent -> child: the cgroup is ready; + hierarchy names and
 				  * the fds to join it by (cgroup_join_self), if any */
-	SYNC_ERROR = 'E',	 /* child -> parent: 'E' + one line */
-	SYNC_TERMINAL = 'T',	 /* child -> parent: the pty master, as SCM_RIGHTS */
-	SYNC_CREATED = 'R',	 /* child -> parent: waiting for `start` on exec.fifo */
-	SYNC_SECCOMP = 'S',	 /* child -> parent: the seccomp listener, as SCM_RIGHTS */
+	SYNC_ERROR = 'E',	  /* child -> parent: 'E' + one line */
+	SYNC_TERMINAL = 'T',	  /* child -> parent: the pty master, as SCM_RIGHTS */
+	SYNC_CREATED = 'R',	  /* child -> parent: waiting for `start` on exec.fifo */
+	SYNC_SECCOMP = 'S',	  /* child -> parent: the seccomp listener, as SCM_RIGHTS */
+	SYNC_LISTENER_SENT = 'L', /* parent -> child: the agent has the listener */
 };
 
 /* Wait for one byte msg from the other side. */
