@@ -247,6 +247,7 @@ static int split_path(const char *url, char ***ret, size_t *ret_n)
 
 struct ws_ctx {
 	void (*fn)(void *cls, int fd);
+	void (*drop)(void *cls);
 	void *cls;
 	int fd;
 	struct MHD_UpgradeResponseHandle *urh;
@@ -263,6 +264,13 @@ static void *ws_thread(void *p)
 	return NULL;
 }
 
+static void ws_ctx_drop(struct ws_ctx *c)
+{
+	if (c->drop)
+		c->drop(c->cls);
+	free(c);
+}
+
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
 		       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
@@ -275,7 +283,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, ws_thread, c) != 0) {
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-		free(c);
+		ws_ctx_drop(c);
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -283,17 +291,25 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct response *resp)
 {
 	struct ws_ctx *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		if (resp->ws_drop)
+			resp->ws_drop(resp->ws_cls);
 		return MHD_NO;
+	}
 	c->fn = resp->ws_fn;
+	c->drop = resp->ws_drop;
 	c->cls = resp->ws_cls;
 	struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, c);
+	if (!r) {
+		ws_ctx_drop(c);
+		return MHD_NO;
+	}
 	MHD_add_response_header(r, "Upgrade", "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", resp->ws_accept);
 	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
 	MHD_destroy_response(r);
 	if (ret != MHD_YES)
-		free(c);
+		ws_ctx_drop(c);
 	return ret;
 }
 

@@ -128,7 +128,14 @@ static struct inst_arg *inst_arg_new(struct celld *d, const char *name, json_t *
 		return NULL;
 	}
 	a->d = d;
-	a->body = body ? json_incref(body) : NULL;
+	/* A copy: the request thread frees its body while the operation's thread reads this one,
+	 * and jansson objects must not be shared between threads. */
+	a->body = body ? json_deep_copy(body) : NULL;
+	if (body && !a->body) {
+		free(a->name);
+		free(a);
+		return NULL;
+	}
 	return a;
 }
 
