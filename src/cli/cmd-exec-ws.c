@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -49,6 +50,9 @@ static int ws_connect(const char *sock, const char *op, const char *secret, stru
 		op, secret);
 	char resp[2048];
 	size_t got = 0;
+	/* A celld that hangs must not hang the handshake; the streams themselves block freely. */
+	struct timeval tv = { .tv_sec = 30 }, none = { 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (fs_write_all(fd, req, (size_t)n) < 0)
 		goto fail;
 	/* Read the response head byte by byte: frames may follow it at once. */
@@ -60,6 +64,7 @@ static int ws_connect(const char *sock, const char *op, const char *secret, stru
 			break;
 	}
 	resp[got] = '\0';
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	if (strncmp(resp, "HTTP/1.1 101", 12) == 0)
 		return fd;
 fail:
