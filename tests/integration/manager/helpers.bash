@@ -88,10 +88,21 @@ celld_kill9() {
 
 # Every test starts with celld up: one that died (crashed) fails the tests after it at once, with
 # the end of its log, instead of leaving them to time out.
+# A celld that stopped answering is found once (10 s) and remembered, so the tests after it fail
+# at once too.
 setup() {
   [ -n "${MGR_STATE:-}" ] || return 0
-  celld_alive && return 0
-  echo "celld is not running (it died before this test); the end of its log:" >&2
+  local broken=$BATS_FILE_TMPDIR/celld.broken
+  if [ ! -e "$broken" ]; then
+    if ! celld_alive; then
+      echo "it died" >"$broken"
+    elif ! CELL_TIMEOUT=10 "$CELL" list >/dev/null 2>&1; then
+      echo "it does not answer" >"$broken"
+    else
+      return 0
+    fi
+  fi
+  echo "celld is broken ($(cat "$broken")) since an earlier test; the end of its log:" >&2
   tail -n 20 "$MGR_STATE/celld.log" >&2 2>/dev/null || true
   return 1
 }
@@ -116,6 +127,10 @@ mgr_kill_leftovers() {
 mgr_teardown_file() {
   [ -n "${MGR_STATE:-}" ] || return 0
   [ -d "$MGR_STATE" ] || return 0
+  if celld_alive && ! CELL_TIMEOUT=10 "$CELL" list >/dev/null 2>&1; then
+    echo "celld does not answer at teardown; killing it" >&2
+    celld_kill9
+  fi
   if ! celld_alive; then
     echo "celld was not running at teardown; starting it to clean up" >&2
     celld_start || true
