@@ -129,6 +129,12 @@ int cmd_delete(struct client *c, int argc, char **argv, struct cell_error **err)
 	_cleanup_free_ char **names = NULL;
 	int r = state_args(argc, argv, &force, NULL, &names, err);
 	for (char **n = names; r == 0 && *n; n++) {
+		/* One operation stops (if running) and deletes. */
+		if (force) {
+			r = client_callf(c, "DELETE", NULL, NULL, err, "/1.0/instances/%s?force=1",
+					 *n);
+			continue;
+		}
 		_cleanup_json_ json_t *st = NULL;
 		r = client_callf(c, "GET", NULL, &st, err, "/1.0/instances/%s/state", *n);
 		if (r < 0)

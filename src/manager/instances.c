@@ -450,7 +450,10 @@ static int op_delete(struct op *op, void *p, struct cell_error **err)
 	int r = instance_load(a->d, a->name, &inst, err);
 	if (r == 0) {
 		instance_driver(inst)->state(a->d, inst, &st);
-		if (st.running)
+		/* ?force=1 (cell delete --force): stop and delete in one operation. */
+		if (st.running && a->body && json_is_true(json_object_get(a->body, "force")))
+			r = instance_driver(inst)->stop(a->d, inst, true, 0, err);
+		else if (st.running)
 			r = cell_error_set(err, EBUSY,
 					   "instance is running: %s (stop it first or use --force)",
 					   a->name);
@@ -472,7 +475,10 @@ static int instance_delete(struct request *req, struct response *resp)
 	_cleanup_json_ json_t *inst = NULL;
 	if (instance_load(req->d, req->seg[1], &inst, &e) < 0)
 		return api_error(resp, e);
-	return start_op(req, resp, "Deleting instance", req->seg[1], op_delete, NULL);
+	const char *f = api_query(req, "force");
+	_cleanup_json_ json_t *body =
+		json_pack("{sb}", "force", f && (!strcmp(f, "1") || !strcmp(f, "true")));
+	return start_op(req, resp, "Deleting instance", req->seg[1], op_delete, body);
 }
 
 static int op_state(struct op *op, void *p, struct cell_error **err)
