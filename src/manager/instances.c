@@ -202,6 +202,10 @@ static int op_create(struct op *op, void *p, struct cell_error **err)
 		storage_instance_delete(a->d, a->name, NULL);
 		db_instance_delete(a->d->db, a->name, NULL);
 	}
+	/* "start": true (cell launch): started in the same operation, still under the lock; a
+	 * failed start leaves the instance created and stopped, as a separate start would. */
+	if (r == 0 && json_is_true(json_object_get(a->body, "start")))
+		r = instance_start(a->d, inst, err);
 	named_lock_release(l);
 	return r;
 }
