@@ -486,7 +486,10 @@ int api_server_start(struct celld *d, gid_t gid, struct api_server **ret, struct
 					  MHD_USE_POLL | MHD_ALLOW_UPGRADE,
 				  0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_THREAD_STACK_SIZE,
+				  /* An idle connection (a client that connected and stalls) gives
+				   * its thread back after 2 minutes; a request that blocks in our
+				   * handler (/wait) and upgraded streams are not idle. */
+				  MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_THREAD_STACK_SIZE,
 				  (size_t)(256 * 1024), MHD_OPTION_END);
 	if (!s->mhd) {
 		close(s->fd);
