@@ -106,6 +106,7 @@ enum cgroup_hier_id {
 	CGH_HUGETLB,
 	CGH_NET_CLS,
 	CGH_NET_PRIO,
+	CGH_SYSTEMD, /* the named "name=systemd" hierarchy: a systemd inside needs its own */
 	CGH_UNIFIED,
 	CGH_N,
 };

@@ -12,6 +12,7 @@
 
 #include "cgroup-internal.h"
 #include "cleanup.h"
+#include "fs.h"
 #include "log.h"
 
 #define RES "linux.resources"
@@ -48,6 +49,7 @@ static const char *const hier_field[CGH_N] = {
 	[CGH_HUGETLB] = RES ".hugepageLimits",
 	[CGH_NET_CLS] = RES ".network.classID",
 	[CGH_NET_PRIO] = RES ".network.priorities",
+	[CGH_SYSTEMD] = "name=systemd",
 	[CGH_UNIFIED] = "cgroup2 (hybrid)",
 };
 
@@ -237,6 +239,21 @@ static int v1_blkio(const struct cgroup_dir *d, const struct cgroup_resources *r
 }
 
 /* Rules in order, as the kernel keeps them: "a" resets, later rules win. One open per file. */
+/* v1 refuses a whole-class rule ("a") in a cgroup that has children, as when `exec` applies the
+ * limits again after a systemd inside made its own cgroups. A deny-all set at creation is still
+ * in force then (devices.list no longer says "a *:* rwm"), so the rule may be taken as kept. */
+static bool all_rule_kept(const struct cgroup_dir *d, const struct cgroup_device_rule *rule)
+{
+	if (rule->type != 'a' || rule->allow)
+		return false;
+	char path[4096];
+	_cleanup_free_ char *list = NULL;
+	snprintf(path, sizeof(path), "%s/devices.list", d->abs);
+	if (fs_read_file(path, &list, NULL, NULL) < 0)
+		return false;
+	return strncmp(list, "a *:* rwm", 9) != 0;
+}
+
 static int v1_devices(const struct cgroup_dir *d, const struct cgroup_resources *res,
 		      struct cell_error **err)
 {
@@ -263,7 +280,7 @@ static int v1_devices(const struct cgroup_dir *d, const struct cgroup_resources 
 			snprintf(min, sizeof(min), "%lld", (long long)rule->minor);
 		int n = snprintf(line, sizeof(line), "%c %s:%s %s", rule->type, maj, min,
 				 rule->access);
-		if (write(*fd, line, n) != n) {
+		if (write(*fd, line, n) != n && !(errno == EINVAL && all_rule_kept(d, rule))) {
 			r = cell_error_errno(err, errno, "%s[%zu]: \"%s\": writing %s",
 					     RES ".devices", i, line, file);
 			break;
@@ -364,6 +381,11 @@ static int v1_create(struct cgroup *cg, const struct cgroup_resources *res, stru
 		snprintf(root, sizeof(root), "%s/hugetlb", cgroup_root());
 		need[CGH_HUGETLB] = access(root, F_OK) == 0;
 	}
+	/* As runc does, join the name=systemd hierarchy where the host has one: a systemd inside
+	 * (with a cgroup namespace) then finds its own writable subtree there. */
+	char sd[4096];
+	snprintf(sd, sizeof(sd), "%s/systemd", cgroup_root());
+	need[CGH_SYSTEMD] = access(sd, F_OK) == 0;
 	for (int h = 0; h < CGH_N; h++) {
 		struct cgroup_dir *d = &cg->dirs[h];
 		if (!need[h] || !d->abs)

@@ -17,7 +17,8 @@ const char *const cgroup_hier_names[CGH_N] = {
 	[CGH_FREEZER] = "freezer", [CGH_MEMORY] = "memory",	[CGH_CPU] = "cpu",
 	[CGH_CPUACCT] = "cpuacct", [CGH_CPUSET] = "cpuset",	[CGH_PIDS] = "pids",
 	[CGH_DEVICES] = "devices", [CGH_BLKIO] = "blkio",	[CGH_HUGETLB] = "hugetlb",
-	[CGH_NET_CLS] = "net_cls", [CGH_NET_PRIO] = "net_prio", [CGH_UNIFIED] = "",
+	[CGH_NET_CLS] = "net_cls", [CGH_NET_PRIO] = "net_prio", [CGH_SYSTEMD] = "systemd",
+	[CGH_UNIFIED] = "",
 };
 
 static struct {
@@ -224,8 +225,9 @@ static int dir_path(struct cgroup *cg, int h, const char *map, const char *inner
 		if (!p || !(d->path = clean_path(p)))
 			return -ENOMEM;
 	} else if (relative) {
-		_cleanup_free_ char *own =
-			cg_state.own ? strdup(cg_state.own) : own_cgroup(own_text, hname);
+		_cleanup_free_ char *own = cg_state.own	    ? strdup(cg_state.own) :
+					   h == CGH_SYSTEMD ? own_cgroup(own_text, "name=systemd") :
+							      own_cgroup(own_text, hname);
 		if (!own)
 			return -ENOMEM;
 		/* v2: the own cgroup has processes, so its children could get no controllers;

@@ -26,6 +26,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "namespaces.h"
+#include "exeguard.h"
 #include "process.h"
 #include "rootfs.h"
 #include "spec.h"
@@ -116,7 +117,8 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 				   .seccomp = s->seccomp,
 				   .sync_fd = sync,
 				   .fifo_fd = fifo_fd,
-				   .preserve_fds = init_preserve_fds };
+				   .preserve_fds = init_preserve_fds,
+				   .exeguard = exeguard_wanted(s->annotations) };
 	return process_exec(&pe, err);
 }
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "container.h"
 #include "fs.h"
+#include "exeguard.h"
 #include "process.h"
 #include "spec.h"
 #include "state.h"
@@ -80,7 +81,11 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 			return cell_error_errno(err, -r, "pass the pty to the runtime");
 	}
 	struct process_exec pe = {
-		.proc = &s->process, .seccomp = s->seccomp, .sync_fd = x->sync, .fifo_fd = -1
+		.proc = &s->process,
+		.seccomp = s->seccomp,
+		.sync_fd = x->sync,
+		.fifo_fd = -1,
+		.exeguard = exeguard_wanted(s->annotations),
 	};
 	return process_exec(&pe, err);
 }

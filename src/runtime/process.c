@@ -133,7 +133,8 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	int r;
 	if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj, err)) < 0)
 		return r;
-	if ((r = rlimits_apply(p, err)) < 0 || (r = exeguard_confine_exec(err)) < 0)
+	if ((r = rlimits_apply(p, err)) < 0 ||
+	    (pe->exeguard && (r = exeguard_confine_exec(err)) < 0))
 		return r;
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cell_error_errno(err, errno, "process.noNewPrivileges");

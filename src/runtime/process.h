@@ -28,6 +28,7 @@ struct process_exec {
 	int sync_fd;
 	int fifo_fd; /* O_PATH of exec.fifo: wait for `start` before execve; -1 to exec at once */
 	int preserve_fds; /* inherited fds 3 .. 2+N stay open in the process; the rest close */
+	bool exeguard;	  /* confine execution (exeguard.h) */
 };
 
 /* Never returns on success. */

@@ -251,6 +251,34 @@ static void test_v1_failure_rolls_back(void **state)
 	cgroup_resources_free(res);
 }
 
+static void test_v1_joins_name_systemd(void **state)
+{
+	/* A host with a name=systemd hierarchy: the container gets its own cgroup there (a systemd
+	 * inside needs it), joined like the others; without one, nothing is made for it. */
+	put("freezer/cgroup.procs", "");
+	put("systemd/cgroup.procs", "");
+	_cleanup_error_ struct cell_error *err = NULL;
+	struct cgroup *cg = new_cg(CGROUP_LAYOUT_V1, "/", "c1", "/p/c1");
+	if (cgroup_create(cg, NULL, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_true(exists("systemd/p/c1"));
+	assert_true(cg->dirs[CGH_SYSTEMD].used);
+	put("systemd/p/c1/cgroup.procs", "");
+	put("freezer/p/c1/cgroup.procs", "");
+	assert_int_equal(cgroup_attach(cg, 4242, &err), 0);
+	assert_file("systemd/p/c1/cgroup.procs", "4242");
+	assert_file("freezer/p/c1/cgroup.procs", "4242");
+	cgroup_free(cg);
+	fs_rm_rf(root, NULL);
+	assert_int_equal(mkdir(root, 0700), 0);
+	put("freezer/cgroup.procs", "");
+	cg = new_cg(CGROUP_LAYOUT_V1, "/", "c1", "/p/c1");
+	assert_int_equal(cgroup_create(cg, NULL, &err), 0);
+	assert_false(cg->dirs[CGH_SYSTEMD].used);
+	assert_false(exists("systemd"));
+	cgroup_free(cg);
+}
+
 static void fake_v2(const char *controllers)
 {
 	static const char *const files[] = {
@@ -381,6 +409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_paths_saved_map_round_trips, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_writes_only_what_is_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_failure_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_joins_name_systemd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_conversions_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_bad_input_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_delegate_chowns, setup, teardown),
