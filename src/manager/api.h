@@ -31,6 +31,8 @@ struct response {
 	/* A WebSocket upgrade: fn runs on its own thread with the connected socket; the socket is
 	 * closed when it returns. */
 	void (*ws_fn)(void *cls, int fd);
+	void (*ws_drop)(
+		void *cls); /* frees ws_cls when the upgrade does not happen (may be NULL) */
 	void *ws_cls;
 	char ws_accept[64];
 };

@@ -3,10 +3,12 @@
  * the state is read from the monitor's files, so nothing here depends on celld staying up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -201,21 +203,45 @@ static int stop_signal(struct celld *d, const char *name)
 	return SIGRTMIN + 3;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The monitor writes run/exit (by rename) once the container has ended and it has cleaned up:
+ * wait for that file, woken by inotify rather than polling with sleeps. */
 static bool wait_stopped(struct celld *d, json_t *inst, int timeout_ms)
 {
-	struct instance_state st;
-	for (int waited = 0;; waited += 5) {
+	_cleanup_free_ char *run = storage_path(d, inst_name(inst), "run");
+	_cleanup_free_ char *exitp = storage_path(d, inst_name(inst), "run/exit");
+	if (!run || !exitp)
+		return false;
+	_cleanup_close_ int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in >= 0 && inotify_add_watch(in, run, IN_MOVED_TO | IN_CREATE) < 0) {
+		close(in);
+		in = -1;
+	}
+	int64_t until = now_ms() + timeout_ms;
+	for (;;) {
+		struct instance_state st;
 		ct_state(d, inst, &st);
-		if (!st.running) {
-			/* The monitor writes exit after it has cleaned up; wait for that too. */
-			_cleanup_free_ char *exitp = storage_path(d, inst_name(inst), "run/exit");
-			if (exitp && fs_exists(exitp))
-				return true;
-		}
-		if (waited >= timeout_ms)
+		if (!st.running && fs_exists(exitp))
+			return true;
+		int64_t left = until - now_ms();
+		if (left <= 0)
 			return false;
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		/* Without inotify (or should an event be missed), look again every 50 ms. */
+		struct pollfd p = { .fd = in, .events = POLLIN };
+		if (in < 0 || poll(&p, 1, (int)(left < 50 ? left : 50)) <= 0) {
+			if (in < 0)
+				usleep(5000);
+			continue;
+		}
+		char buf[4096];
+		while (read(in, buf, sizeof(buf)) > 0)
+			;
 	}
 }
 

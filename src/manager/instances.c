@@ -129,7 +129,14 @@ static struct inst_arg *inst_arg_new(struct celld *d, const char *name, json_t *
 		return NULL;
 	}
 	a->d = d;
-	a->body = body ? json_incref(body) : NULL;
+	/* A copy: the request thread frees its body while the operation's thread reads this one,
+	 * and jansson objects must not be shared between threads. */
+	a->body = body ? json_deep_copy(body) : NULL;
+	if (body && !a->body) {
+		free(a->name);
+		free(a);
+		return NULL;
+	}
 	return a;
 }
 
@@ -196,6 +203,10 @@ static int op_create(struct op *op, void *p, struct cell_error **err)
 		storage_instance_delete(a->d, a->name, NULL);
 		db_instance_delete(a->d->db, a->name, NULL);
 	}
+	/* "start": true (cell launch): started in the same operation, still under the lock; a
+	 * failed start leaves the instance created and stopped, as a separate start would. */
+	if (r == 0 && json_is_true(json_object_get(a->body, "start")))
+		r = instance_start(a->d, inst, err);
 	named_lock_release(l);
 	return r;
 }
@@ -448,7 +459,10 @@ static int op_delete(struct op *op, void *p, struct cell_error **err)
 	int r = instance_load(a->d, a->name, &inst, err);
 	if (r == 0) {
 		instance_driver(inst)->state(a->d, inst, &st);
-		if (st.running)
+		/* ?force=1 (cell delete --force): stop and delete in one operation. */
+		if (st.running && a->body && json_is_true(json_object_get(a->body, "force")))
+			r = instance_driver(inst)->stop(a->d, inst, true, 0, err);
+		else if (st.running)
 			r = cell_error_set(err, EBUSY,
 					   "instance is running: %s (stop it first or use --force)",
 					   a->name);
@@ -470,7 +484,10 @@ static int instance_delete(struct request *req, struct response *resp)
 	_cleanup_json_ json_t *inst = NULL;
 	if (instance_load(req->d, req->seg[1], &inst, &e) < 0)
 		return api_error(resp, e);
-	return start_op(req, resp, "Deleting instance", req->seg[1], op_delete, NULL);
+	const char *f = api_query(req, "force");
+	_cleanup_json_ json_t *body =
+		json_pack("{sb}", "force", f && (!strcmp(f, "1") || !strcmp(f, "true")));
+	return start_op(req, resp, "Deleting instance", req->seg[1], op_delete, body);
 }
 
 static int op_state(struct op *op, void *p, struct cell_error **err)

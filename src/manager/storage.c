@@ -196,8 +196,15 @@ static int mount_idmapped(struct celld *d, const char *src, const char *dst,
 	return 0;
 }
 
+/* statx's STATX_ATTR_MOUNT_ROOT sees bind and idmapped mounts of the same filesystem (the image's
+ * lower layer sits on the state dir's own filesystem), which comparing st_dev with the parent's
+ * does not; the comparison remains for kernels older than 5.8. */
 static bool is_mountpoint(const char *path)
 {
+	struct statx sx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &sx) == 0 &&
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return sx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
 	struct stat a, b;
 	_cleanup_free_ char *parent = NULL;
 	if (asprintf(&parent, "%s/..", path) < 0 || stat(path, &a) < 0 || stat(parent, &b) < 0)
