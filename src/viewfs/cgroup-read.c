@@ -607,9 +607,12 @@ unsigned view_visible_cpus(const struct cpu_facts *f, const struct cpumask *host
 		limit = f->quota / f->period + (f->quota % f->period ? 1 : 0);
 	if (limit == 0)
 		limit = 1;
-	for (unsigned c = 0; c < VIEW_MAX_CPUS && n < max && n < limit; c++)
-		if (cpumask_test(&f->cpuset, c) && (!host_online || cpumask_test(host_online, c)))
-			ret[n++] = c;
+	/* A word at a time: the cpus of a cpuset are few among the 8192 a mask can name. */
+	for (unsigned w = 0; w < VIEW_MAX_CPUS / 64 && n < max && n < limit; w++) {
+		uint64_t bits = f->cpuset.bits[w] & (host_online ? host_online->bits[w] : ~0ULL);
+		for (; bits && n < max && n < limit; bits &= bits - 1)
+			ret[n++] = w * 64 + (unsigned)__builtin_ctzll(bits);
+	}
 	if (n == 0 && max > 0) /* an empty or offline cpuset: say one cpu rather than none */
 		ret[n++] = 0;
 	return n;

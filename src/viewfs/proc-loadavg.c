@@ -78,11 +78,6 @@ void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 		snprintf(e->dir, sizeof(e->dir), "%s", cg->cpu);
 		e->v2 = cg->v2;
 	}
-	char buf[256];
-	if (read_text(NULL, "/proc/loadavg", buf, sizeof(buf)) > 0) {
-		const char *sp = strrchr(buf, ' ');
-		ret->last_pid = sp ? atoi(sp + 1) : 0;
-	}
 	if (!e)
 		return; /* out of memory: report zeros rather than fail the read */
 	e->last_read = now_s();

@@ -120,7 +120,7 @@ uint64_t meminfo_value_kb(const char *text, const char *key);
 struct load_tracker;
 struct load_tracker *load_tracker_new(void);
 void load_tracker_free(struct load_tracker *t);
-/* Current figures for the cgroup dir (starts tracking it). */
+/* Current figures for the cgroup dir (starts tracking it); last_pid is left 0 for the caller. */
 void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 		      struct load_facts *ret);
 /* One 5-second tick: count runnable tasks of every tracked cgroup, decay the averages. */
