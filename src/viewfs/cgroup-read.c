@@ -477,6 +477,31 @@ static void stat_get(const char *text, const char *key, uint64_t *ret)
 		*ret = 0;
 }
 
+/*
+ * Several keys in one pass over "key value" lines (memory.stat has ~70 lines and a view needs
+ * ~11 of them). A key that is absent leaves its value as it was.
+ */
+static void stat_get_many(const char *text, const char *const *keys, uint64_t *const *vals,
+			  size_t n)
+{
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		size_t klen = strcspn(line, " \t\n");
+		if (line[klen] != ' ' && line[klen] != '\t')
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (keys[i][0] != line[0] || strncmp(keys[i], line, klen) != 0 ||
+			    keys[i][klen] != '\0')
+				continue;
+			const char *p = skip_blank(line + klen);
+			uint64_t v;
+			if (parse_u64(&p, &v) == 0)
+				*vals[i] = v;
+			break;
+		}
+	}
+}
+
 int reader_mem_facts(const struct reader_cgroup *cg, bool swap, struct mem_facts *f)
 {
 	char st[8192];
@@ -488,40 +513,67 @@ int reader_mem_facts(const struct reader_cgroup *cg, bool swap, struct mem_facts
 		f->limit = min_up(cg->memory, "memory.max");
 		if (read_u64_file(cg->memory, "memory.current", &f->usage) < 0)
 			return -EIO;
-		stat_get(st, "file", &f->cache);
-		stat_get(st, "anon", &f->anon);
-		stat_get(st, "shmem", &f->shmem);
-		stat_get(st, "file_mapped", &f->mapped);
-		stat_get(st, "unevictable", &f->unevictable);
-		stat_get(st, "active_anon", &f->active_anon);
-		stat_get(st, "inactive_anon", &f->inactive_anon);
-		stat_get(st, "active_file", &f->active_file);
-		stat_get(st, "inactive_file", &f->inactive_file);
-		stat_get(st, "slab_reclaimable", &f->slab_reclaimable);
-		stat_get(st, "slab_unreclaimable", &f->slab_unreclaimable);
+		static const char *const keys[] = {
+			"file",
+			"anon",
+			"shmem",
+			"file_mapped",
+			"unevictable",
+			"active_anon",
+			"inactive_anon",
+			"active_file",
+			"inactive_file",
+			"slab_reclaimable",
+			"slab_unreclaimable",
+		};
+		uint64_t *const vals[] = {
+			&f->cache,
+			&f->anon,
+			&f->shmem,
+			&f->mapped,
+			&f->unevictable,
+			&f->active_anon,
+			&f->inactive_anon,
+			&f->active_file,
+			&f->inactive_file,
+			&f->slab_reclaimable,
+			&f->slab_unreclaimable,
+		};
+		stat_get_many(st, keys, vals, sizeof(keys) / sizeof(keys[0]));
 		f->have_slab = true;
 		f->swap_limit = min_up(cg->memory, "memory.swap.max");
 		f->have_swap =
 			read_u64_file(cg->memory, "memory.swap.current", &f->swap_usage) == 0;
 		return 0;
 	}
-	uint64_t memsw_limit = VIEW_UNLIMITED, memsw_usage = 0;
-	if (cg_parse_keyed(st, "hierarchical_memory_limit", &f->limit) < 0 ||
+	uint64_t memsw_limit = UINT64_MAX - 1, memsw_usage = 0;
+	static const char *const keys[] = {
+		"hierarchical_memory_limit",
+		"hierarchical_memsw_limit",
+		"total_cache",
+		"total_rss",
+		"total_shmem",
+		"total_mapped_file",
+		"total_unevictable",
+		"total_active_anon",
+		"total_inactive_anon",
+		"total_active_file",
+		"total_inactive_file",
+	};
+	uint64_t *const vals[] = {
+		&f->limit,	   &memsw_limit,    &f->cache,	       &f->anon,
+		&f->shmem,	   &f->mapped,	    &f->unevictable,   &f->active_anon,
+		&f->inactive_anon, &f->active_file, &f->inactive_file,
+	};
+	f->limit = UINT64_MAX - 1; /* a sentinel: a memory.stat without the key */
+	stat_get_many(st, keys, vals, sizeof(keys) / sizeof(keys[0]));
+	if (f->limit == UINT64_MAX - 1 ||
 	    read_u64_file(cg->memory, "memory.usage_in_bytes", &f->usage) < 0)
 		return -EIO;
 	if (f->limit >= (UINT64_C(1) << 62))
 		f->limit = VIEW_UNLIMITED;
-	stat_get(st, "total_cache", &f->cache);
-	stat_get(st, "total_rss", &f->anon);
-	stat_get(st, "total_shmem", &f->shmem);
-	stat_get(st, "total_mapped_file", &f->mapped);
-	stat_get(st, "total_unevictable", &f->unevictable);
-	stat_get(st, "total_active_anon", &f->active_anon);
-	stat_get(st, "total_inactive_anon", &f->inactive_anon);
-	stat_get(st, "total_active_file", &f->active_file);
-	stat_get(st, "total_inactive_file", &f->inactive_file);
 	/* memsw counts memory + swap; without swap accounting the files are absent. */
-	if (swap && cg_parse_keyed(st, "hierarchical_memsw_limit", &memsw_limit) == 0 &&
+	if (swap && memsw_limit != UINT64_MAX - 1 &&
 	    read_u64_file(cg->memory, "memory.memsw.usage_in_bytes", &memsw_usage) == 0) {
 		f->have_swap = true;
 		if (memsw_limit >= (UINT64_C(1) << 62) || f->limit == VIEW_UNLIMITED)
