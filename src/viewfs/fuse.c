@@ -606,11 +606,24 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 	memset(s->backing_fd, 0xff, sizeof(s->backing_fd));
 	memset(s->backing_len, 0xff, sizeof(s->backing_len));
 	s->handles = calloc(MAX_HANDLES, sizeof(*s->handles));
-	s->load = load_tracker_new();
+	/* A holder started by an older binary made a smaller state: grow it (zeros at the end). */
+	struct stat sst;
+	if (fstat(opts->state_fd, &sst) == 0 && (size_t)sst.st_size < sizeof(*s->st) &&
+	    ftruncate(opts->state_fd, sizeof(*s->st)) < 0) {
+		r = cell_error_errno(err, errno, "cellfs: grow the state memfd");
+		s->st = NULL;
+		goto out;
+	}
 	s->st = mmap(NULL, sizeof(*s->st), PROT_READ | PROT_WRITE, MAP_SHARED, opts->state_fd, 0);
-	if (s->st == MAP_FAILED || !s->handles || !s->load) {
+	if (s->st == MAP_FAILED || !s->handles) {
 		r = cell_error_errno(err, s->st == MAP_FAILED ? errno : ENOMEM, "cellfs: state");
 		s->st = NULL;
+		goto out;
+	}
+	/* Load averages live in the state too: a restarted server continues them. */
+	s->load = load_tracker_new_in(s->st->loads, &s->st->nloads, CELLFS_MAX_SLOTS);
+	if (!s->load) {
+		r = cell_error_set(err, ENOMEM, "cellfs: out of memory");
 		goto out;
 	}
 	/* Each open backs onto one kept fd: room for a few thousand containers. */

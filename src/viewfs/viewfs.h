@@ -118,7 +118,19 @@ uint64_t meminfo_value_kb(const char *text, const char *key);
 
 /* --- per-container load average, sampled every 5 s like the kernel's --- */
 struct load_tracker;
+/* One tracked cgroup. Plain data: the server keeps these in the holder's state memfd, so that
+ * load averages survive a server restart. */
+struct load_entry {
+	char dir[512];
+	uint8_t v2;
+	uint8_t pad[7];
+	uint64_t avenrun[3];
+	uint32_t running, total;
+	int64_t last_read; /* CLOCK_MONOTONIC seconds: the same clock in every process */
+};
 struct load_tracker *load_tracker_new(void);
+/* A tracker over cap entries at mem, *n of them in use (both kept by the caller). */
+struct load_tracker *load_tracker_new_in(struct load_entry *mem, uint32_t *n, size_t cap);
 void load_tracker_free(struct load_tracker *t);
 /* Current figures for the cgroup dir (starts tracking it); last_pid is left 0 for the caller. */
 void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,

@@ -31,6 +31,8 @@ enum {
 	V_SYS_CPU,
 	V_CPU_ONLINE,
 	V_FLOOR,
+	V_CPU_POSSIBLE,
+	V_CPU_PRESENT,
 	V_COUNT,
 };
 
@@ -57,6 +59,9 @@ const struct view_node view_nodes[] = {
 	[V_CPU_ONLINE] = { "online", V_SYS_CPU, VIEW_FILE, "/sys/devices/system/cpu/online" },
 	/* A constant file served by the same path: the benchmark's floor. */
 	[V_FLOOR] = { ".floor", V_TOP, VIEW_FILE, NULL },
+	/* lscpu counts the cpus of these masks and reads cpuN/ only for them. */
+	[V_CPU_POSSIBLE] = { "possible", V_SYS_CPU, VIEW_FILE, "/sys/devices/system/cpu/possible" },
+	[V_CPU_PRESENT] = { "present", V_SYS_CPU, VIEW_FILE, "/sys/devices/system/cpu/present" },
 };
 const unsigned view_nodes_count = V_COUNT;
 
@@ -356,7 +361,7 @@ static int view_cpu(unsigned index, pid_t pid, struct pid_entry *pe, const struc
 	if (r < 0)
 		return r;
 	unsigned n = visible_cpus(&cf, cpus, VIEW_MAX_CPUS);
-	if (index == V_CPU_ONLINE)
+	if (index == V_CPU_ONLINE || index == V_CPU_POSSIBLE || index == V_CPU_PRESENT)
 		return render_cpu_online(n, out);
 	if (index == V_CPUINFO) {
 		const char *host = host_file("/proc/cpuinfo");
@@ -407,6 +412,8 @@ int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 	case V_STAT:
 	case V_UPTIME:
 	case V_CPU_ONLINE:
+	case V_CPU_POSSIBLE:
+	case V_CPU_PRESENT:
 		return view_cpu(index, ctx->pid, pe, cg, out);
 	case V_LOADAVG: {
 		struct load_facts lf;
