@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "viewfs.h"
@@ -299,6 +300,7 @@ void cgroup_read_set_root(const char *root)
 struct fd_entry {
 	char *path;
 	int fd;
+	uint32_t last_used; /* monotonic seconds */
 };
 static struct fd_entry fd_cache[FD_CACHE_SIZE];
 
@@ -334,6 +336,26 @@ static bool cacheable(const char *path)
 	return true;
 }
 
+static uint32_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+/* Removed cgroups and exited readers leave entries that nothing reads again: close those. */
+void read_text_sweep(unsigned idle_seconds)
+{
+	uint32_t now = mono_s();
+	for (size_t i = 0; i < FD_CACHE_SIZE; i++) {
+		if (fd_cache[i].path && now - fd_cache[i].last_used > idle_seconds) {
+			close(fd_cache[i].fd);
+			free(fd_cache[i].path);
+			fd_cache[i].path = NULL;
+		}
+	}
+}
+
 void read_text_forget(void)
 {
 	for (size_t i = 0; i < FD_CACHE_SIZE; i++) {
@@ -358,8 +380,10 @@ ssize_t read_text(const char *dir, const char *name, char *buf, size_t size)
 		e = &fd_cache[path_hash(name) % FD_CACHE_SIZE];
 		if (e->path && strcmp(e->path, name) == 0) {
 			ssize_t n = read_fd(e->fd, buf, size);
-			if (n >= 0)
+			if (n >= 0) {
+				e->last_used = mono_s();
 				return n;
+			}
 		}
 		if (e->path) { /* a collision or a dead fd: replace */
 			close(e->fd);
@@ -373,6 +397,7 @@ ssize_t read_text(const char *dir, const char *name, char *buf, size_t size)
 	ssize_t n = read_fd(fd, buf, size);
 	if (e && n >= 0 && (e->path = strdup(name))) {
 		e->fd = fd;
+		e->last_used = mono_s();
 		return n;
 	}
 	close(fd);

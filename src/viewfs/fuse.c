@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -52,8 +53,17 @@ struct server {
 	struct handle *handles;
 	uint32_t next_handle;
 	int backing_fd[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];
-	off_t backing_len[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES]; /* -1: unknown (a new server) */
+	off_t backing_len[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];	/* -1: unknown (a new server) */
+	uint32_t last_open[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES]; /* monotonic seconds */
+	unsigned idle_seconds;
 };
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static int reply(struct server *s, uint64_t unique, int error, const void *data, size_t len)
 {
@@ -296,7 +306,10 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 	/* One backing file per inode at a time: while another reader holds this node open, its
 	 * content must not change under it, so this open is served from memory instead. */
 	if (s->passthrough && sl->opens[index] == 0) {
+		pthread_mutex_lock(&s->load_lock); /* the idle sweep truncates backing files */
 		int id = backing_fill(s, slot, index, &s->out);
+		s->last_open[slot][index] = (uint32_t)mono_s();
+		pthread_mutex_unlock(&s->load_lock);
 		if (id > 0) {
 			o.fh = FH_PASSTHROUGH | in->nodeid;
 			o.open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
@@ -543,6 +556,30 @@ static int dispatch(struct server *s, const char *buf, size_t len, bool no_passt
 	return 0;
 }
 
+/*
+ * A backing file keeps the last content its node served, which only a reader between OPEN and
+ * RELEASE needs. Containers come and go and the kernel keeps their inodes (day-long timeouts), so
+ * without this the tmpfs would grow with every container ever seen: the content of nodes nobody
+ * opened for idle_seconds is dropped (the file, its fd and backing id stay for the next open).
+ * Runs in the sampler thread, under the lock do_open fills backing files with.
+ */
+static void backing_sweep(struct server *s)
+{
+	uint32_t now = (uint32_t)mono_s();
+	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
+		if (!s->st->slots[i].used)
+			continue;
+		for (unsigned n = 0; n < CELLFS_MAX_NODES; n++) {
+			if (s->backing_len[i][n] == 0 || s->backing_fd[i][n] < 0 ||
+			    s->st->slots[i].opens[n] > 0 ||
+			    now - s->last_open[i][n] <= s->idle_seconds)
+				continue;
+			if (ftruncate(s->backing_fd[i][n], 0) == 0)
+				s->backing_len[i][n] = 0;
+		}
+	}
+}
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig)
@@ -559,6 +596,8 @@ static void *load_thread(void *arg)
 		sleep(5);
 		pthread_mutex_lock(&s->load_lock);
 		load_tracker_tick(s->load);
+		backing_sweep(s);
+		read_text_sweep(s->idle_seconds);
 		pthread_mutex_unlock(&s->load_lock);
 	}
 	return NULL;
@@ -635,6 +674,9 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
 	pthread_mutex_init(&s->load_lock, NULL);
 	s->gen = ++s->st->generation;
+	/* $CELLFS_IDLE_SECONDS: for tests and bench/viewfs-mem.sh, which cannot wait a minute. */
+	const char *idle = getenv("CELLFS_IDLE_SECONDS");
+	s->idle_seconds = idle && atoi(idle) > 0 ? (unsigned)atoi(idle) : 60;
 	s->passthrough = s->st->passthrough && !opts->no_passthrough;
 	if (s->st->initialized && s->st->kernel_minor >= 41) {
 		/* A predecessor may have died holding requests it had read: have them sent again. */

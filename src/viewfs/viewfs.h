@@ -87,6 +87,8 @@ ssize_t read_text(const char *dir, const char *name, char *buf, size_t size);
 /* Close the fds read_text() keeps (kernfs files of a removed cgroup fail on their own; files on
  * other filesystems, as in tests, do not). */
 void read_text_forget(void);
+/* Close the kept fds not read for idle_seconds (the daemon's sampler calls it). */
+void read_text_sweep(unsigned idle_seconds);
 
 /* The cpus a reader sees: its cpuset (within the host's online cpus), cut to ceil(quota/period).
  * Returns their host numbers in ret (at least one), count in the return value. */
