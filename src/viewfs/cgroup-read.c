@@ -509,14 +509,20 @@ static void stat_get(const char *text, const char *key, uint64_t *ret)
 static void stat_get_many(const char *text, const char *const *keys, uint64_t *const *vals,
 			  size_t n)
 {
+	size_t lens[16];
+	if (n > 16)
+		n = 16;
+	for (size_t i = 0; i < n; i++)
+		lens[i] = strlen(keys[i]);
 	for (const char *line = text; line && *line;
 	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		size_t klen = strcspn(line, " \t\n");
+		size_t klen = 0;
+		while (line[klen] && line[klen] != ' ' && line[klen] != '\t' && line[klen] != '\n')
+			klen++;
 		if (line[klen] != ' ' && line[klen] != '\t')
 			continue;
 		for (size_t i = 0; i < n; i++) {
-			if (keys[i][0] != line[0] || strncmp(keys[i], line, klen) != 0 ||
-			    keys[i][klen] != '\0')
+			if (lens[i] != klen || memcmp(keys[i], line, klen) != 0)
 				continue;
 			const char *p = skip_blank(line + klen);
 			uint64_t v;

@@ -96,40 +96,88 @@ static void mem_fields(const struct mem_facts *f, uint64_t total_kb, uint64_t ho
 	v[MK_SUNRECLAIM] = f->have_slab ? (int64_t)(f->slab_unreclaimable / 1024) : -1;
 }
 
-int render_meminfo(const char *host, const struct mem_facts *f, struct vbuf *out)
+int meminfo_tmpl_build(const char *host, struct meminfo_tmpl *t)
 {
-	uint64_t host_total = meminfo_value_kb(host, "MemTotal");
-	uint64_t host_swap = meminfo_value_kb(host, "SwapTotal");
-	uint64_t total_kb =
-		f->limit == VIEW_UNLIMITED ? host_total : min_u64(f->limit / 1024, host_total);
-	int64_t values[MK_COUNT];
-	mem_fields(f, total_kb, host_swap, values);
+	memset(t, 0, sizeof(*t));
+	t->host = host;
+	t->host_total_kb = meminfo_value_kb(host, "MemTotal");
+	t->host_swap_kb = meminfo_value_kb(host, "SwapTotal");
 	for (const char *l = host; *l;) {
 		const char *nl = strchr(l, '\n');
 		size_t len = nl ? (size_t)(nl - l) + 1 : strlen(l);
 		const char *colon = memchr(l, ':', len);
 		char key[64];
-		int64_t v = -1;
+		int k = -1;
 		if (colon && (size_t)(colon - l) < sizeof(key)) {
 			memcpy(key, l, (size_t)(colon - l));
 			key[colon - l] = '\0';
-			const char *const *k =
+			const char *const *f =
 				bsearch(key, mem_keys, MK_COUNT, sizeof(*mem_keys), key_cmp);
-			v = k ? values[k - mem_keys] : -1;
+			k = f ? (int)(f - mem_keys) : -1;
 		}
-		int r;
-		if (v < 0) {
-			r = vbuf_put(out, l, len);
+		struct meminfo_seg *last = t->n ? &t->seg[t->n - 1] : NULL;
+		if (k < 0 && last && last->key < 0) {
+			last->len += (uint32_t)len; /* kept lines in a row: one copy */
 		} else {
-			/* The kernel pads "Key:" to 16 columns and the number to 8. */
-			int keylen = (int)(colon - l) + 1;
-			int width = keylen < 16 ? 24 - keylen : 8;
-			r = vbuf_printf(out, "%.*s%*llu kB\n", keylen, l, width,
-					(unsigned long long)v);
+			if (t->n == MEMINFO_MAX_SEGS)
+				return -E2BIG;
+			t->seg[t->n++] = (struct meminfo_seg){
+				.off = (uint32_t)(l - host),
+				.len = (uint32_t)len,
+				.key = (int16_t)k,
+				.keylen = (uint16_t)(k < 0 ? 0 : colon - l + 1)
+			};
 		}
-		if (r < 0)
-			return r;
 		l += len;
 	}
 	return 0;
+}
+
+/* "Key:" then the number right-aligned as the kernel pads it (to column 24, or 8 wide), " kB". */
+static int put_line(struct vbuf *out, const char *key, unsigned keylen, uint64_t v)
+{
+	char num[24], line[128];
+	int n = 0;
+	do {
+		num[sizeof(num) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	unsigned width = keylen < 16 ? 24 - keylen : 8;
+	unsigned pad = (unsigned)n < width ? width - (unsigned)n : 0;
+	if (keylen + pad + (unsigned)n + 4 > sizeof(line))
+		return -E2BIG;
+	memcpy(line, key, keylen);
+	memset(line + keylen, ' ', pad);
+	memcpy(line + keylen + pad, num + sizeof(num) - n, (size_t)n);
+	memcpy(line + keylen + pad + n, " kB\n", 4);
+	return vbuf_put(out, line, keylen + pad + (unsigned)n + 4);
+}
+
+int render_meminfo_tmpl(const struct meminfo_tmpl *t, const struct mem_facts *f, struct vbuf *out)
+{
+	uint64_t total_kb = f->limit == VIEW_UNLIMITED ? t->host_total_kb :
+							 min_u64(f->limit / 1024, t->host_total_kb);
+	int64_t values[MK_COUNT];
+	mem_fields(f, total_kb, t->host_swap_kb, values);
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct meminfo_seg *g = &t->seg[i];
+		const char *l = t->host + g->off;
+		int64_t v = g->key < 0 ? -1 : values[g->key];
+		int r = v < 0 ? vbuf_put(out, l, g->len) : put_line(out, l, g->keylen, (uint64_t)v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int render_meminfo(const char *host, const struct mem_facts *f, struct vbuf *out)
+{
+	struct meminfo_tmpl *t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	int r = meminfo_tmpl_build(host, t);
+	if (r == 0)
+		r = render_meminfo_tmpl(t, f, out);
+	free(t);
+	return r;
 }

@@ -97,6 +97,22 @@ unsigned view_visible_cpus(const struct cpu_facts *f, const struct cpumask *host
 
 /* --- pure renderers: facts (+ the host's own file) -> content; unit tested --- */
 int render_meminfo(const char *host, const struct mem_facts *f, struct vbuf *out);
+/* The host's meminfo cut once into kept runs and replaced lines (the host text is kept for
+ * 100 ms and read at every open): rendering is then copies and a few numbers. */
+#define MEMINFO_MAX_SEGS 128
+struct meminfo_seg {
+	uint32_t off, len;
+	int16_t key; /* -1: the host's lines, kept */
+	uint16_t keylen;
+};
+struct meminfo_tmpl {
+	const char *host; /* the text the segments point into; must outlive the template */
+	uint64_t host_total_kb, host_swap_kb;
+	unsigned n;
+	struct meminfo_seg seg[MEMINFO_MAX_SEGS];
+};
+int meminfo_tmpl_build(const char *host, struct meminfo_tmpl *t);
+int render_meminfo_tmpl(const struct meminfo_tmpl *t, const struct mem_facts *f, struct vbuf *out);
 int render_cpuinfo(const char *host, const unsigned *cpus, unsigned n, struct vbuf *out);
 struct stat_facts {
 	unsigned ncpus;

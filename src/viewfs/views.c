@@ -335,21 +335,30 @@ static int render_pressure(const struct reader_cgroup *cg, const char *what, str
 	return n < 0 ? -EIO : vbuf_put(out, host_buf, (size_t)n);
 }
 
+#define HOST_MEMINFO 0 /* the index of /proc/meminfo in host_files */
+
 static int view_mem(unsigned index, const struct reader_cgroup *cg, struct vbuf *out)
 {
+	static struct meminfo_tmpl tmpl;
+	static long long built = -1;
 	struct mem_facts mf;
 	const char *meminfo = host_file("/proc/meminfo");
 	if (!meminfo)
 		return -EIO;
-	int r = reader_mem_facts(cg, meminfo_value_kb(meminfo, "SwapTotal") > 0, &mf);
+	if (built != host_files[HOST_MEMINFO].stamp || tmpl.host != meminfo) {
+		if (meminfo_tmpl_build(meminfo, &tmpl) < 0)
+			return -EIO;
+		built = host_files[HOST_MEMINFO].stamp;
+	}
+	int r = reader_mem_facts(cg, tmpl.host_swap_kb > 0, &mf);
 	if (r < 0)
 		return r;
 	if (index == V_MEMINFO)
-		return render_meminfo(meminfo, &mf, out);
+		return render_meminfo_tmpl(&tmpl, &mf, out);
 	const char *swaps = host_file("/proc/swaps");
 	if (!swaps)
 		return -EIO;
-	return render_swaps(swaps, &mf, meminfo_value_kb(meminfo, "SwapTotal"), out);
+	return render_swaps(swaps, &mf, tmpl.host_swap_kb, out);
 }
 
 static int view_cpu(unsigned index, pid_t pid, struct pid_entry *pe, const struct reader_cgroup *cg,
