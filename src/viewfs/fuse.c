@@ -36,6 +36,7 @@
 #define MAX_WRITE (128 * 1024)
 #define REQ_BUF (MAX_WRITE + 64 * 1024)
 #define MAX_HANDLES 65536
+#define SMALL_CONTENT 64
 
 struct handle {
 	uint64_t nodeid; /* 0: free */
@@ -55,6 +56,9 @@ struct server {
 	int backing_fd[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];
 	off_t backing_len[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];	/* -1: unknown (a new server) */
 	uint32_t last_open[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES]; /* monotonic seconds */
+	/* The content of a node's backing file when it is short (cpu masks, loadavg, the floor):
+	 * an open that renders the same bytes skips the write. Allocated per slot on first use. */
+	char (*small[CELLFS_MAX_SLOTS])[SMALL_CONTENT];
 	unsigned idle_seconds;
 };
 
@@ -173,6 +177,8 @@ static void slot_release(struct server *s, int slot)
 		snprintf(name, sizeof(name), "%d.%u", slot, i);
 		(void)unlinkat(s->backing_dir, name, 0);
 	}
+	free(s->small[slot]);
+	s->small[slot] = NULL;
 	memset(sl, 0, sizeof(*sl));
 }
 
@@ -247,10 +253,21 @@ static int backing_fill(struct server *s, int slot, unsigned index, const struct
 		return fd;
 	/* Shrink only when the new content is shorter: a write past the end grows it anyway. */
 	off_t *len = &s->backing_len[slot][index];
+	bool small = content->len <= SMALL_CONTENT;
+	if (small && !s->small[slot])
+		s->small[slot] = calloc(CELLFS_MAX_NODES, SMALL_CONTENT);
+	if (small && s->small[slot] && *len == (off_t)content->len &&
+	    memcmp(s->small[slot][index], content->p, content->len) == 0)
+		goto registered; /* the file already holds these bytes */
 	if (pwrite(fd, content->p, content->len, 0) != (ssize_t)content->len ||
-	    ((*len < 0 || (size_t)*len > content->len) && ftruncate(fd, (off_t)content->len) < 0))
+	    ((*len < 0 || (size_t)*len > content->len) && ftruncate(fd, (off_t)content->len) < 0)) {
+		*len = -1;
 		return -EIO;
+	}
 	*len = (off_t)content->len;
+	if (small && s->small[slot])
+		memcpy(s->small[slot][index], content->p, content->len);
+registered:
 	if (sl->backing[index] <= 0) {
 		struct cellfs_backing_map map = { .fd = fd };
 		int id = ioctl(s->fd, CELLFS_DEV_IOC_BACKING_OPEN, &map);
@@ -693,6 +710,8 @@ out:
 	for (size_t i = 0; s->handles && i < MAX_HANDLES; i++)
 		vbuf_free(&s->handles[i].content);
 	free(s->handles);
+	for (int i = 0; i < CELLFS_MAX_SLOTS; i++)
+		free(s->small[i]);
 	vbuf_free(&s->out);
 	load_tracker_free(s->load);
 	free(s);

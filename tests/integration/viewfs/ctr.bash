@@ -68,6 +68,7 @@ ctr_create() {
   # must not remove it between two of the test's readers (ctr_destroy kills it).
   CTR_DIRS=$dirs setsid sh -c 'for d in $CTR_DIRS; do echo $$ >"$d/cgroup.procs"; done; exec sleep 100000' \
     </dev/null >/dev/null 2>&1 &
+  disown $! # no job notice when ctr_destroy kills it
   local i last
   for last in $dirs; do :; done
   for i in $(seq 50); do
