@@ -594,6 +594,14 @@ static void backing_sweep(struct server *s)
 			if (ftruncate(s->backing_fd[i][n], 0) == 0)
 				s->backing_len[i][n] = 0;
 		}
+		/* With every file empty the short copies say nothing: give them back too. */
+		bool holding = false;
+		for (unsigned n = 0; n < CELLFS_MAX_NODES && !holding; n++)
+			holding = s->backing_len[i][n] > 0;
+		if (!holding) {
+			free(s->small[i]);
+			s->small[i] = NULL;
+		}
 	}
 }
 

@@ -102,14 +102,18 @@ void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 	ret->total = e->total;
 }
 
-/* Count the cgroup's threads and those running or in uninterruptible sleep. */
-static void count_tasks(struct load_entry *e)
+/* Count the cgroup's threads and those running or in uninterruptible sleep; false once the
+ * cgroup is gone. */
+static bool count_tasks(struct load_entry *e)
 {
 	static char list[1 << 18];
 	char path[64], st[512];
 	unsigned running = 0, total = 0;
-	if (read_text(e->dir, e->v2 ? "cgroup.threads" : "tasks", list, sizeof(list)) < 0)
-		return;
+	ssize_t r = read_text(e->dir, e->v2 ? "cgroup.threads" : "tasks", list, sizeof(list));
+	if (r == -ENOENT || r == -ENODEV)
+		return false;
+	if (r < 0)
+		return true;
 	for (char *p = list, *nl; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl)
@@ -125,6 +129,7 @@ static void count_tasks(struct load_entry *e)
 	}
 	e->running = running;
 	e->total = total;
+	return true;
 }
 
 void load_tracker_tick(struct load_tracker *t)
@@ -132,12 +137,12 @@ void load_tracker_tick(struct load_tracker *t)
 	int64_t now = now_s();
 	for (size_t i = 0; i < *t->n;) {
 		struct load_entry *e = &t->e[i];
-		if (now - e->last_read > LOAD_IDLE_SECONDS) {
+		/* Nobody asked for a while, or the cgroup was removed: stop tracking it. */
+		if (now - e->last_read > LOAD_IDLE_SECONDS || !count_tasks(e)) {
 			t->e[i] = t->e[*t->n - 1];
 			--*t->n;
 			continue;
 		}
-		count_tasks(e);
 		unsigned long active = e->running * FIXED_1;
 		e->avenrun[0] = load_calc(e->avenrun[0], EXP_1, active);
 		e->avenrun[1] = load_calc(e->avenrun[1], EXP_5, active);
