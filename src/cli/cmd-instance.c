@@ -38,6 +38,17 @@ static int create(struct client *c, int argc, char **argv, bool start, struct ce
 	const char *colon = strchr(image, ':');
 	if (colon && (strncmp(image, "images:", 7) == 0 || strncmp(image, "local:", 6) == 0))
 		image = colon + 1;
+	/* A distribution image ("debian/12") is built by celld the first time, then cached. */
+	if (strchr(image, '/')) {
+		int r = cli_image_build(c, image, NULL, err);
+		if (r == -EINVAL && err) {
+			/* Not one celld builds: an alias with a '/', or "not found" below. */
+			cell_error_free(*err);
+			*err = NULL;
+		} else if (r < 0) {
+			return r;
+		}
+	}
 	if (!json_array_size(profiles))
 		json_array_append_new(profiles, json_string("default"));
 	_cleanup_json_ json_t *body = json_pack("{ss s{ss ss} sO sO ss}", "name", name, "source",

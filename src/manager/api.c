@@ -148,7 +148,8 @@ static int server_info(struct request *req, struct response *resp)
 		"profiles",	    "snapshots",       "image_aliases",
 		"container_copy",   "resources",       "api_os",
 		"api_filtering",    "container_full",  "instance_all_projects",
-		"container_backup", "events",
+		"container_backup", "events",	       "network",
+		"network_leases",
 	};
 	json_t *ext = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(extensions); i++)
@@ -197,8 +198,8 @@ static bool route_match(const char *pattern, struct request *req)
 int api_dispatch(struct request *req, struct response *resp)
 {
 	static const struct api_route *const tables[] = {
-		api_server_routes,  api_instance_routes,  api_image_routes,
-		api_profile_routes, api_operation_routes, api_event_routes,
+		api_server_routes,    api_instance_routes, api_image_routes,   api_profile_routes,
+		api_operation_routes, api_event_routes,	   api_network_routes,
 	};
 	bool path_known = false;
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {

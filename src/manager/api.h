@@ -61,6 +61,7 @@ struct api_route {
 extern const struct api_route api_instance_routes[];
 extern const struct api_route api_image_routes[];
 extern const struct api_route api_profile_routes[];
+extern const struct api_route api_network_routes[];
 extern const struct api_route api_operation_routes[];
 extern const struct api_route api_event_routes[];
 

@@ -18,6 +18,7 @@
 #include "driver.h"
 #include "fs.h"
 #include "json.h"
+#include "network.h"
 #include "spawn.h"
 #include "storage.h"
 #include "strv.h"
@@ -155,6 +156,8 @@ static int ct_start(struct celld *d, json_t *inst, json_t *expanded, struct cell
 		return cell_error_set(err, EBUSY, "instance is already running: %s", name);
 	_cleanup_json_ json_t *spec = NULL;
 	int r = instance_spec_build(d, name, expanded, &spec, err);
+	if (r == 0)
+		r = network_instance_start(d, inst, spec, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *cfg = storage_path(d, name, "config.json");
@@ -166,6 +169,10 @@ static int ct_start(struct celld *d, json_t *inst, json_t *expanded, struct cell
 		return r;
 	unlink(exitp);
 	unlink(pidp);
+	r = storage_instance_limit_disk(
+		d, name, json_string_value(json_object_get(expanded, "limits.disk")), err);
+	if (r < 0)
+		return r;
 	r = storage_instance_mount(d, name, json_string_value(json_object_get(inst, "image")),
 				   cfg_bool(expanded, "security.privileged"), err);
 	if (r < 0)
@@ -298,6 +305,7 @@ static int ct_update(struct celld *d, json_t *inst, json_t *expanded, struct cel
 
 static int ct_delete(struct celld *d, json_t *inst, struct cell_error **err)
 {
+	network_instance_forget(d, inst_name(inst));
 	return storage_instance_delete(d, inst_name(inst), err);
 }
 

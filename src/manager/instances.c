@@ -14,6 +14,7 @@
 #include "config-keys.h"
 #include "fs.h"
 #include "log.h"
+#include "network.h"
 #include "operations.h"
 #include "storage.h"
 
@@ -292,7 +293,8 @@ static int instances_create(struct request *req, struct response *resp)
 	if (instance_name_check(name, "instance", &e) < 0 ||
 	    (config && config_validate_object(config, &e) < 0) ||
 	    check_profiles(req->d, json_object_get(inst, "profiles"), &e) < 0 ||
-	    create_from_source(req, json_object_get(b, "source"), inst, &e) < 0)
+	    create_from_source(req, json_object_get(b, "source"), inst, &e) < 0 ||
+	    network_devices_check(req->d, name, json_object_get(inst, "devices"), &e) < 0)
 		return api_error(resp, e);
 	/* The row first: a crash from here on leaves "creating", which reconcile undoes. */
 	struct named_lock *l = named_lock_acquire(name);
@@ -397,8 +399,11 @@ static int instance_put_or_patch(struct request *req, struct response *resp, boo
 		json_object_set(upd, "profiles", profiles);
 	}
 	json_t *devices = json_object_get(b, "devices");
-	if (json_is_object(devices))
+	if (json_is_object(devices)) {
+		if (network_devices_check(req->d, name, devices, &e) < 0)
+			return api_error(resp, e);
 		json_object_set(upd, "devices", devices);
+	}
 	json_t *desc = json_object_get(b, "description");
 	if (json_is_string(desc))
 		json_object_set(upd, "description", desc);
@@ -547,7 +552,8 @@ static int instance_state_get(struct request *req, struct response *resp)
 				     0),
 		"cpu", "usage",
 		(json_int_t)(st.running ? read_u64("cpuacct", cg, name, "cpuacct.usage") : 0),
-		"network", json_null(), "disk", json_object());
+		"network", st.running ? network_instance_state(req->d, inst) : json_null(), "disk",
+		json_object());
 	return api_sync(resp, j);
 }
 

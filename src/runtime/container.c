@@ -26,31 +26,12 @@
 #include "hooks.h"
 #include "log.h"
 #include "namespaces.h"
+#include "exeguard.h"
 #include "process.h"
 #include "rootfs.h"
 #include "spec.h"
 #include "state.h"
 #include "viewfs-mounts.h"
-
-struct clone_args_v2 {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-	uint64_t set_tid, set_tid_size, cgroup;
-};
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-/* fork() with namespace flags (and, on cgroup v2, straight into the container's cgroup). */
-static pid_t clone_child(uint64_t flags, int cgroup_fd)
-{
-	struct clone_args_v2 a = { .flags = flags, .exit_signal = SIGCHLD };
-	if (cgroup_fd >= 0) {
-		a.flags |= CLONE_INTO_CGROUP;
-		a.cgroup = (uint64_t)cgroup_fd;
-	}
-	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-}
 
 struct init_ctx {
 	const struct spec *s;
@@ -60,7 +41,7 @@ struct init_ctx {
 static int init_before_cgroup(void *data, struct cell_error **err)
 {
 	struct init_ctx *ic = data;
-	int r = sync_wait(ic->sync, SYNC_CGROUP_READY, err);
+	int r = sync_join_cgroup(ic->sync, err);
 	if (r < 0)
 		return r;
 	/* Only now, inside the container's cgroup, so that it becomes the namespace's root. */
@@ -116,7 +97,8 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 				   .seccomp = s->seccomp,
 				   .sync_fd = sync,
 				   .fifo_fd = fifo_fd,
-				   .preserve_fds = init_preserve_fds };
+				   .preserve_fds = init_preserve_fds,
+				   .exeguard = exeguard_wanted(s->annotations) };
 	return process_exec(&pe, err);
 }
 
@@ -244,7 +226,8 @@ static int prepare(struct creation *c, struct cell_error **err)
 		return cell_error_errno(err, e, "mkdir %s/%s", o->root, o->id);
 	}
 	/* On cgroup v2 the child is cloned straight into its cgroup, which must exist first; on
-	 * v1 the cgroup is made while the child builds its mounts (follow_child). */
+	 * v1 the cgroup is made while the child builds its mounts (follow_child), and the child
+	 * moves itself in; on a hybrid host it is cloned into the cgroup2 directory, made now. */
 	enum cgroup_layout layout;
 	if ((r = cgroup_detect_layout(&layout, err)) < 0)
 		return r;
@@ -255,6 +238,11 @@ static int prepare(struct creation *c, struct cell_error **err)
 		if ((r = delegate_cgroup(c, err)) < 0)
 			return r;
 		c->cgroup_fd = cgroup_open_leaf(c->cg, NULL);
+	} else if (layout == CGROUP_LAYOUT_HYBRID) {
+		c->cg_created = true; /* from here on, rollback removes what there is */
+		c->cgroup_fd = cgroup_open_leaf(c->cg, err);
+		if (c->cgroup_fd < 0 && c->cgroup_fd != -EOPNOTSUPP)
+			return c->cgroup_fd;
 	}
 	if (o->detach) {
 		char path[4096];
@@ -287,13 +275,18 @@ static json_t *creation_state_json(const struct creation *c, enum container_stat
 	return state_to_json(&st, status);
 }
 
+static bool has_create_hooks(const struct spec *s)
+{
+	return hooks_has(s->hooks, "prestart") || hooks_has(s->hooks, "createRuntime") ||
+	       hooks_has(s->hooks, "createContainer");
+}
+
 /* createRuntime (and the deprecated prestart), then createContainer in the container's
  * namespaces: namespaces made, root not yet pivoted. */
 static int run_create_hooks(const struct creation *c, struct cell_error **err)
 {
 	json_t *h = c->spec->hooks;
-	if (!hooks_has(h, "prestart") && !hooks_has(h, "createRuntime") &&
-	    !hooks_has(h, "createContainer"))
+	if (!has_create_hooks(c->spec))
 		return 0;
 	_cleanup_json_ json_t *state = creation_state_json(c, STATUS_CREATING);
 	int r;
@@ -316,18 +309,26 @@ static int follow_child(struct creation *c, struct cell_error **err)
 			return r;
 		sync_send(c->sync, SYNC_USERNS_READY);
 	}
-	if (!c->cg_created) {
-		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
-			return r;
+	enum cgroup_layout layout;
+	if ((r = cgroup_detect_layout(&layout, err)) < 0)
+		return r;
+	if (layout != CGROUP_LAYOUT_V2) {
 		c->cg_created = true;
-		if ((r = delegate_cgroup(c, err)) < 0)
+		if ((r = cgroup_create(c->cg, s->resources, err)) < 0 ||
+		    (r = delegate_cgroup(c, err)) < 0)
 			return r;
 	}
-	if (c->cgroup_fd < 0 && (r = cgroup_attach(c->cg, c->pid, err)) < 0)
+	/* The init moves itself in when it gets 'C' (cgroup.h), unless hooks that run before must
+	 * find it there already, or it missed being cloned into the v2 or hybrid cgroup2 one: then
+	 * we move it (which may wait for a grace period). */
+	bool cloned_in = c->cgroup_fd >= 0;
+	bool self_join = !has_create_hooks(s) && (layout == CGROUP_LAYOUT_V1 || cloned_in);
+	if (!self_join && !(layout == CGROUP_LAYOUT_V2 && cloned_in) &&
+	    (r = cgroup_attach(c->cg, c->pid, err)) < 0)
 		return r;
-	if ((r = run_create_hooks(c, err)) < 0)
+	if ((r = run_create_hooks(c, err)) < 0 ||
+	    (r = sync_send_cgroup(c->sync, self_join ? c->cg : NULL, err)) < 0)
 		return r;
-	sync_send(c->sync, SYNC_CGROUP_READY);
 	for (;;) {
 		char buf[2048];
 		int fd;
@@ -414,7 +415,7 @@ static int launch(struct creation *c, struct cell_error **err)
 	init_viewfs_id = viewfs_requested(c->spec->annotations) ? c->o->id : NULL;
 	init_preserve_fds = c->o->preserve_fds;
 	fflush(NULL);
-	c->pid = clone_child((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
+	c->pid = process_clone((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
 	if (c->pid == 0) {
 		close(sv[0]);
 		container_init(c->spec, sv[1], c->ns_fds, c->fifo_fd, c->o->no_pivot, c->o->detach);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "container.h"
 #include "fs.h"
+#include "exeguard.h"
 #include "process.h"
 #include "spec.h"
 #include "state.h"
@@ -57,7 +58,7 @@ static int open_namespaces(pid_t pid, int fds[NS__MAX], struct cell_error **err)
 
 static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_error **err)
 {
-	int r = sync_wait(x->sync, SYNC_CGROUP_READY, err);
+	int r = sync_join_cgroup(x->sync, err);
 	if (r < 0)
 		return r;
 	for (int t = 0; t < NS__MAX; t++) {
@@ -80,7 +81,11 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 			return cell_error_errno(err, -r, "pass the pty to the runtime");
 	}
 	struct process_exec pe = {
-		.proc = &s->process, .seccomp = s->seccomp, .sync_fd = x->sync, .fifo_fd = -1
+		.proc = &s->process,
+		.seccomp = s->seccomp,
+		.sync_fd = x->sync,
+		.fifo_fd = -1,
+		.exeguard = exeguard_wanted(s->annotations),
 	};
 	return process_exec(&pe, err);
 }
@@ -130,7 +135,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	struct cgroup *cg = NULL;
 	struct exec_ctx x = { .root_fd = -1, .sync = -1 };
 	int r = state_read(o->root, o->id, &st, err), sv[2] = { -1, -1 }, master = -1;
-	int own_pidns = -1;
+	int own_pidns = -1, leaf = -1;
 	pid_t pid = -1;
 	for (int t = 0; t < NS__MAX; t++)
 		x.ns_fds[t] = -1;
@@ -165,8 +170,18 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		r = cell_error_errno(err, errno, "join the container's pid namespace");
 		goto out;
 	}
+	/* Born in the container's v2 (or hybrid cgroup2) directory where we can: no attach. */
+	enum cgroup_layout layout;
+	if ((r = cgroup_detect_layout(&layout, err)) < 0)
+		goto out;
+	leaf = cgroup_open_leaf(cg, NULL);
 	fflush(NULL);
-	pid = fork();
+	pid = process_clone(0, leaf);
+	if (pid < 0 && leaf >= 0) {
+		close(leaf);
+		leaf = -1;
+		pid = process_clone(0, -1);
+	}
 	if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
 		log_warn("return to our own pid namespace: %s", strerror(errno));
 	if (pid == 0) {
@@ -186,10 +201,14 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		goto out;
 	}
 	/* A cgroup object from a saved path knows its directories but not which hierarchies the
-	 * container uses; create (idempotent on existing directories, same limits) tells it. */
-	if ((r = cgroup_create(cg, s->resources, err)) < 0 || (r = cgroup_attach(cg, pid, err)) < 0)
+	 * container uses; create (idempotent on existing directories, same limits) tells it. The
+	 * child then moves itself into the v1 hierarchies (cgroup.h), unless it missed the clone
+	 * into the hybrid cgroup2 (or v2) directory: then we move it, in every hierarchy. */
+	bool self_join = layout == CGROUP_LAYOUT_V1 || leaf >= 0;
+	if ((r = cgroup_create(cg, s->resources, err)) < 0 ||
+	    (!self_join && (r = cgroup_attach(cg, pid, err)) < 0) ||
+	    (r = sync_send_cgroup(sv[0], self_join ? cg : NULL, err)) < 0)
 		goto out;
-	sync_send(sv[0], SYNC_CGROUP_READY);
 	for (;;) {
 		char buf[2048];
 		int fd;
@@ -239,6 +258,8 @@ out:
 		close(x.root_fd);
 	if (own_pidns >= 0)
 		close(own_pidns);
+	if (leaf >= 0)
+		close(leaf);
 	for (int t = 0; t < NS__MAX; t++)
 		if (x.ns_fds[t] >= 0)
 			close(x.ns_fds[t]);

@@ -5,15 +5,18 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "exeguard.h"
 #include "mount.h"
@@ -36,6 +39,117 @@ int sync_wait(int fd, char msg, struct cell_error **err)
 int sync_send(int fd, char msg)
 {
 	return send(fd, &msg, 1, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+int sync_send_fds(int fd, const char *buf, size_t len, const int *fds, size_t nfds)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > SYNC_MAX_FDS)
+		return -(errno = EINVAL);
+	if (nfds) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+ssize_t sync_recv_fds(int fd, char *buf, size_t len, int *fds, size_t *nfds)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	size_t max = *nfds;
+	*nfds = 0;
+	ssize_t n;
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int got;
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < max)
+				fds[(*nfds)++] = got;
+			else
+				close(got);
+		}
+	}
+	return n;
+}
+
+int sync_send_cgroup(int fd, struct cgroup *cg, struct cell_error **err)
+{
+	struct cgroup_join join = { 0 };
+	int r = cg ? cgroup_open_join(cg, &join, err) : 0;
+	if (r == 0) {
+		char msg[sizeof(join.names) + 1];
+		int n = snprintf(msg, sizeof(msg), "%c%s", SYNC_CGROUP_READY, join.names);
+		/* A child that is gone left its error in the socket, for the caller to read. */
+		int q = sync_send_fds(fd, msg, (size_t)n, join.fds, join.n);
+		if (q < 0 && q != -EPIPE && q != -ECONNRESET)
+			r = cell_error_errno(err, -q, "hand the cgroup to the new process");
+	}
+	cgroup_join_close(&join);
+	return r;
+}
+
+int sync_join_cgroup(int fd, struct cell_error **err)
+{
+	char buf[sizeof(((struct cgroup_join *)0)->names) + 1];
+	int fds[CGROUP_JOIN_MAX];
+	size_t nfds = CGROUP_JOIN_MAX;
+	ssize_t n = sync_recv_fds(fd, buf, sizeof(buf) - 1, fds, &nfds);
+	if (n < 1 || buf[0] != SYNC_CGROUP_READY) {
+		for (size_t i = 0; i < (n < 0 ? 0 : nfds); i++)
+			close(fds[i]);
+		return cell_error_set(err, EPIPE, "the runtime went away during setup");
+	}
+	buf[n] = '\0';
+	/* Move ourselves in (cgroup.h: no global lock, no grace period). */
+	int r = cgroup_join_self(fds, nfds, buf + 1, err);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	return r;
+}
+
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t process_clone(uint64_t flags, int cgroup_fd)
+{
+	struct clone_args_v2 a = { .flags = flags, .exit_signal = SIGCHLD };
+	if (cgroup_fd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgroup_fd;
+	}
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 }
 
 _Noreturn void sync_fail(int fd, struct cell_error *err)
@@ -133,7 +247,8 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	int r;
 	if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj, err)) < 0)
 		return r;
-	if ((r = rlimits_apply(p, err)) < 0 || (r = exeguard_confine_exec(err)) < 0)
+	if ((r = rlimits_apply(p, err)) < 0 ||
+	    (pe->exeguard && (r = exeguard_confine_exec(err)) < 0))
 		return r;
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cell_error_errno(err, errno, "process.noNewPrivileges");
