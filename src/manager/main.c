@@ -24,6 +24,7 @@
 #include "log.h"
 #include "network.h"
 #include "operations.h"
+#include "viewfs-start.h"
 
 static void usage(FILE *f)
 {
@@ -214,7 +215,7 @@ int main(int argc, char **argv)
 	bool debug = false;
 	_cleanup_error_ struct cell_error *e = NULL;
 	/* Declared up front: the error path jumps over their initializations. */
-	_cleanup_free_ char *logdefault = NULL, *dbpath = NULL;
+	_cleanup_free_ char *logdefault = NULL, *dbpath = NULL, *cellfs = NULL;
 	struct api_server *srv = NULL;
 	sigset_t set;
 	int sig;
@@ -247,6 +248,14 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Before reconcile: instances it autostarts bind the views too. */
+	cellfs = self_dir_file("../viewfs/cellfs");
+	if (!cellfs || access(cellfs, X_OK) < 0) {
+		free(cellfs);
+		cellfs = self_dir_file("cellfs");
+	}
+	celld_viewfs_start(cellfs && access(cellfs, X_OK) == 0 ? cellfs : "/usr/bin/cellfs",
+			   d.state_dir);
 	if (instances_reconcile(&d, host_booted(&d), &e) < 0 || images_import_builtin(&d, &e) < 0 ||
 	    networks_restore(&d, &e) < 0)
 		goto fail;

@@ -26,7 +26,17 @@ mgr_setup_file() {
   [ -n "$MGR_RUNTIME" ] || cell_skip "no runc-compatible runtime (cellrt or runc)"
   mkdir -p "$CELL_TEST_ROOT"
   leak_snapshot "$BATS_FILE_TMPDIR/leaks.before"
+  # celld starts a cellfs for the instances' /proc views; the suite's own, inside its state.
+  export CELL_VIEWFS_MOUNT=$MGR_STATE/viewfs
   celld_start
+}
+
+# The cellfs celld started outlives it (as on a host); the suite stops it.
+cellfs_stop_mgr() {
+  local pid
+  pid=$(cat "$MGR_STATE/cellfs.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
 }
 
 celld_start() {
@@ -141,6 +151,7 @@ mgr_teardown_file() {
   done
   celld_stop
   mgr_kill_leftovers
+  cellfs_stop_mgr
   rm -rf "$MGR_STATE"
   for d in /sys/fs/cgroup/*/cell-test; do rmdir "$d" 2>/dev/null || true; done
 }

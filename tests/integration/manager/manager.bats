@@ -110,6 +110,18 @@ teardown_file() {
   cell delete -f "$n"
 }
 
+@test "cellfs views are on by default: /proc/meminfo inside shows the memory limit" {
+  n=$(cell_id)
+  [ -x "$CELL_BUILD_ROOT/src/viewfs/cellfs" ] || cell_skip "cellfs not built"
+  [ -e /dev/fuse ] || cell_skip "no /dev/fuse"
+  [[ "$MGR_RUNTIME" == */cellrt ]] || cell_skip "runtime $MGR_RUNTIME ignores the cell.viewfs annotation"
+  cell launch busybox "$n" -c limits.memory=256MiB
+  run cell exec "$n" -- grep MemTotal /proc/meminfo
+  echo "$output"
+  [ "$output" = "MemTotal:         262144 kB" ]
+  cell delete -f "$n"
+}
+
 @test "bad names, missing images and non-JSON requests get one clear error" {
   n=$(cell_id)
   cell init busybox "$n"
