@@ -127,6 +127,7 @@ struct cgroup {
 	char *path_str;		       /* what cgroup_path() returns */
 	struct cgroup_dir dirs[CGH_N]; /* v2: dirs[0] is the one directory */
 	bool clone_leaf;	       /* hybrid: the init is cloned into the cgroup2 directory */
+	bool join_only;		       /* exec: find the directories, leave the limits alone */
 };
 
 /* Hierarchy names as in /proc/self/cgroup ("" for the cgroup2 one). */

@@ -401,7 +401,7 @@ static int v1_create(struct cgroup *cg, const struct cgroup_resources *res, stru
 		d->used = true;
 		d->created = d->n_made > 0;
 	}
-	if (res && (r = v1_apply(cg, res, false, err)) < 0)
+	if (res && !cg->join_only && (r = v1_apply(cg, res, false, err)) < 0)
 		goto fail;
 	return 0;
 fail:

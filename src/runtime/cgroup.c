@@ -374,6 +374,12 @@ int cgroup_create(struct cgroup *cg, const struct cgroup_resources *res, struct 
 	return cg->ops->create(cg, res, err);
 }
 
+int cgroup_find(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err)
+{
+	cg->join_only = true;
+	return cg->ops->create(cg, res, err);
+}
+
 int cgroup_attach(struct cgroup *cg, pid_t pid, struct cell_error **err)
 {
 	return cg->ops->attach(cg, pid, err);

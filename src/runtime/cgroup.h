@@ -52,6 +52,9 @@ void cgroup_free(struct cgroup *cg);
 /* Create the directories and write the limits, before any process joins. On failure nothing is
  * left behind (no directory, no half-applied limit). */
 int cgroup_create(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err);
+/* For exec: learn which of the container's directories exist (res says which hierarchies it
+ * uses) without writing any limit, so limits changed since creation (`update`) stay. */
+int cgroup_find(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err);
 /* Move pid into the container's cgroup (every hierarchy). */
 int cgroup_attach(struct cgroup *cg, pid_t pid, struct cell_error **err);
 /* An O_DIRECTORY fd usable with clone3(CLONE_INTO_CGROUP): v2's directory (made by

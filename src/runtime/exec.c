@@ -246,11 +246,11 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		goto out;
 	}
 	/* A cgroup object from a saved path knows its directories but not which hierarchies the
-	 * container uses; create (idempotent on existing directories, same limits) tells it. The
+	 * container uses; find tells it, leaving limits set since by `update` alone. The
 	 * child then moves itself into the v1 hierarchies (cgroup.h), unless it missed the clone
 	 * into the hybrid cgroup2 (or v2) directory: then we move it, in every hierarchy. */
 	bool self_join = layout == CGROUP_LAYOUT_V1 || leaf >= 0;
-	if ((r = cgroup_create(cg, s->resources, err)) < 0 ||
+	if ((r = cgroup_find(cg, s->resources, err)) < 0 ||
 	    (!self_join && (r = cgroup_attach(cg, pid, err)) < 0) ||
 	    (r = process_set_oom_score_adj(pid, &s->process, err)) < 0 ||
 	    (r = sync_send_cgroup(sv[0], self_join ? cg : NULL, err)) < 0)

@@ -115,6 +115,11 @@ cg_limit() { # ID CONTROLLER FILE
 	run rt update --memory lots "$id"
 	[ "$status" -ne 0 ]
 	[ "$(cg_limit "$id" memory memory.limit_in_bytes)" = 50331648 ]
+	# an exec joins the cgroup; it must not put back the limits of creation
+	run rt exec "$id" true
+	[ "$status" -eq 0 ]
+	[ "$(cg_limit "$id" memory memory.limit_in_bytes)" = 50331648 ]
+	[ "$(cg_limit "$id" pids pids.max)" = 70 ]
 	rt delete --force "$id"
 }
 
