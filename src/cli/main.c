@@ -23,7 +23,8 @@ static const struct cli_verb verbs[] = {
 	{ "info", "NAME", "show an instance's state", cmd_info },
 	{ "exec", "NAME [--env K=V]... [--cwd DIR] [--user UID] -- CMD...",
 	  "run a command in an instance", cmd_exec },
-	{ "console", "NAME [--show-log]", "show an instance's console log", cmd_console },
+	{ "console", "NAME [--show-log]", "attach to an instance's console (ctrl+a q detaches)",
+	  cmd_console },
 	{ "config",
 	  "set|unset|get|show NAME [key[=value]]... | device add NAME DEV TYPE [key=value]... |"
 	  " device remove|list|show NAME [DEV]",

@@ -1,7 +1,9 @@
 /* exec-ws.c - exec with its stdio on WebSockets, as LXD's clients drive it: the operation's
  * metadata names a secret per stream ("0","1","2","control", or "0" and "control" with a pty);
  * the client connects to /1.0/operations/ID/websocket?secret=S for each, then the command runs
- * and bytes are relayed both ways; the exit status ends up in the operation's metadata. */
+ * and bytes are relayed both ways; the exit status ends up in the operation's metadata. The console
+ * (POST /1.0/instances/NAME/console) is the same session with one "0" stream relayed to the
+ * instance monitor's console.sock instead of a command. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +52,8 @@ struct exec_ws {
 	unsigned readers; /* stdin/control threads still running */
 	/* Set before the streams start, then read-only: */
 	bool interactive;
+	bool console; /* the instance's console: "0" relays to sock */
+	int sock;     /* connection to the monitor's console.sock */
 	struct exec_arg *a;
 	int master;   /* pty master (interactive) */
 	pid_t pid;    /* the command, as the host sees it (for signals) */
@@ -71,6 +76,8 @@ static void session_unref(struct exec_ws *s)
 		close(s->in_write);
 	if (s->master >= 0)
 		close(s->master);
+	if (s->sock >= 0)
+		close(s->sock);
 	pthread_mutex_destroy(&s->m);
 	pthread_cond_destroy(&s->c);
 	free(s);
@@ -130,7 +137,7 @@ static void *stdin_thread(void *p)
 	enum ws_opcode op;
 	char *msg;
 	size_t len;
-	int to = s->interactive ? s->master : s->in_write;
+	int to = s->console ? s->sock : s->interactive ? s->master : s->in_write;
 	while (ws_recv(s->fd[WS_STDIN], &op, &msg, &len, false) == 0) {
 		/* An empty message is LXD's end-of-input. */
 		if (len == 0 && !s->interactive) {
@@ -147,6 +154,9 @@ static void *stdin_thread(void *p)
 		close(s->in_write);
 		s->in_write = -1;
 	}
+	/* The client detached: the relay from the console stops reading. */
+	if (s->console)
+		shutdown(s->sock, SHUT_RDWR);
 	reader_exit(s);
 	return NULL;
 }
@@ -339,6 +349,51 @@ static int run_pipes(struct exec_ws *s, struct runner *ru, pthread_t *t, struct 
 	return 0;
 }
 
+/* Attach to the monitor's console.sock; its first byte carries the pty master (for resizes). */
+static int console_attach(struct exec_ws *s, struct cell_error **err)
+{
+	_cleanup_free_ char *path = storage_path(s->a->d, s->a->name, "run/console.sock");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (!path || strlen(path) >= sizeof(sa.sun_path))
+		return cell_error_set(err, ENAMETOOLONG, "console: socket path too long");
+	strcpy(sa.sun_path, path);
+	s->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->sock < 0 || connect(s->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return cell_error_errno(err, errno, "console of %s: the instance has no console",
+					s->a->name);
+	char tag;
+	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	if (recvmsg(s->sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return cell_error_set(err, EIO, "console of %s: the monitor turned us away",
+				      s->a->name);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&s->master, CMSG_DATA(cm), sizeof(int));
+	json_t *b = s->a->body;
+	set_winsize(s->master, json_integer_value(json_object_get(b, "width")),
+		    json_integer_value(json_object_get(b, "height")));
+	return 0;
+}
+
+static int run_console(struct exec_ws *s, struct cell_error **err)
+{
+	int r = console_attach(s, err);
+	if (r < 0)
+		return r;
+	start_reader(s, stdin_thread);
+	start_reader(s, control_thread);
+	relay_out(s->sock, s->fd[WS_STDIN]);
+	return 0;
+}
+
 /* Wait (15 s at most) until the client has connected every stream it was given a secret for. */
 static int streams_wait(struct exec_ws *s, struct cell_error **err)
 {
@@ -381,12 +436,14 @@ static int op_exec_ws(struct op *op, void *p, struct cell_error **err)
 		if (!st.running)
 			r = cell_error_set(err, EINVAL, "instance is not running: %s", a->name);
 	}
-	if (r == 0)
+	if (r == 0 && s->console)
+		r = run_console(s, err);
+	else if (r == 0)
 		r = s->interactive ? run_interactive(s, &ru, &t, err) : run_pipes(s, &ru, &t, err);
 	if (r == 0 && ru.r < 0)
 		r = cell_error_set(err, EIO, "%s", ru.err ? ru.err->msg : "exec failed");
 	cell_error_free(ru.err);
-	if (r == 0)
+	if (r == 0 && !s->console)
 		op_set_metadata(op, json_pack("{si}", "return", ru.code));
 	/* On every path: the streams' handlers must return, or their connections stay forever. */
 	streams_finish(s);
@@ -407,8 +464,9 @@ int exec_ws_start(struct request *req, struct response *resp, struct exec_arg *a
 	pthread_mutex_init(&s->m, NULL);
 	pthread_cond_init(&s->c, NULL);
 	s->a = a;
-	s->master = s->in_write = -1;
-	s->interactive = json_is_true(json_object_get(a->body, "interactive"));
+	s->master = s->in_write = s->sock = -1;
+	s->console = !a->x.argv;
+	s->interactive = s->console || json_is_true(json_object_get(a->body, "interactive"));
 	json_t *fds = json_object();
 	for (int i = 0; i < WS_N; i++) {
 		static const char *const names[] = { "0", "1", "2", "control" };
@@ -425,7 +483,8 @@ int exec_ws_start(struct request *req, struct response *resp, struct exec_arg *a
 	_cleanup_json_ json_t *res = json_pack("{s[s]}", "instances", url);
 	struct op *op;
 	pthread_mutex_lock(&sessions_lock);
-	int r = op_start("Executing command", res, op_exec_ws, s, session_end, &op, &e);
+	int r = op_start(s->console ? "Showing console" : "Executing command", res, op_exec_ws, s,
+			 session_end, &op, &e);
 	if (r == 0) {
 		snprintf(s->op_id, sizeof(s->op_id), "%s", op_id(op));
 		s->next = sessions;
@@ -438,6 +497,37 @@ int exec_ws_start(struct request *req, struct response *resp, struct exec_arg *a
 		return api_error(resp, e);
 	}
 	return api_async(resp, op);
+}
+
+/* POST /1.0/instances/NAME/console {"type":"console","width":W,"height":H}: LXD's console op. */
+int api_instance_console(struct request *req, struct response *resp)
+{
+	_cleanup_error_ struct cell_error *e = NULL;
+	_cleanup_json_ json_t *inst = NULL;
+	json_t *b = req->body;
+	if (b && !json_is_object(b))
+		return api_errorf(resp, 400, "request body: expected a JSON object");
+	const char *type = json_string_value(json_object_get(b, "type"));
+	if (type && strcmp(type, "console") != 0)
+		return api_errorf(resp, 400, "console type \"%s\": only \"console\" is supported",
+				  type);
+	if (instance_load(req->d, req->seg[1], &inst, &e) < 0)
+		return api_error(resp, e);
+	struct instance_state st = { 0 };
+	instance_driver(inst)->state(req->d, inst, &st);
+	if (!st.running)
+		return api_errorf(resp, 400, "instance is not running: %s", req->seg[1]);
+	struct exec_arg *a = calloc(1, sizeof(*a));
+	if (!a || !(a->name = strdup(req->seg[1])))
+		return free(a), api_errorf(resp, 500, "out of memory");
+	a->d = req->d;
+	a->x.in_fd = a->x.out_fd = a->x.err_fd = -1;
+	a->body = b ? json_deep_copy(b) : json_object();
+	if (!a->body) {
+		exec_arg_free(a);
+		return api_errorf(resp, 500, "out of memory");
+	}
+	return exec_ws_start(req, resp, a);
 }
 
 struct attach {

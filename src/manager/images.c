@@ -74,8 +74,10 @@ static int image_commit(struct celld *d, const char *fp, json_t *props, const ch
 }
 
 /* Busybox's init runs /etc/inittab; without one it would respawn shells on ttys that a
- * container does not have. rcS (image/mkimage.sh) brings up lo and asks DHCP for each ethN. */
+ * container does not have. rcS (image/mkimage.sh) brings up lo and asks DHCP for each ethN.
+ * /dev/console is a pty the monitor keeps (`cell console`): a login shell on it, respawned. */
 static const char busybox_inittab[] = "::sysinit:/etc/init.d/rcS\n"
+				      "::respawn:-/bin/sh\n"
 				      "::ctrlaltdel:/sbin/reboot\n"
 				      "::shutdown:/bin/true\n";
 
@@ -93,7 +95,7 @@ int images_import_builtin(struct celld *d, struct cell_error **err)
 	int r = images_sha256_file(bin, sum, err);
 	if (r < 0)
 		return cell_error_wrap(err, "built-in image");
-	sum[63] = 'b'; /* distinguishes the tree from the bare binary */
+	sum[63] = 'c'; /* distinguishes the tree (inittab version 2) from the bare binary */
 	tmp = image_dir(d, sum, ".tmp");
 	root = image_dir(d, sum, ".tmp/rootfs");
 	if (!tmp || !root || asprintf(&inittab, "%s/etc/inittab", root) < 0)

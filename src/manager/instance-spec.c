@@ -187,7 +187,7 @@ int instance_spec_build(struct celld *d, const char *name, json_t *expanded, jso
 		json_object_set_new(resources, "pids", json_pack("{sI}", "limit", (json_int_t)-1));
 	_cleanup_free_ char *rootfs = storage_path(d, name, "rootfs");
 	json_t *caps = caps_json();
-	json_t *process = json_pack("{sb s{si si} s[s] so ss so sb}", "terminal", 0, "user", "uid",
+	json_t *process = json_pack("{sb s{si si} s[s] so ss so sb}", "terminal", 1, "user", "uid",
 				    0, "gid", 0, "args", "/sbin/init", "env", env_json(expanded),
 				    "cwd", "/", "capabilities",
 				    json_pack("{sO sO sO sO}", "bounding", caps, "effective", caps,

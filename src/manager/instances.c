@@ -615,6 +615,7 @@ const struct api_route api_instance_routes[] = {
 	{ "PUT", "instances/*/state", instance_state_put },
 	{ "POST", "instances/*/exec", api_instance_exec },
 	{ "GET", "instances/*/console", instance_console },
+	{ "POST", "instances/*/console", api_instance_console },
 	{ "GET", "instances/*/backups", instance_backups },
 	{ "GET", "instances/*/logs/*", api_instance_log },
 	{ "GET", "instances/*/snapshots", api_snapshot_list },
