@@ -149,7 +149,7 @@ static int server_info(struct request *req, struct response *resp)
 		"container_copy",   "resources",       "api_os",
 		"api_filtering",    "container_full",  "instance_all_projects",
 		"container_backup", "events",	       "network",
-		"network_leases",
+		"network_leases",   "console",
 	};
 	json_t *ext = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(extensions); i++)

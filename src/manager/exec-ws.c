@@ -182,6 +182,9 @@ static void *control_thread(void *p)
 			kill(s->pid, (int)json_integer_value(json_object_get(j, "signal")));
 		json_decref(j);
 	}
+	/* LXD's clients detach from a console by closing its control stream. */
+	if (s->console)
+		shutdown(s->sock, SHUT_RDWR);
 	reader_exit(s);
 	return NULL;
 }
