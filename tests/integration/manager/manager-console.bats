@@ -44,6 +44,13 @@ wait_pane() {
   # It is the instance's console: the shell's terminal is /dev/console, in the instance's UTS ns.
   tmux -S "$TMUX_SOCK" send-keys -t console 'test /dev/console -ef "$(tty)" && echo console-$(hostname)' Enter
   wait_pane "console-$n"
+  # The pty has the terminal's size, and follows it when it changes.
+  tmux -S "$TMUX_SOCK" send-keys -t console 'echo size-$(stty size | tr " " x)' Enter
+  wait_pane "size-30x120"
+  tmux -S "$TMUX_SOCK" resize-window -t console -x 100 -y 25
+  sleep 0.3
+  tmux -S "$TMUX_SOCK" send-keys -t console 'echo size-$(stty size | tr " " x)' Enter
+  wait_pane "size-25x100"
   tmux -S "$TMUX_SOCK" send-keys -t console C-a q
   wait_pane "console-exit-0"
   run cell info "$n"
