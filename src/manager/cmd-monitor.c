@@ -154,12 +154,14 @@ int main(int argc, char **argv)
 		finish(rt, root, id, rootfs, dir, "failed\n");
 		return 1;
 	}
+	/* Listening before "ok": a console request right after the start finds the socket. */
+	snprintf(path, sizeof(path), "%s/console.sock", dir);
+	int listen_fd = master >= 0 ? console_listen(path) : -1;
 	notify("ok\n");
 
-	snprintf(path, sizeof(path), "%s/console.sock", dir);
 	struct console_relay cr = { .master = master,
 				    .log = console_fd,
-				    .listen = console_listen(path),
+				    .listen = listen_fd,
 				    .sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK) };
 	int st = console_relay_run(&cr, init);
 	unlink(path);
