@@ -1,6 +1,7 @@
 /* main.c - cellvm: parse the VM description, build the VM, run it, exit with how the guest ended. */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,10 @@
 #include <time.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "devices.h"
 #include "sandbox.h"
 #include "vm.h"
@@ -29,45 +32,180 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 		vm_request_end(vm, VM_END_ERROR, "stopped by signal %s", strsignal(si.ssi_signo));
 }
 
-/* CELLVM_TRACE_START=1: how long each set-up phase took, on stderr (for bench/). */
+/*
+ * CELLVM_TRACE_START=1: how long each set-up phase took, on stderr (for bench/). With
+ * CELLVM_TRACE_T0=<CLOCK_MONOTONIC ns> (the launcher's clock just before it spawned us), also the
+ * time since then, so exec and dynamic loading show up too.
+ */
 static bool trace_start;
+static uint64_t trace_t0;
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* Lines are kept in memory and printed at exit: writing them would slow what they measure. */
+static char trace_buf[2048];
+static size_t trace_len;
+
+static void trace_line(const char *what, uint64_t at, uint64_t since)
+{
+	int n;
+	size_t room = sizeof(trace_buf) - trace_len;
+	if (since && trace_t0)
+		n = snprintf(trace_buf + trace_len, room, "cellvm: %-10s %7.3f ms  (at %7.3f ms)\n",
+			     what, (at - since) / 1e6, (at - trace_t0) / 1e6);
+	else if (trace_t0)
+		n = snprintf(trace_buf + trace_len, room,
+			     "cellvm: %-10s            (at %7.3f ms)\n", what,
+			     (at - trace_t0) / 1e6);
+	else
+		n = snprintf(trace_buf + trace_len, room, "cellvm: %-10s %7.3f ms\n", what,
+			     (at - since) / 1e6);
+	if (n > 0 && (size_t)n < room)
+		trace_len += (size_t)n;
+}
 
 static void phase(const char *what)
 {
-	static struct timespec last;
-	struct timespec now;
+	static uint64_t last;
 	if (!trace_start)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (last.tv_sec)
-		fprintf(stderr, "cellvm: %-10s %6.3f ms\n", what,
-			(now.tv_sec - last.tv_sec) * 1e3 + (now.tv_nsec - last.tv_nsec) / 1e6);
+	uint64_t now = now_ns();
+	if (!last && trace_t0)
+		last = trace_t0;
+	if (last)
+		trace_line(what, now, last);
 	last = now;
+}
+
+/* Print the phases, then vCPU 0's own times: started, filter in place (KVM_RUN), first exit. */
+static void trace_print(const struct vm *vm)
+{
+	static const char *names[] = { "vcpu-start", "vcpu-run", "1st-exit" };
+	if (!trace_start)
+		return;
+	for (unsigned i = 0; i < 3 && trace_t0; i++)
+		if (vm->trace_vcpu[i])
+			trace_line(names[i], vm->trace_vcpu[i], 0);
+	fputs(trace_buf, stderr);
+}
+
+/*
+ * Work that needs neither the irqchip nor the vCPUs can run beside their creation: asking KVM for
+ * its CPUID (~0.4 ms on PVM) and copying the kernel and initrd into guest RAM (milliseconds for a
+ * Linux kernel and initramfs). A tiny image is loaded inline: on a busy host the thread's hand-over
+ * cost more than it saved (bench/vmm-first-insn.py, 61 interleaved runs).
+ */
+#define PREP_THREAD_MIN_BYTES (256 * 1024)
+
+struct prep {
+	struct vm *vm;
+	struct boot_entry entry;
+	struct cell_error *err;
+	int r;
+	pthread_t thread;
+	bool threaded; /* set before the thread starts; prep_run() traces only inline */
+	bool running;
+};
+
+static void *prep_run(void *arg)
+{
+	struct prep *p = arg;
+	p->r = cpuid_fetch(p->vm, &p->err);
+	if (!p->threaded)
+		phase("cpuid");
+	if (p->r >= 0)
+		p->r = boot_load(p->vm, &p->entry, &p->err);
+	if (!p->threaded)
+		phase("load");
+	return NULL;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+static int prep_start(struct prep *p, struct vm *vm, struct cell_error **err)
+{
+	*p = (struct prep){ .vm = vm };
+	if (file_size(vm->cfg->kernel) + file_size(vm->cfg->initrd) < PREP_THREAD_MIN_BYTES)
+		return 0;
+	p->threaded = true;
+	int e = pthread_create(&p->thread, NULL, prep_run, p);
+	if (e != 0)
+		return cell_error_errno(err, e, "pthread_create");
+	p->running = true;
+	return 0;
+}
+
+static int prep_wait(struct prep *p, struct cell_error **err)
+{
+	if (p->running) {
+		pthread_join(p->thread, NULL);
+		p->running = false;
+	} else {
+		prep_run(p);
+	}
+	if (p->r < 0) {
+		cell_error_free(*err);
+		*err = steal_ptr(p->err);
+	}
+	cell_error_free(p->err);
+	return p->r;
+}
+
+static int vmm_setup_kvm(struct vm *vm, struct prep *prep, struct cell_error **err)
+{
+	int r = vm_create_irqchip(vm, err);
+	if (r < 0)
+		return r;
+	phase("irqchip");
+	if ((r = devices_create(vm, err)) < 0)
+		return r;
+	phase("devices");
+	r = prep_wait(prep, err);
+	phase("prep-wait");
+	if (r < 0)
+		return r;
+	if ((r = acpi_build(vm, err)) < 0)
+		return r;
+	if ((r = vcpus_create(vm, err)) < 0 ||
+	    (r = regs_setup_bsp(vm, &vm->vcpus[0], &prep->entry, err)) < 0)
+		return r;
+	phase("vcpus");
+	return 0;
 }
 
 static int vmm_setup(struct vm *vm, const struct vmm_config *cfg, int *sigfd,
 		     struct cell_error **err)
 {
-	struct boot_entry entry;
-	phase("start");
+	struct prep prep;
+	phase("main");
+	/* Before any other thread exists (see sandbox_unshare()). */
+	if (cfg->sandbox)
+		sandbox_unshare();
+	phase("unshare");
 	int r = vm_create(vm, cfg, err);
 	if (r < 0)
 		return r;
+	vm->trace = trace_start;
 	phase("vm");
-	/* The kernel goes in while KVM builds the irqchip and memslots (vm_memory_wait()). */
-	if ((r = boot_load(vm, &entry, err)) < 0)
+	if ((r = prep_start(&prep, vm, err)) < 0)
 		return r;
-	phase("kernel");
-	if ((r = vm_memory_wait(vm, err)) < 0)
+	r = vmm_setup_kvm(vm, &prep, err);
+	if (prep.running) { /* an error above: the thread still writes guest RAM */
+		struct cell_error *ignored = NULL;
+		prep_wait(&prep, &ignored);
+		cell_error_free(ignored);
+	}
+	if (r < 0)
 		return r;
-	phase("kvm-wait");
-	if ((r = devices_create(vm, err)) < 0 || (r = acpi_build(vm, err)) < 0)
-		return r;
-	phase("devices");
-	if ((r = vcpus_create(vm, err)) < 0 ||
-	    (r = regs_setup_bsp(vm, &vm->vcpus[0], &entry, err)) < 0)
-		return r;
-	phase("vcpus");
 	if ((r = loop_add(&vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm, err)) < 0)
 		return r;
 	sigset_t set;
@@ -81,22 +219,60 @@ static int vmm_setup(struct vm *vm, const struct vmm_config *cfg, int *sigfd,
 		return cell_error_errno(err, errno, "signalfd");
 	if ((r = loop_add(&vm->loop, *sigfd, EPOLLIN, on_signal, vm, err)) < 0)
 		return r;
-	if (cfg->sandbox &&
-	    ((r = sandbox_prepare(err)) < 0 || (r = sandbox_drop_privileges(err)) < 0))
+	/* Capabilities are per thread: dropped before the vCPU threads exist, so they inherit none. */
+	if (cfg->sandbox && (r = sandbox_drop_privileges(err)) < 0)
 		return r;
 	phase("sandbox");
 	return 0;
 }
 
+/*
+ * The loop thread: once vCPU 0 runs, it makes what the guest does not need at once (the PIT),
+ * takes its own seccomp filter, serves device I/O until the guest ends, then stops the vCPUs and
+ * tears the devices down (it owns them; the main thread's vCPU filter could not do it).
+ */
+static void *loop_thread(void *arg)
+{
+	struct vm *vm = arg;
+	struct cell_error *err = NULL;
+
+	vcpus_wait_running(vm);
+	int r = vm_create_pit(vm, &err);
+	if (r >= 0 && vm->cfg->sandbox)
+		r = sandbox_apply(SANDBOX_VMM, &err);
+	/* No guest input is handled on this thread before its filter is in place. */
+	if (r >= 0)
+		r = loop_run(&vm->loop, &err);
+	if (r < 0) {
+		vm_request_end(vm, VM_END_ERROR, "%s", err->msg);
+		cell_error_free(err);
+	}
+	vcpus_kick(vm);
+	vcpus_join(vm);
+	devices_destroy(vm);
+	return NULL;
+}
+
 static int vmm_run(struct vm *vm, struct cell_error **err)
 {
-	int r = vcpus_start(vm, 0, err);
-	if (r < 0)
-		return r;
-	phase("threads");
-	if (vm->cfg->sandbox && (r = sandbox_apply(SANDBOX_VMM, err)) < 0)
-		return r;
-	return loop_run(&vm->loop, err);
+	pthread_t loop;
+	int e = pthread_create(&loop, NULL, loop_thread, vm);
+	if (e != 0)
+		return cell_error_errno(err, e, "pthread_create");
+	struct cell_error *verr = NULL;
+	if (vcpus_start(vm, &verr) < 0) {
+		/* The guest never ran: end it, and let the loop thread stop what did start. */
+		vm_request_end(vm, VM_END_ERROR, "%s", verr->msg);
+		cell_error_free(verr);
+		sem_post(&vm->vcpu0_ready);
+	} else {
+		phase("threads");
+		/* The main thread runs vCPU 0: no hand-over to a new thread before the guest starts. */
+		vcpu_run(&vm->vcpus[0]);
+	}
+	sem_post(&vm->vcpu0_done);
+	pthread_join(loop, NULL);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -108,7 +284,9 @@ int main(int argc, char **argv)
 
 	const char *t = getenv("CELLVM_TRACE_START");
 	trace_start = t && *t == '1';
-	phase("");
+	t = getenv("CELLVM_TRACE_T0");
+	trace_t0 = trace_start && t ? strtoull(t, NULL, 10) : 0;
+	phase("exec");
 	/* One malloc arena: per-thread arenas would cost resident memory for nothing here. */
 	mallopt(M_ARENA_MAX, 1);
 	vmm_config_init(&cfg);
@@ -132,10 +310,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cellvm: %s\n", vm.end_msg);
 	}
 	cell_error_free(err);
+	trace_print(&vm);
 	if (sigfd >= 0)
 		close(sigfd);
 	vm_destroy(&vm);
 	vmm_config_free(&cfg);
-	sandbox_free();
 	return status;
 }

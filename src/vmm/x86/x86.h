@@ -73,7 +73,8 @@ long acpi_build_tables(uint8_t *buf, size_t size, uint64_t base, unsigned ncpus,
 		       const struct vm_acpi_dev *devs, unsigned ndevs);
 uint8_t acpi_checksum(const void *p, size_t len);
 
-/* Per-vCPU state */
+/* Per-vCPU state; cpuid_fetch() asks KVM for its supported CPUID once (cpuid_setup() does if not). */
+int cpuid_fetch(struct vm *vm, struct cell_error **err);
 int cpuid_setup(struct vm *vm, struct vcpu *v, struct cell_error **err);
 int msr_setup(struct vm *vm, struct vcpu *v, struct cell_error **err);
 int regs_setup_bsp(struct vm *vm, struct vcpu *v, const struct boot_entry *e,

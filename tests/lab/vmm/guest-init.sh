@@ -37,6 +37,10 @@ for a in $(arg cell.action | tr ',' ' '); do
 		ip addr add "$(arg cell.ip)" dev eth0 && ip link set eth0 up
 		if ping -c 2 -W 3 "$(arg cell.peer)" >/dev/null 2>&1; then echo PING=ok; else echo PING=fail; fi
 		;;
+	dmesg)
+		# The kernel log with its timestamps (bench/vmm-boot-trace.py compares VMMs' boots).
+		dmesg
+		;;
 	rng)
 		[ -e /dev/hwrng ] && dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n' | sed 's/^/RNG=/;s/$/\n/'
 		;;
