@@ -95,10 +95,10 @@ static void trace_print(const struct vm *vm)
 }
 
 /*
- * Work that needs neither the irqchip nor the vCPUs can run beside their creation: asking KVM for
- * its CPUID (~0.4 ms on PVM) and copying the kernel and initrd into guest RAM (milliseconds for a
- * Linux kernel and initramfs). A tiny image is loaded inline: on a busy host the thread's hand-over
- * cost more than it saved (bench/vmm-first-insn.py, 61 interleaved runs).
+ * Copying the kernel and initrd into guest RAM (milliseconds for a Linux kernel and initramfs) needs
+ * neither the irqchip nor the vCPUs, so it runs beside their creation. A tiny image is loaded
+ * inline: on a busy host the thread's hand-over cost more than it saved (bench/vmm-first-insn.py,
+ * 61 interleaved runs).
  */
 #define PREP_THREAD_MIN_BYTES (256 * 1024)
 
@@ -115,11 +115,7 @@ struct prep {
 static void *prep_run(void *arg)
 {
 	struct prep *p = arg;
-	p->r = cpuid_fetch(p->vm, &p->err);
-	if (!p->threaded)
-		phase("cpuid");
-	if (p->r >= 0)
-		p->r = boot_load(p->vm, &p->entry, &p->err);
+	p->r = boot_load(p->vm, &p->entry, &p->err);
 	if (!p->threaded)
 		phase("load");
 	return NULL;
@@ -160,88 +156,42 @@ static int prep_wait(struct prep *p, struct cell_error **err)
 	return p->r;
 }
 
-static int vmm_setup_kvm(struct vm *vm, struct prep *prep, struct cell_error **err)
-{
-	int r = vm_create_irqchip(vm, err);
-	if (r < 0)
-		return r;
-	phase("irqchip");
-	if ((r = devices_create(vm, err)) < 0)
-		return r;
-	phase("devices");
-	r = prep_wait(prep, err);
-	phase("prep-wait");
-	if (r < 0)
-		return r;
-	if ((r = acpi_build(vm, err)) < 0)
-		return r;
-	if ((r = vcpus_create(vm, err)) < 0 ||
-	    (r = regs_setup_bsp(vm, &vm->vcpus[0], &prep->entry, err)) < 0)
-		return r;
-	phase("vcpus");
-	return 0;
-}
-
-static int vmm_setup(struct vm *vm, const struct vmm_config *cfg, int *sigfd,
-		     struct cell_error **err)
-{
-	struct prep prep;
-	phase("main");
-	/* Before any other thread exists (see sandbox_unshare()). */
-	if (cfg->sandbox)
-		sandbox_unshare();
-	phase("unshare");
-	int r = vm_create(vm, cfg, err);
-	if (r < 0)
-		return r;
-	vm->trace = trace_start;
-	phase("vm");
-	if ((r = prep_start(&prep, vm, err)) < 0)
-		return r;
-	r = vmm_setup_kvm(vm, &prep, err);
-	if (prep.running) { /* an error above: the thread still writes guest RAM */
-		struct cell_error *ignored = NULL;
-		prep_wait(&prep, &ignored);
-		cell_error_free(ignored);
-	}
-	if (r < 0)
-		return r;
-	if ((r = loop_add(&vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm, err)) < 0)
-		return r;
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	*sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (*sigfd < 0)
-		return cell_error_errno(err, errno, "signalfd");
-	if ((r = loop_add(&vm->loop, *sigfd, EPOLLIN, on_signal, vm, err)) < 0)
-		return r;
-	/* Capabilities are per thread: dropped before the vCPU threads exist, so they inherit none. */
-	if (cfg->sandbox && (r = sandbox_drop_privileges(err)) < 0)
-		return r;
-	phase("sandbox");
-	return 0;
-}
-
 /*
- * The loop thread: once vCPU 0 runs, it makes what the guest does not need at once (the PIT),
- * takes its own seccomp filter, serves device I/O until the guest ends, then stops the vCPUs and
- * tears the devices down (it owns them; the main thread's vCPU filter could not do it).
+ * The loop thread starts early and first asks KVM for its supported CPUID (~0.4 ms on PVM, where
+ * each host CPUID instruction traps) while the main thread builds the VM. Once vCPU 0 runs, it makes
+ * what the guest does not need at once (the PIT), takes its own seccomp filter, serves device I/O
+ * until the guest ends, then stops the vCPUs and tears the devices down (it owns them; the main
+ * thread's vCPU filter could not).
  */
+struct runner {
+	struct vm *vm;
+	pthread_t loop;
+	bool started;
+	bool vcpu0_ran; /* vcpu_run() was called for vCPU 0 (it posts vcpu0_ready itself) */
+	sem_t cpuid_ready;
+	int cpuid_r;
+	struct cell_error *cpuid_err;
+};
+
 static void *loop_thread(void *arg)
 {
-	struct vm *vm = arg;
+	struct runner *rn = arg;
+	struct vm *vm = rn->vm;
 	struct cell_error *err = NULL;
 
+	rn->cpuid_r = cpuid_fetch(vm, &rn->cpuid_err);
+	sem_post(&rn->cpuid_ready);
+	/* Created before the main thread dropped its privileges: drop this thread's own. */
+	int r = vm->cfg->sandbox ? sandbox_drop_privileges(&err) : 0;
 	vcpus_wait_running(vm);
-	int r = vm_create_pit(vm, &err);
-	if (r >= 0 && vm->cfg->sandbox)
-		r = sandbox_apply(SANDBOX_VMM, &err);
+	/* Set-up failed (the guest never ran): nothing to serve, and stdin is not ours to read. */
+	bool run = atomic_load(&vm->end) == VM_END_RUNNING;
+	if (r >= 0 && run)
+		r = vm_create_pit(vm, &err);
 	/* No guest input is handled on this thread before its filter is in place. */
-	if (r >= 0)
+	if (r >= 0 && run && vm->cfg->sandbox)
+		r = sandbox_apply(SANDBOX_VMM, &err);
+	if (r >= 0 && run)
 		r = loop_run(&vm->loop, &err);
 	if (r < 0) {
 		vm_request_end(vm, VM_END_ERROR, "%s", err->msg);
@@ -253,26 +203,132 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
-static int vmm_run(struct vm *vm, struct cell_error **err)
+static int runner_start(struct runner *rn, struct vm *vm, struct cell_error **err)
 {
-	pthread_t loop;
-	int e = pthread_create(&loop, NULL, loop_thread, vm);
+	*rn = (struct runner){ .vm = vm };
+	sem_init(&rn->cpuid_ready, 0, 0);
+	int e = pthread_create(&rn->loop, NULL, loop_thread, rn);
 	if (e != 0)
 		return cell_error_errno(err, e, "pthread_create");
-	struct cell_error *verr = NULL;
-	if (vcpus_start(vm, &verr) < 0) {
-		/* The guest never ran: end it, and let the loop thread stop what did start. */
-		vm_request_end(vm, VM_END_ERROR, "%s", verr->msg);
-		cell_error_free(verr);
-		sem_post(&vm->vcpu0_ready);
+	rn->started = true;
+	return 0;
+}
+
+static int runner_wait_cpuid(struct runner *rn, struct cell_error **err)
+{
+	while (sem_wait(&rn->cpuid_ready) < 0 && errno == EINTR)
+		;
+	if (rn->cpuid_r < 0) {
+		cell_error_free(*err);
+		*err = steal_ptr(rn->cpuid_err);
+	}
+	return rn->cpuid_r;
+}
+
+/* After vCPU 0 returned, or when it never ran (set-up failed: end the VM first). */
+static void runner_finish(struct runner *rn)
+{
+	if (!rn->started)
+		return;
+	if (atomic_load(&rn->vm->end) == VM_END_RUNNING)
+		vm_request_end(rn->vm, VM_END_ERROR, "set-up failed");
+	if (!rn->vcpu0_ran)
+		sem_post(&rn->vm->vcpu0_ready);
+	sem_post(&rn->vm->vcpu0_done);
+	pthread_join(rn->loop, NULL);
+	rn->started = false;
+	cell_error_free(rn->cpuid_err);
+	sem_destroy(&rn->cpuid_ready);
+}
+
+static int vmm_setup_kvm(struct vm *vm, struct runner *rn, struct prep *prep,
+			 struct cell_error **err)
+{
+	int r = vm_create_irqchip(vm, err);
+	if (r < 0)
+		return r;
+	phase("irqchip");
+	if ((r = devices_create(vm, err)) < 0)
+		return r;
+	phase("devices");
+	r = prep_wait(prep, err);
+	phase("load");
+	if (r < 0 || (r = acpi_build(vm, err)) < 0)
+		return r;
+	r = runner_wait_cpuid(rn, err);
+	phase("cpuid-wait");
+	if (r < 0)
+		return r;
+	if ((r = vcpus_create(vm, err)) < 0 ||
+	    (r = regs_setup_bsp(vm, &vm->vcpus[0], &prep->entry, err)) < 0)
+		return r;
+	phase("vcpus");
+	return 0;
+}
+
+static int vmm_signals(struct vm *vm, int *sigfd, struct cell_error **err)
+{
+	/* Blocked before any thread starts, so every thread inherits the mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	*sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (*sigfd < 0)
+		return cell_error_errno(err, errno, "signalfd");
+	int r = loop_add(&vm->loop, *sigfd, EPOLLIN, on_signal, vm, err);
+	if (r >= 0)
+		r = loop_add(&vm->loop, vm->stop_efd, EPOLLIN, on_stop, vm, err);
+	return r;
+}
+
+static int vmm_setup(struct vm *vm, struct runner *rn, int *sigfd, struct cell_error **err)
+{
+	struct prep prep;
+	phase("main");
+	/* Before any other thread exists (see sandbox_unshare()). */
+	if (vm->cfg->sandbox)
+		sandbox_unshare();
+	phase("unshare");
+	int r = vm_create(vm, vm->cfg, err);
+	if (r < 0)
+		return r;
+	vm->trace = trace_start;
+	phase("vm");
+	if ((r = vmm_signals(vm, sigfd, err)) < 0 || (r = runner_start(rn, vm, err)) < 0 ||
+	    (r = prep_start(&prep, vm, err)) < 0)
+		return r;
+	r = vmm_setup_kvm(vm, rn, &prep, err);
+	if (prep.running) { /* an error above: the thread still writes guest RAM */
+		struct cell_error *ignored = NULL;
+		prep_wait(&prep, &ignored);
+		cell_error_free(ignored);
+	}
+	if (r < 0)
+		return r;
+	/* Capabilities are per thread: dropped before the vCPU threads exist, so they inherit none. */
+	if (vm->cfg->sandbox && (r = sandbox_drop_privileges(err)) < 0)
+		return r;
+	phase("sandbox");
+	return 0;
+}
+
+static void vmm_run(struct vm *vm, struct runner *rn)
+{
+	struct cell_error *err = NULL;
+	if (vcpus_start(vm, &err) < 0) {
+		/* The guest never ran: end it; the loop thread stops what did start. */
+		vm_request_end(vm, VM_END_ERROR, "%s", err->msg);
+		cell_error_free(err);
 	} else {
 		phase("threads");
 		/* The main thread runs vCPU 0: no hand-over to a new thread before the guest starts. */
+		rn->vcpu0_ran = true;
 		vcpu_run(&vm->vcpus[0]);
 	}
-	sem_post(&vm->vcpu0_done);
-	pthread_join(loop, NULL);
-	return 0;
+	runner_finish(rn);
 }
 
 int main(int argc, char **argv)
@@ -280,6 +336,7 @@ int main(int argc, char **argv)
 	struct vmm_config cfg;
 	struct cell_error *err = NULL;
 	struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .stop_efd = -1, .loop.epfd = -1 };
+	struct runner rn = { 0 };
 	int sigfd = -1, status;
 
 	const char *t = getenv("CELLVM_TRACE_START");
@@ -295,10 +352,13 @@ int main(int argc, char **argv)
 		vmm_config_free(&cfg);
 		return 0;
 	}
+	if (r >= 0) {
+		vm.cfg = &cfg; /* vm_create() sets it again; the error paths below need it */
+		r = vmm_setup(&vm, &rn, &sigfd, &err);
+	}
 	if (r >= 0)
-		r = vmm_setup(&vm, &cfg, &sigfd, &err);
-	if (r >= 0)
-		r = vmm_run(&vm, &err);
+		vmm_run(&vm, &rn);
+	runner_finish(&rn);
 	vcpus_stop(&vm);
 	devices_destroy(&vm);
 	if (r < 0) {
