@@ -252,7 +252,10 @@ static int vmm_setup_kvm(struct vm *vm, struct runner *rn, struct prep *prep,
 		return r;
 	phase("devices");
 	r = prep_wait(prep, err);
-	phase("load");
+	static const char *const modes[] = { [BOOT_MODE_LONG64] = "load:64",
+					     [BOOT_MODE_PVH] = "load:pvh",
+					     [BOOT_MODE_REAL] = "load:real" };
+	phase(r < 0 ? "load" : modes[prep->entry.mode]);
 	if (r < 0 || (r = acpi_build(vm, err)) < 0)
 		return r;
 	r = runner_wait_cpuid(rn, err);
