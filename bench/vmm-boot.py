@@ -33,6 +33,11 @@ VMMS = {
     "qemu-pc": qemu("pc"),
 }
 
+# CELL_BENCH_VMMS=cellvm,qemu-microvm: only those (quick checks); the default is all.
+if os.environ.get("CELL_BENCH_VMMS"):
+    VMMS = {n: VMMS[n] for n in os.environ["CELL_BENCH_VMMS"].split(",")}
+
+
 def overhead_kib(pid):
     rss = pss = 0
     cur_size = 0

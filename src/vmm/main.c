@@ -95,8 +95,9 @@ static void trace_print(const struct vm *vm)
 }
 
 /*
- * Copying the kernel and initrd into guest RAM (milliseconds for a Linux kernel and initramfs) needs
- * neither the irqchip nor the vCPUs, so it runs beside their creation. A tiny image is loaded
+ * Loading the kernel and initrd into guest RAM (milliseconds for a Linux kernel and initramfs, more
+ * when an LZ4 bzImage is unpacked here) needs neither the irqchip nor the vCPUs, so it runs beside
+ * their creation. A tiny image is loaded
  * inline: on a busy host the thread's hand-over cost more than it saved (bench/vmm-first-insn.py,
  * 61 interleaved runs).
  */
@@ -108,7 +109,6 @@ struct prep {
 	struct cell_error *err;
 	int r;
 	pthread_t thread;
-	bool threaded; /* set before the thread starts; prep_run() traces only inline */
 	bool running;
 };
 
@@ -116,8 +116,6 @@ static void *prep_run(void *arg)
 {
 	struct prep *p = arg;
 	p->r = boot_load(p->vm, &p->entry, &p->err);
-	if (!p->threaded)
-		phase("load");
 	return NULL;
 }
 
@@ -132,7 +130,6 @@ static int prep_start(struct prep *p, struct vm *vm, struct cell_error **err)
 	*p = (struct prep){ .vm = vm };
 	if (file_size(vm->cfg->kernel) + file_size(vm->cfg->initrd) < PREP_THREAD_MIN_BYTES)
 		return 0;
-	p->threaded = true;
 	int e = pthread_create(&p->thread, NULL, prep_run, p);
 	if (e != 0)
 		return cell_error_errno(err, e, "pthread_create");

@@ -79,13 +79,15 @@ int vm_memory_init(struct vm *vm, struct cell_error **err)
 		}
 		vm->ram = (uint8_t *)(((uintptr_t)vm->ram_map + HUGE_2M - 1) & ~(HUGE_2M - 1));
 		/*
-		 * Not the first 2 MiB: the VMM writes a few bytes there before the guest starts
-		 * (boot structures, the reset stub, a real-mode image), and a huge page would have
-		 * the host zero all 2 MiB (~0.2 ms, more with compaction) on the way to the first
-		 * instruction. Nothing there is hot for the guest.
+		 * The first 2 MiB stay in small pages: the VMM writes a few bytes there before the
+		 * guest starts (boot structures, the reset stub, a real-mode image), and a huge page
+		 * would have the host zero all 2 MiB (~0.2 ms, more with compaction) on the way to
+		 * the first instruction; nothing there is hot for the guest. Touching one page before
+		 * MADV_HUGEPAGE gives that range a page table of small pages, and keeps RAM one
+		 * mapping (madvise on part of it would split it).
 		 */
-		if (size > HUGE_2M)
-			madvise(vm->ram + HUGE_2M, size - HUGE_2M, MADV_HUGEPAGE);
+		*(volatile uint8_t *)vm->ram = 0;
+		madvise(vm->ram, size, MADV_HUGEPAGE);
 	}
 	/* Guest RAM has no business in a core dump of the VMM. */
 	madvise(vm->ram, size, MADV_DONTDUMP);

@@ -53,6 +53,8 @@ int boot_unpack_lz4(const uint8_t *in, size_t len, size_t max, uint8_t **ret, si
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (out == MAP_FAILED)
 		return -ENOMEM;
+	/* ~13,000 small-page faults cost more than the unpacking itself in the lab (TCG). */
+	madvise(out, total, MADV_HUGEPAGE);
 	size_t pos = 4, done = 0;
 	len -= 4; /* the trailing size */
 	while (done < total && len - pos >= 4) {
