@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -106,8 +107,6 @@ static bool sanitized(void)
 
 static void test_vcpu_filter(void **state)
 {
-	if (sanitized())
-		skip(); /* the sandbox is off under ASan */
 	assert_true(allowed(SANDBOX_VCPU, CALL_KVM_RUN));
 	assert_true(allowed(SANDBOX_VCPU, CALL_IRQ_LINE));
 	assert_true(allowed(SANDBOX_VCPU, CALL_WRITE));
@@ -122,8 +121,6 @@ static void test_vcpu_filter(void **state)
 
 static void test_vmm_filter(void **state)
 {
-	if (sanitized())
-		skip();
 	assert_true(allowed(SANDBOX_VMM, CALL_IRQ_LINE));
 	assert_true(allowed(SANDBOX_VMM, CALL_IRQFD));
 	assert_true(allowed(SANDBOX_VMM, CALL_EPOLL_CTL));
@@ -138,6 +135,10 @@ static void test_vmm_filter(void **state)
 
 int main(void)
 {
+	if (sanitized()) { /* sandbox_apply() is a no-op there (LeakSanitizer uses ptrace) */
+		printf("1..0 # SKIP the sandbox is off in sanitizer builds\n");
+		return 0;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vcpu_filter),
 		cmocka_unit_test(test_vmm_filter),
