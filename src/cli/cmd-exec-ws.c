@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -28,7 +29,8 @@ static void on_winch(int sig)
 	winch = 1;
 }
 
-/* Connect one stream: HTTP upgrade on a fresh connection to celld's socket. */
+/* Connect one stream and send its HTTP upgrade request on a fresh connection to celld's socket;
+ * the answer is read by ws_upgraded, so that all streams' requests are in flight at once. */
 static int ws_connect(const char *sock, const char *op, const char *secret, struct cell_error **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -47,10 +49,21 @@ static int ws_connect(const char *sock, const char *op, const char *secret, stru
 		"Connection: Upgrade\r\nSec-WebSocket-Key: Y2VsbC1leGVjLWtleS0wMQ==\r\n"
 		"Sec-WebSocket-Version: 13\r\n\r\n",
 		op, secret);
+	if (fs_write_all(fd, req, (size_t)n) < 0) {
+		close(fd);
+		return cell_error_set(err, EIO, "exec: celld refused the websocket of %s", op);
+	}
+	return fd;
+}
+
+/* Read the answer to ws_connect's request: 101, or the stream is refused (fd closed). */
+static int ws_upgraded(int fd, const char *op, struct cell_error **err)
+{
 	char resp[2048];
 	size_t got = 0;
-	if (fs_write_all(fd, req, (size_t)n) < 0)
-		goto fail;
+	/* A celld that hangs must not hang the handshake; the streams themselves block freely. */
+	struct timeval tv = { .tv_sec = 30 }, none = { 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* Read the response head byte by byte: frames may follow it at once. */
 	while (got < sizeof(resp) - 1) {
 		if (read(fd, resp + got, 1) != 1)
@@ -60,6 +73,7 @@ static int ws_connect(const char *sock, const char *op, const char *secret, stru
 			break;
 	}
 	resp[got] = '\0';
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	if (strncmp(resp, "HTTP/1.1 101", 12) == 0)
 		return fd;
 fail:
@@ -164,6 +178,9 @@ int cli_exec_ws(struct client *c, const char *socket, const char *name, json_t *
 		if (s)
 			r = fds[i] = ws_connect(socket, opurl, s, err);
 	}
+	for (int i = 0; i < 4 && r >= 0; i++)
+		if (fds[i] >= 0)
+			r = fds[i] = ws_upgraded(fds[i], opurl, err);
 	struct termios saved;
 	bool raw = false;
 	if (r >= 0) {

@@ -27,20 +27,32 @@
 
 enum { WS_STDIN, WS_STDOUT, WS_STDERR, WS_CONTROL, WS_N };
 
+/*
+ * Lifetimes. The session has one reference for the operation (dropped when it ends) and one for
+ * each attached stream and each reader thread; the list of sessions holds none (the operation
+ * unlinks it). The streams' sockets are closed by libmicrohttpd when their handlers (ws_attach)
+ * return, which they do only once `done` is set, and `done` is set only after the reader threads
+ * have stopped using those sockets: a reader still in read() on a closed descriptor would read
+ * whatever connection is given that number next.
+ */
 struct exec_ws {
 	struct exec_ws *next;
 	char op_id[40];
 	char secret[WS_N][33];
-	int fd[WS_N];
-	bool want[WS_N];
-	bool interactive, done;
-	unsigned refs;
+	unsigned refs; /* under sessions_lock */
 	pthread_mutex_t m;
 	pthread_cond_t c;
+	/* Under m: */
+	int fd[WS_N];
+	bool want[WS_N], claimed[WS_N];
+	bool done;
+	unsigned readers; /* stdin/control threads still running */
+	/* Set before the streams start, then read-only: */
+	bool interactive;
 	struct exec_arg *a;
 	int master;   /* pty master (interactive) */
 	pid_t pid;    /* the command, as the host sees it (for signals) */
-	int in_write; /* stdin pipe (not interactive) */
+	int in_write; /* stdin pipe (not interactive); closed by the stdin thread */
 	int code;
 };
 
@@ -51,25 +63,31 @@ static void session_unref(struct exec_ws *s)
 {
 	pthread_mutex_lock(&sessions_lock);
 	bool last = --s->refs == 0;
-	if (last) {
-		for (struct exec_ws **p = &sessions; *p; p = &(*p)->next)
-			if (*p == s) {
-				*p = s->next;
-				break;
-			}
-	}
 	pthread_mutex_unlock(&sessions_lock);
 	if (!last)
 		return;
 	exec_arg_free(s->a);
+	if (s->in_write >= 0)
+		close(s->in_write);
+	if (s->master >= 0)
+		close(s->master);
 	pthread_mutex_destroy(&s->m);
 	pthread_cond_destroy(&s->c);
 	free(s);
 }
 
-static void session_unref_void(void *p)
+/* The operation is over: no new stream may attach, and its reference goes. */
+static void session_end(void *p)
 {
-	session_unref(p);
+	struct exec_ws *s = p;
+	pthread_mutex_lock(&sessions_lock);
+	for (struct exec_ws **q = &sessions; *q; q = &(*q)->next)
+		if (*q == s) {
+			*q = s->next;
+			break;
+		}
+	pthread_mutex_unlock(&sessions_lock);
+	session_unref(s);
 }
 
 static void session_ref(struct exec_ws *s)
@@ -96,6 +114,15 @@ static void set_winsize(int fd, json_int_t w, json_int_t h)
 	ioctl(fd, TIOCSWINSZ, &ws);
 }
 
+static void reader_exit(struct exec_ws *s)
+{
+	pthread_mutex_lock(&s->m);
+	s->readers--;
+	pthread_cond_broadcast(&s->c);
+	pthread_mutex_unlock(&s->m);
+	session_unref(s);
+}
+
 /* Client -> command: stdin (or the pty). */
 static void *stdin_thread(void *p)
 {
@@ -120,7 +147,7 @@ static void *stdin_thread(void *p)
 		close(s->in_write);
 		s->in_write = -1;
 	}
-	session_unref(s);
+	reader_exit(s);
 	return NULL;
 }
 
@@ -145,18 +172,46 @@ static void *control_thread(void *p)
 			kill(s->pid, (int)json_integer_value(json_object_get(j, "signal")));
 		json_decref(j);
 	}
-	session_unref(s);
+	reader_exit(s);
 	return NULL;
 }
 
-static void start_thread(struct exec_ws *s, void *(*fn)(void *))
+static void start_reader(struct exec_ws *s, void *(*fn)(void *))
 {
 	pthread_t t;
 	session_ref(s);
+	pthread_mutex_lock(&s->m);
+	s->readers++;
+	pthread_mutex_unlock(&s->m);
 	if (pthread_create(&t, NULL, fn, s) != 0)
-		session_unref(s);
+		reader_exit(s);
 	else
 		pthread_detach(t);
+}
+
+/* The command is over: close frames out, then wait for the readers (the client answers the close
+ * frame and they see it); one that does not answer within a second has its streams shut down. */
+static void streams_finish(struct exec_ws *s)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&s->m);
+	for (int i = 0; i < WS_N; i++)
+		if (s->fd[i] >= 0)
+			ws_send(s->fd[i], WS_CLOSE, "\x03\xe8", 2, false);
+	while (s->readers > 0)
+		if (pthread_cond_timedwait(&s->c, &s->m, &until) == ETIMEDOUT)
+			break;
+	if (s->readers > 0)
+		for (int i = 0; i < WS_N; i++)
+			if (s->fd[i] >= 0)
+				shutdown(s->fd[i], SHUT_RDWR);
+	while (s->readers > 0)
+		pthread_cond_wait(&s->c, &s->m);
+	s->done = true;
+	pthread_cond_broadcast(&s->c);
+	pthread_mutex_unlock(&s->m);
 }
 
 struct runner {
@@ -207,8 +262,11 @@ static int run_interactive(struct exec_ws *s, struct runner *ru, pthread_t *t,
 	s->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (s->master < 0 || grantpt(s->master) < 0 || unlockpt(s->master) < 0)
 		return cell_error_errno(err, errno, "exec: cannot allocate a terminal");
-	const char *pts = ptsname(s->master);
-	int slave = pts ? open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	char pts[64];
+	/* ptsname() returns a static buffer that another exec may be overwriting. */
+	int slave = ptsname_r(s->master, pts, sizeof(pts)) == 0 ?
+			    open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC) :
+			    -1;
 	if (slave < 0)
 		return cell_error_errno(err, errno, "exec: cannot open the terminal");
 	json_t *b = a->body;
@@ -221,8 +279,8 @@ static int run_interactive(struct exec_ws *s, struct runner *ru, pthread_t *t,
 		a->x.in_fd = a->x.out_fd = a->x.err_fd = -1;
 		return cell_error_set(err, EAGAIN, "exec: cannot start a thread");
 	}
-	start_thread(s, stdin_thread);
-	start_thread(s, control_thread);
+	start_reader(s, stdin_thread);
+	start_reader(s, control_thread);
 	relay_out(s->master, s->fd[WS_STDIN]);
 	pthread_join(*t, NULL);
 	return 0;
@@ -249,10 +307,11 @@ static int run_pipes(struct exec_ws *s, struct runner *ru, pthread_t *t, struct 
 	if (pthread_create(t, NULL, run_thread, ru) != 0) {
 		close(in[0]), close(in[1]), close(out[0]), close(out[1]), close(er[0]),
 			close(er[1]);
+		a->x.in_fd = a->x.out_fd = a->x.err_fd = s->in_write = -1;
 		return cell_error_set(err, EAGAIN, "exec: cannot start a thread");
 	}
-	start_thread(s, stdin_thread);
-	start_thread(s, control_thread);
+	start_reader(s, stdin_thread);
+	start_reader(s, control_thread);
 	struct pollfd p[2] = { { .fd = out[0], .events = POLLIN },
 			       { .fd = er[0], .events = POLLIN } };
 	int ws[2] = { s->fd[WS_STDOUT], s->fd[WS_STDERR] };
@@ -280,13 +339,13 @@ static int run_pipes(struct exec_ws *s, struct runner *ru, pthread_t *t, struct 
 	return 0;
 }
 
-static int op_exec_ws(struct op *op, void *p, struct cell_error **err)
+/* Wait (15 s at most) until the client has connected every stream it was given a secret for. */
+static int streams_wait(struct exec_ws *s, struct cell_error **err)
 {
-	struct exec_ws *s = p;
-	struct exec_arg *a = s->a;
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 15;
+	int r = 0;
 	pthread_mutex_lock(&s->m);
 	for (;;) {
 		bool all = true;
@@ -295,16 +354,25 @@ static int op_exec_ws(struct op *op, void *p, struct cell_error **err)
 		if (all)
 			break;
 		if (pthread_cond_timedwait(&s->c, &s->m, &until) == ETIMEDOUT) {
-			pthread_mutex_unlock(&s->m);
-			return cell_error_set(err, ETIMEDOUT,
-					      "exec: the client did not connect its websockets");
+			r = cell_error_set(err, ETIMEDOUT,
+					   "exec: the client did not connect its websockets");
+			break;
 		}
 	}
 	pthread_mutex_unlock(&s->m);
+	return r;
+}
+
+static int op_exec_ws(struct op *op, void *p, struct cell_error **err)
+{
+	struct exec_ws *s = p;
+	struct exec_arg *a = s->a;
 	_cleanup_json_ json_t *inst = NULL;
 	struct runner ru = { .s = s };
 	pthread_t t;
-	int r = instance_load(a->d, a->name, &inst, err);
+	int r = streams_wait(s, err);
+	if (r == 0)
+		r = instance_load(a->d, a->name, &inst, err);
 	struct instance_state st = { 0 };
 	if (r == 0) {
 		ru.drv = instance_driver(inst);
@@ -320,17 +388,11 @@ static int op_exec_ws(struct op *op, void *p, struct cell_error **err)
 	cell_error_free(ru.err);
 	if (r == 0)
 		op_set_metadata(op, json_pack("{si}", "return", ru.code));
-	/* Closing: a close frame on each stream, then the sockets go with their handlers. */
-	pthread_mutex_lock(&s->m);
-	for (int i = 0; i < WS_N; i++)
-		if (s->fd[i] >= 0)
-			ws_send(s->fd[i], WS_CLOSE, "\x03\xe8", 2, false);
+	/* On every path: the streams' handlers must return, or their connections stay forever. */
+	streams_finish(s);
 	if (s->master >= 0)
 		close(s->master);
 	s->master = -1;
-	s->done = true;
-	pthread_cond_broadcast(&s->c);
-	pthread_mutex_unlock(&s->m);
 	return r;
 }
 
@@ -357,13 +419,13 @@ int exec_ws_start(struct request *req, struct response *resp, struct exec_arg *a
 		random_hex(s->secret[i]);
 		json_object_set_new(fds, names[i], json_string(s->secret[i]));
 	}
-	s->refs = 2; /* the operation, the session list */
+	s->refs = 1; /* the operation's (session_end) */
 	char url[256];
 	snprintf(url, sizeof(url), "/1.0/instances/%s", a->name);
 	_cleanup_json_ json_t *res = json_pack("{s[s]}", "instances", url);
 	struct op *op;
 	pthread_mutex_lock(&sessions_lock);
-	int r = op_start("Executing command", res, op_exec_ws, s, session_unref_void, &op, &e);
+	int r = op_start("Executing command", res, op_exec_ws, s, session_end, &op, &e);
 	if (r == 0) {
 		snprintf(s->op_id, sizeof(s->op_id), "%s", op_id(op));
 		s->next = sessions;
@@ -394,8 +456,14 @@ static void ws_attach(void *cls, int fd)
 		pthread_cond_wait(&s->c, &s->m);
 	pthread_mutex_unlock(&s->m);
 	free(at);
-	/* The session list's reference goes with the last stream. */
 	session_unref(s);
+}
+
+static void ws_attach_dropped(void *cls)
+{
+	struct attach *at = cls;
+	session_unref(at->s);
+	free(at);
 }
 
 int api_operation_websocket(struct request *req, struct response *resp)
@@ -406,16 +474,27 @@ int api_operation_websocket(struct request *req, struct response *resp)
 	for (s = sessions; s; s = s->next)
 		if (strcmp(s->op_id, req->seg[1]) == 0)
 			break;
-	int slot = -1;
-	for (int i = 0; s && secret && i < WS_N; i++)
-		if (s->want[i] && s->fd[i] < 0 && strcmp(s->secret[i], secret) == 0)
-			slot = i;
-	if (slot >= 0)
+	if (s)
 		s->refs++;
 	pthread_mutex_unlock(&sessions_lock);
-	if (slot < 0)
+	int slot = -1;
+	if (s) {
+		/* Claimed here, under the session's lock: two connections with one secret get one
+		 * stream between them, and none attaches once the operation is over. */
+		pthread_mutex_lock(&s->m);
+		for (int i = 0; secret && !s->done && i < WS_N; i++)
+			if (s->want[i] && !s->claimed[i] && strcmp(s->secret[i], secret) == 0)
+				slot = i;
+		if (slot >= 0)
+			s->claimed[slot] = true;
+		pthread_mutex_unlock(&s->m);
+	}
+	if (slot < 0) {
+		if (s)
+			session_unref(s);
 		return api_errorf(resp, 403, "no websocket of operation %s has that secret",
 				  req->seg[1]);
+	}
 	struct attach *at = calloc(1, sizeof(*at));
 	if (!at) {
 		session_unref(s);
@@ -427,6 +506,8 @@ int api_operation_websocket(struct request *req, struct response *resp)
 	if (!resp->ws_fn) {
 		free(at);
 		session_unref(s);
+		return 0;
 	}
+	resp->ws_drop = ws_attach_dropped;
 	return 0;
 }

@@ -74,8 +74,8 @@ static int image_commit(struct celld *d, const char *fp, json_t *props, const ch
 }
 
 /* Busybox's init runs /etc/inittab; without one it would respawn shells on ttys that a
- * container does not have. */
-static const char busybox_inittab[] = "::sysinit:/bin/true\n"
+ * container does not have. rcS (image/mkimage.sh) brings up lo and asks DHCP for each ethN. */
+static const char busybox_inittab[] = "::sysinit:/etc/init.d/rcS\n"
 				      "::ctrlaltdel:/sbin/reboot\n"
 				      "::shutdown:/bin/true\n";
 
@@ -268,6 +268,12 @@ static bool is_oci_archive(const char *path)
 
 int images_import_file(struct celld *d, const char *path, char **ret_fp, struct cell_error **err)
 {
+	return images_import_file_props(d, path, NULL, ret_fp, err);
+}
+
+int images_import_file_props(struct celld *d, const char *path, json_t *given, char **ret_fp,
+			     struct cell_error **err)
+{
 	char fp[65];
 	int r = images_sha256_file(path, fp, err);
 	if (r < 0)
@@ -294,7 +300,9 @@ int images_import_file(struct celld *d, const char *path, char **ret_fp, struct 
 	} else {
 		r = extract_file(path, root, false, err);
 	}
-	json_t *props = json_pack("{ss ss}", "description", oci ? "OCI image" : "imported rootfs",
+	json_t *props =
+		given ? json_incref(given) :
+			json_pack("{ss ss}", "description", oci ? "OCI image" : "imported rootfs",
 				  "architecture", "x86_64");
 	if (r == 0)
 		r = image_commit(d, fp, props, tmp, err);
