@@ -25,6 +25,7 @@
 #include "procattr.h"
 #include "rlimits.h"
 #include "seccomp-filter.h"
+#include "fdpass.h"
 #include "strv.h"
 
 int sync_wait(int fd, char msg, struct cell_error **err)
@@ -44,63 +45,6 @@ int sync_send(int fd, char msg)
 	return send(fd, &msg, 1, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
-int sync_send_fds(int fd, const char *buf, size_t len, const int *fds, size_t nfds)
-{
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds > SYNC_MAX_FDS)
-		return -(errno = EINVAL);
-	if (nfds) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
-ssize_t sync_recv_fds(int fd, char *buf, size_t len, int *fds, size_t *nfds)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	size_t max = *nfds;
-	*nfds = 0;
-	ssize_t n;
-	do
-		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int got;
-			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*nfds < max)
-				fds[(*nfds)++] = got;
-			else
-				close(got);
-		}
-	}
-	return n;
-}
-
 int sync_send_cgroup(int fd, struct cgroup *cg, struct cell_error **err)
 {
 	struct cgroup_join join = { 0 };
@@ -109,9 +53,9 @@ int sync_send_cgroup(int fd, struct cgroup *cg, struct cell_error **err)
 		char msg[sizeof(join.names) + 1];
 		int n = snprintf(msg, sizeof(msg), "%c%s", SYNC_CGROUP_READY, join.names);
 		/* A child that is gone left its error in the socket, for the caller to read. */
-		int q = sync_send_fds(fd, msg, (size_t)n, join.fds, join.n);
+		ssize_t q = fdpass_send(fd, msg, (size_t)n, join.fds, join.n);
 		if (q < 0 && q != -EPIPE && q != -ECONNRESET)
-			r = cell_error_errno(err, -q, "hand the cgroup to the new process");
+			r = cell_error_errno(err, (int)-q, "hand the cgroup to the new process");
 	}
 	cgroup_join_close(&join);
 	return r;
@@ -122,7 +66,7 @@ int sync_join_cgroup(int fd, struct cell_error **err)
 	char buf[sizeof(((struct cgroup_join *)0)->names) + 1];
 	int fds[CGROUP_JOIN_MAX];
 	size_t nfds = CGROUP_JOIN_MAX;
-	ssize_t n = sync_recv_fds(fd, buf, sizeof(buf) - 1, fds, &nfds);
+	ssize_t n = fdpass_recv(fd, buf, sizeof(buf) - 1, fds, &nfds);
 	if (n < 1 || buf[0] != SYNC_CGROUP_READY) {
 		for (size_t i = 0; i < (n < 0 ? 0 : nfds); i++)
 			close(fds[i]);

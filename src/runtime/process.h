@@ -25,11 +25,6 @@ enum sync_msg {
 /* Wait for one byte msg from the other side. */
 int sync_wait(int fd, char msg, struct cell_error **err);
 int sync_send(int fd, char msg);
-#define SYNC_MAX_FDS 16
-/* One message of len bytes with descriptors attached (SCM_RIGHTS), and its receiving end: at
- * most *nfds descriptors (close-on-exec), *nfds set to how many came. */
-int sync_send_fds(int fd, const char *buf, size_t len, const int *fds, size_t nfds);
-ssize_t sync_recv_fds(int fd, char *buf, size_t len, int *fds, size_t *nfds);
 struct cgroup;
 /* Send SYNC_CGROUP_READY: with cg, the fds through which the child joins it (cgroup_open_join);
  * NULL when the child is in its cgroup already. */

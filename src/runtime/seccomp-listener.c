@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdpass.h"
 #include "fs.h"
 #include "json.h"
 #include "seccomp-filter.h"
@@ -27,28 +28,13 @@ int seccomp_listener_send(const char *path, const char *metadata, json_t *state,
 	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return cell_error_errno(err, errno, "linux.seccomp.listenerPath: connect %s", path);
-	struct iovec iov = { .iov_base = text, .iov_len = strlen(text) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	size_t len = strlen(text);
+	ssize_t n = fdpass_send(sock, text, len, &fd, 1);
 	if (n < 0)
-		return cell_error_errno(err, errno, "linux.seccomp.listenerPath: send to %s", path);
+		return cell_error_errno(err, (int)-n, "linux.seccomp.listenerPath: send to %s",
+					path);
 	/* The rest of a long state document, if the first send was short. */
-	if ((size_t)n < iov.iov_len && fs_write_all(sock, text + n, iov.iov_len - (size_t)n) < 0)
+	if ((size_t)n < len && fs_write_all(sock, text + n, len - (size_t)n) < 0)
 		return cell_error_errno(err, errno, "linux.seccomp.listenerPath: send to %s", path);
 	return 0;
 }

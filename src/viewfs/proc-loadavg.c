@@ -102,8 +102,19 @@ void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 	ret->total = e->total;
 }
 
-/* Count the cgroup's threads and those running or in uninterruptible sleep; false once the
- * cgroup is gone. */
+/* A reader blocked on a FUSE request (ours, most often: a view being read) sleeps
+ * uninterruptibly but is no load: it waits for a server, not for a CPU or a disk. */
+static bool waits_on_fuse(const char *pid)
+{
+	char path[64], wchan[64];
+	snprintf(path, sizeof(path), "/proc/%.20s/wchan", pid);
+	if (read_text(NULL, path, wchan, sizeof(wchan)) <= 0)
+		return false;
+	return strncmp(wchan, "request_wait_answer", 19) == 0 || strncmp(wchan, "fuse_", 5) == 0;
+}
+
+/* Count the cgroup's threads and those running or in uninterruptible sleep (but not on a FUSE
+ * request); false once the cgroup is gone. */
 static bool count_tasks(struct load_entry *e)
 {
 	static char list[1 << 18];
@@ -124,7 +135,7 @@ static bool count_tasks(struct load_entry *e)
 			continue;
 		const char *rp = strrchr(st, ')'); /* comm may hold spaces and parens */
 		total++;
-		if (rp && rp[1] == ' ' && (rp[2] == 'R' || rp[2] == 'D'))
+		if (rp && rp[1] == ' ' && (rp[2] == 'R' || (rp[2] == 'D' && !waits_on_fuse(p))))
 			running++;
 	}
 	e->running = running;
