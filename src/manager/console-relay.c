@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "console-relay.h"
+#include "fdpass.h"
 
 int console_listen(const char *path)
 {
@@ -45,46 +46,20 @@ int console_recv_master(int listen_fd)
 	int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (c < 0)
 		return -1;
-	char name[256];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
+	char name[256]; /* the pty's name (informational) */
 	int fd = -1;
+	size_t nfds = 1;
 	ssize_t n;
 	do
-		n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		n = fdpass_recv(c, name, sizeof(name), &fd, &nfds);
+	while (n == -EINTR);
 	close(c);
-	return fd;
+	return n > 0 && nfds == 1 ? fd : -1;
 }
 
 static int send_master(int sock, int master)
 {
-	char tag = 'c';
-	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ? 0 : -1;
+	return fdpass_send(sock, "c", 1, &master, 1) == 1 ? 0 : -1;
 }
 
 /* Console output: to the log, and to every client that keeps up (a stalled client loses bytes

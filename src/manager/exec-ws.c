@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdpass.h"
 #include "fs.h"
 #include "instances.h"
 #include "json.h"
@@ -365,21 +366,10 @@ static int console_attach(struct exec_ws *s, struct cell_error **err)
 		return cell_error_errno(err, errno, "console of %s: the instance has no console",
 					s->a->name);
 	char tag;
-	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	if (recvmsg(s->sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+	size_t nfds = 1;
+	if (fdpass_recv(s->sock, &tag, 1, &s->master, &nfds) != 1 || nfds != 1)
 		return cell_error_set(err, EIO, "console of %s: the monitor turned us away",
 				      s->a->name);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&s->master, CMSG_DATA(cm), sizeof(int));
 	json_t *b = s->a->body;
 	set_winsize(s->master, json_integer_value(json_object_get(b, "width")),
 		    json_integer_value(json_object_get(b, "height")));
