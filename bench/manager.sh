@@ -61,22 +61,35 @@ now_ms() { date +%s%3N; }
 # LXC runs privileged here (no idmap configured), so cell does too by default, for the same work.
 CELL_BENCH_CONFIG=${CELL_BENCH_CONFIG:-security.privileged=true}
 
+# Each cycle also records its three phases (start, exec, stop+delete) in $W/<tool>.phases.
 cell_cycle() { # NAME
+  local t0 t1 t2
+  t0=$(now_ms)
   "$CELL" launch busybox "$1" -c "$CELL_BENCH_CONFIG" >/dev/null
+  t1=$(now_ms)
   until "$CELL" exec "$1" -- true 2>/dev/null; do :; done
+  t2=$(now_ms)
   "$CELL" delete -f "$1"
+  echo "$((t1 - t0)) $((t2 - t1)) $(($(now_ms) - t2))" >>"$W/cell.phases"
 }
 
 lxc_cycle() { # NAME
+  local t0 t1 t2
+  t0=$(now_ms)
   lxc-start -P "$W/lxc" -n "$1" -d
+  t1=$(now_ms)
   until lxc-attach -P "$W/lxc" -n "$1" -- true 2>/dev/null; do :; done
+  t2=$(now_ms)
   lxc-stop -P "$W/lxc" -n "$1" -k
+  echo "$((t1 - t0)) $((t2 - t1)) $(($(now_ms) - t2))" >>"$W/lxc.phases"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 : >"$W/cell.ms"
 : >"$W/lxc.ms"
+: >"$W/cell.phases"
+: >"$W/lxc.phases"
 for i in $(seq "$N"); do
   lxc_conf "l$i"
   t=$(now_ms); cell_cycle "bench$i"; echo $(($(now_ms) - t)) >>"$W/cell.ms"
@@ -84,6 +97,7 @@ for i in $(seq "$N"); do
 done
 cm=$(median <"$W/cell.ms")
 lm=$(median <"$W/lxc.ms")
+phase() { awk -v k="$2" '{print $k}' "$W/$1.phases" | median; } # TOOL FIELD
 
 # Memory: 20 running instances each; host-side RSS per instance.
 rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
@@ -121,6 +135,13 @@ echo "runtime: $RUNTIME; cell instances: $CELL_BENCH_CONFIG"
 printf '%-46s %10s %10s %8s\n' "measure" "cell" "LXC" "ratio"
 printf '%-46s %10s %10s %8s\n' "launch+exec+delete cycle, median of $N (ms)" "$cm" "$lm" \
   "$(awk -v a="$cm" -v b="$lm" 'BEGIN {printf "%.2fx", a / b}')"
+for f in 1 2 3; do
+  label=$(echo "  launch / lxc-start|  exec / lxc-attach (until it works)|  delete -f / lxc-stop -k" | cut -d'|' -f$f)
+  a=$(phase cell $f)
+  b=$(phase lxc $f)
+  printf '%-46s %10s %10s %8s\n' "$label (ms)" "$a" "$b" \
+    "$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2fx", b ? a / b : 0}')"
+done
 printf '%-46s %10s %10s %8s\n' "host RSS per running instance (KiB)" "$cell_per" "$lxc_per" \
   "$(awk -v a="$cell_per" -v b="$lxc_per" 'BEGIN {printf "%.2fx", a / b}')"
 printf '%-46s %10s\n' "  of which cell-monitor (KiB)" "$mon_one"

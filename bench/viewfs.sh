@@ -4,6 +4,7 @@
 # (default 3000) samples taken in interleaved blocks of 100. Also: cellfs without passthrough
 # (the path for kernels before 6.9: 3 round trips), a constant file served by the same cellfs
 # code (the FUSE floor), and the host's own file. Prints a table with ratios to LXCFS.
+# CPUS=0 takes cpuset 0 instead of 0-1 (a one-cpu machine, e.g. the lab with --smp 1).
 set -eu
 cd "$(dirname "$0")/.."
 N=${1:-3000}
@@ -41,7 +42,7 @@ for _ in $(seq 100); do
     [ "$(cat "$tmp/direct/$id/.floor" 2>/dev/null)" = cellfs ] && break
   sleep 0.1
 done
-ctr_create "$id" 268435456 0-1 50000
+ctr_create "$id" 268435456 "${CPUS:-0-1}" 50000
 
 files="proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/loadavg proc/diskstats proc/swaps sys/devices/system/cpu/online"
 args=()

@@ -24,9 +24,19 @@ def qemu(machine):
 VMMS = {
     "cellvm": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory", f"{MEM_MB}M",
                "--cpus", "1", "--cmdline", cmdline],
+    # The same, with the kernel's own decompressor in the guest (cellvm's default unpacks an LZ4
+    # bzImage on the host and enters at its PVH entry): shows what that is worth.
+    "cellvm-guest-decompress": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory",
+                                f"{MEM_MB}M", "--cpus", "1", "--cmdline", cmdline,
+                                "--decompress", "guest"],
     "qemu-microvm": qemu("microvm,x-option-roms=off,pit=off,pic=off,rtc=on"),
     "qemu-pc": qemu("pc"),
 }
+
+# CELL_BENCH_VMMS=cellvm,qemu-microvm: only those (quick checks); the default is all.
+if os.environ.get("CELL_BENCH_VMMS"):
+    VMMS = {n: VMMS[n] for n in os.environ["CELL_BENCH_VMMS"].split(",")}
+
 
 def overhead_kib(pid):
     rss = pss = 0
@@ -75,18 +85,21 @@ def one(name):
     return t, mem, p.returncode
 
 res = {n: [] for n in VMMS}
+rounds = []
 for r in range(runs):
+    rounds.append({})
     for name in VMMS:  # interleaved: one of each per round
         t, mem, rc = one(name)
         if t is None:
             print(f"# {name} round {r}: no marker (exit {rc})", flush=True)
             continue
         res[name].append((t, mem))
+        rounds[-1][name] = t
         print(f"# round {r} {name}: {t:.2f} s, overhead Rss {mem[0]} KiB Pss {mem[1]} KiB, exit {rc}",
               flush=True)
 
 fastest_qemu = min((statistics.median([x[0] for x in res[n]]) for n in res
-                    if n != "cellvm" and res[n]), default=None)
+                    if n.startswith("qemu") and res[n]), default=None)
 print(f"\n| VMM | boot to init marker, median of {runs} (s) | ratio to fastest QEMU | "
       "memory beyond guest RAM, Rss / Pss (MiB) |")
 print("|---|---|---|---|")
@@ -99,3 +112,9 @@ for n in VMMS:
     pss = statistics.median([x[1][1] for x in res[n]]) / 1024
     ratio = f"{med / fastest_qemu:.2f}" if fastest_qemu else "-"
     print(f"| {n} | {med:.2f} | {ratio} | {rss:.1f} / {pss:.1f} |")
+# Ratios within each round (the same load for both): spread of cellvm against microvm.
+for n in (x for x in VMMS if x.startswith("cellvm")):
+    rr = sorted(rd[n] / rd["qemu-microvm"] for rd in rounds if n in rd and "qemu-microvm" in rd)
+    if rr:
+        print(f"\nper-round {n} / qemu-microvm: median {statistics.median(rr):.2f}, "
+              f"range {rr[0]:.2f}-{rr[-1]:.2f} ({len(rr)} rounds)")

@@ -11,7 +11,7 @@ cellvm=$build/src/vmm/cellvm
 
 if [ -z "${CELL_LAB:-}" ]; then
 	echo "## process start to first guest instruction (host /dev/kvm, real-mode guest)"
-	python3 "$src/bench/vmm-first-insn.py" "$cellvm" 21
+	python3 "$src/bench/vmm-first-insn.py" "$cellvm" 31
 	echo
 	echo "## boot to init in the lab (1 vCPU, 128 MiB, quiet, medians of $runs)"
 	exec "$src/tests/lab/lab.sh" --mem 2048 --timeout 1500 -- "$0" "$runs"

@@ -52,6 +52,36 @@ printf 'NAME="cell busybox"\nID=busybox\n' >"$root/etc/os-release"
 : >"$root/etc/resolv.conf"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 
+# Instances with a nic device get eth0 from celld; busybox init runs rcS, which asks for a lease
+# (as LXD's images do), and udhcpc's script applies it: address, default route, resolv.conf.
+mkdir -p "$root/etc/init.d" "$root/etc/udhcpc"
+cat >"$root/etc/init.d/rcS" <<'RC'
+#!/bin/sh
+ip link set lo up 2>/dev/null
+for dev in /sys/class/net/eth*; do
+  [ -e "$dev" ] || continue
+  ip link set "${dev##*/}" up
+  udhcpc -b -i "${dev##*/}" -x "hostname:$(hostname)" -s /etc/udhcpc/default.script >/dev/null 2>&1
+done
+RC
+cat >"$root/etc/udhcpc/default.script" <<'SCRIPT'
+#!/bin/sh
+case "$1" in
+deconfig)
+  ip -4 addr flush dev "$interface"
+  ip link set "$interface" up
+  ;;
+bound|renew)
+  ip -4 addr flush dev "$interface"
+  ip addr add "$ip/${mask:-24}" dev "$interface"
+  for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
+  { [ -n "$domain" ] && echo "search $domain"; for s in $dns; do echo "nameserver $s"; done; } >/etc/resolv.conf
+  ;;
+esac
+exit 0
+SCRIPT
+chmod 0755 "$root/etc/init.d/rcS" "$root/etc/udhcpc/default.script"
+
 cp "$template" "$tmp/config.json"
 
 rm -rf "$out"

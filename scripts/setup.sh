@@ -6,11 +6,12 @@ set -eu
 
 build_pkgs="meson ninja-build gcc pkg-config libc6-dev
   libjansson-dev libseccomp-dev libcap-dev libfuse3-dev libmnl-dev libsqlite3-dev libarchive-dev
-  libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libbpf-dev
-  busybox-static iproute2 python3"
+  libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libbpf-dev liblz4-dev
+  libnftables-dev dnsmasq-base busybox-static iproute2 python3 debootstrap"
 test_pkgs="libcmocka-dev bats jq tmux clang lld libclang-rt-14-dev clang-format crun runc fuse3
   lxcfs qemu-system-x86 qemu-utils linux-image-cloud-amd64 cpio kmod git strace lxc lxd-client
-  podman conmon containerd umoci containernetworking-plugins iptables python3-grpcio"
+  podman conmon containerd umoci containernetworking-plugins iptables nftables python3-grpcio
+  btrfs-progs"
 
 pkgs=$build_pkgs
 [ "${1:-}" = --test ] && pkgs="$pkgs $test_pkgs"

@@ -39,10 +39,18 @@ int cmd_restore(struct client *c, int argc, char **argv, struct cell_error **err
 int cmd_copy(struct client *c, int argc, char **argv, struct cell_error **err);
 int cmd_file(struct client *c, int argc, char **argv, struct cell_error **err);
 int cmd_network(struct client *c, int argc, char **argv, struct cell_error **err);
+/* config device / profile device: kind is "instances" or "profiles"; argv starts at "device". */
+int cli_device(struct client *c, const char *kind, int argc, char **argv, struct cell_error **err);
 
 /* exec with stdio on WebSockets (a pty when stdin is a terminal). */
 int cli_exec_ws(struct client *c, const char *socket, const char *name, json_t *body,
 		struct cell_error **err);
+/* Attach to the instance's console (raw terminal; ctrl+a q detaches). */
+int cli_console_ws(struct client *c, const char *socket, const char *name, struct cell_error **err);
+
+/* Have celld build the image name ("debian/12") unless it has it, showing progress on stderr. */
+int cli_image_build(struct client *c, const char *name, char **ret_fp, struct cell_error **err);
+int cmd_image_build(struct client *c, int argc, char **argv, struct cell_error **err);
 
 /* Set by main from the exec verb: the command's exit status to pass through. */
 extern int cli_exit_status;

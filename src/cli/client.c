@@ -78,6 +78,23 @@ char *client_escape(struct client *c, const char *s)
 	return r;
 }
 
+/*
+ * Bounds on every exchange, so that a celld that died or hangs gives an error in seconds rather
+ * than a client that waits forever: connecting, and a whole request ($CELL_TIMEOUT seconds,
+ * default 120; 0 = none). Waiting for an operation is done in slices (WAIT_SLICE_S) that celld
+ * answers even while the operation runs on, so long operations still have no limit.
+ */
+#define CONNECT_TIMEOUT_MS 5000L
+#define WAIT_SLICE_S 30
+
+static long request_timeout_s(void)
+{
+	const char *t = getenv("CELL_TIMEOUT");
+	char *end;
+	long v = t && *t ? strtol(t, &end, 10) : 120;
+	return t && *t && (*end || v < 0) ? 120 : v;
+}
+
 /* One HTTP exchange; *ret_body is the raw response, *ret_status the HTTP status. */
 static int http(struct client *c, const char *method, const char *path, const char *body,
 		FILE *upload, curl_off_t upload_len, struct buf *out, long *ret_status,
@@ -88,6 +105,15 @@ static int http(struct client *c, const char *method, const char *path, const ch
 	snprintf(url, sizeof(url), "http://cell%s", path);
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	long limit = request_timeout_s();
+	if (limit > 0 && !upload) {
+		curl_easy_setopt(h, CURLOPT_TIMEOUT, limit);
+	} else if (limit > 0) {
+		/* Uploads may be long: only a stalled one is given up. */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, limit);
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
@@ -106,6 +132,11 @@ static int http(struct client *c, const char *method, const char *path, const ch
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	CURLcode rc = curl_easy_perform(h);
 	curl_slist_free_all(hdr);
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return cell_error_set(
+			err, ETIMEDOUT,
+			"celld at %s did not answer %s %s within %ld s (CELL_TIMEOUT)", c->socket,
+			method, path, limit);
 	if (rc != CURLE_OK)
 		return cell_error_set(err, ECONNREFUSED, "cannot reach celld at %s: %s", c->socket,
 				      curl_easy_strerror(rc));
@@ -146,18 +177,27 @@ static int wait_operation(struct client *c, json_t *doc, json_t **ret, struct ce
 int client_wait(struct client *c, const char *opurl, json_t **ret, struct cell_error **err)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/wait", opurl);
-	struct buf b = { 0 };
-	long status = 0;
+	long limit = request_timeout_s();
+	long slice = limit > 0 && limit / 2 < WAIT_SLICE_S ? limit / 2 : WAIT_SLICE_S;
+	snprintf(path, sizeof(path), "%s/wait?timeout=%ld", opurl, slice > 0 ? slice : 1);
 	_cleanup_json_ json_t *res = NULL;
-	int r = http(c, "GET", path, NULL, NULL, 0, &b, &status, err);
-	if (r == 0)
-		r = parse_envelope(&b, status, &res, err);
-	free(b.data);
-	if (r < 0)
-		return r;
-	json_t *op = json_object_get(res, "metadata");
-	const char *st = json_string_value(json_object_get(op, "status"));
+	const char *st = NULL;
+	json_t *op = NULL;
+	/* celld blocks each wait until the operation ends or the slice is over. */
+	do {
+		struct buf b = { 0 };
+		long status = 0;
+		json_decref(res);
+		res = NULL;
+		int r = http(c, "GET", path, NULL, NULL, 0, &b, &status, err);
+		if (r == 0)
+			r = parse_envelope(&b, status, &res, err);
+		free(b.data);
+		if (r < 0)
+			return r;
+		op = json_object_get(res, "metadata");
+		st = json_string_value(json_object_get(op, "status"));
+	} while (st && strcmp(st, "Running") == 0);
 	if (!st || strcmp(st, "Success") != 0)
 		return cell_error_set(err, EIO, "%s",
 				      json_string_value(json_object_get(op, "err")) ?:

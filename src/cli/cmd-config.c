@@ -43,6 +43,8 @@ int cmd_config(struct client *c, int argc, char **argv, struct cell_error **err)
 	int r = cli_check_args(argc, argv, 2, -1, err);
 	if (r < 0)
 		return r;
+	if (strcmp(argv[1], "device") == 0)
+		return cli_device(c, "instances", argc - 1, argv + 1, err);
 	const char *sub = argv[1], *name = argv[2];
 	_cleanup_json_ json_t *inst = NULL;
 	if ((r = client_callf(c, "GET", NULL, &inst, err, "/1.0/instances/%s", name)) < 0)
@@ -146,6 +148,8 @@ int cmd_profile(struct client *c, int argc, char **argv, struct cell_error **err
 	if (r < 0)
 		return r;
 	const char *sub = argv[1];
+	if (strcmp(sub, "device") == 0)
+		return cli_device(c, "profiles", argc - 1, argv + 1, err);
 	if (strcmp(sub, "list") == 0) {
 		_cleanup_json_ json_t *list = NULL;
 		if ((r = client_call(c, "GET", "/1.0/profiles?recursion=1", NULL, &list, err)) < 0)

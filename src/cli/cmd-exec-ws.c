@@ -1,6 +1,7 @@
 /* cmd-exec-ws.c - cell exec over WebSockets, as LXD's client does it: a pty when stdin is a
  * terminal (raw mode, window size, resizes forwarded), pipes otherwise (stdin streamed, EOF sent
- * as an empty message); the command's exit status becomes cell's. */
+ * as an empty message); the command's exit status becomes cell's. cell console attaches to the
+ * instance's console the same way (one "0" stream, raw terminal), detaching on ctrl+a q. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -28,7 +30,8 @@ static void on_winch(int sig)
 	winch = 1;
 }
 
-/* Connect one stream: HTTP upgrade on a fresh connection to celld's socket. */
+/* Connect one stream and send its HTTP upgrade request on a fresh connection to celld's socket;
+ * the answer is read by ws_upgraded, so that all streams' requests are in flight at once. */
 static int ws_connect(const char *sock, const char *op, const char *secret, struct cell_error **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -47,10 +50,21 @@ static int ws_connect(const char *sock, const char *op, const char *secret, stru
 		"Connection: Upgrade\r\nSec-WebSocket-Key: Y2VsbC1leGVjLWtleS0wMQ==\r\n"
 		"Sec-WebSocket-Version: 13\r\n\r\n",
 		op, secret);
+	if (fs_write_all(fd, req, (size_t)n) < 0) {
+		close(fd);
+		return cell_error_set(err, EIO, "exec: celld refused the websocket of %s", op);
+	}
+	return fd;
+}
+
+/* Read the answer to ws_connect's request: 101, or the stream is refused (fd closed). */
+static int ws_upgraded(int fd, const char *op, struct cell_error **err)
+{
 	char resp[2048];
 	size_t got = 0;
-	if (fs_write_all(fd, req, (size_t)n) < 0)
-		goto fail;
+	/* A celld that hangs must not hang the handshake; the streams themselves block freely. */
+	struct timeval tv = { .tv_sec = 30 }, none = { 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* Read the response head byte by byte: frames may follow it at once. */
 	while (got < sizeof(resp) - 1) {
 		if (read(fd, resp + got, 1) != 1)
@@ -60,6 +74,7 @@ static int ws_connect(const char *sock, const char *op, const char *secret, stru
 			break;
 	}
 	resp[got] = '\0';
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	if (strncmp(resp, "HTTP/1.1 101", 12) == 0)
 		return fd;
 fail:
@@ -80,9 +95,40 @@ static void send_resize(int ctl)
 	ws_send(ctl, WS_TEXT, msg, (size_t)n, true);
 }
 
-/* Relay until the output streams end. fds: [0] stdin/pty, [1] stdout, [2] stderr, [3] control. */
-static void relay(int fds[4], bool tty)
+/* Console input: ctrl+a q detaches (returns true), ctrl+a ctrl+a sends one ctrl+a; the rest
+ * goes to the console. *esc carries a pending ctrl+a between reads. */
+static bool console_input(int ws, const char *buf, size_t n, bool *esc)
 {
+	char out[2 * 16384];
+	size_t o = 0;
+	bool detach = false;
+	for (size_t i = 0; i < n && !detach; i++) {
+		char ch = buf[i];
+		if (*esc) {
+			*esc = false;
+			if (ch == 'q' || ch == 'Q') {
+				detach = true;
+				continue;
+			}
+			out[o++] = '\x01';
+			if (ch == '\x01')
+				continue;
+		} else if (ch == '\x01') {
+			*esc = true;
+			continue;
+		}
+		out[o++] = ch;
+	}
+	if (o > 0)
+		ws_send(ws, WS_BINARY, out, o, true);
+	return detach;
+}
+
+/* Relay until the output streams end (or the console detaches). fds: [0] stdin/pty, [1] stdout,
+ * [2] stderr, [3] control. */
+static void relay(int fds[4], bool tty, bool console)
+{
+	bool esc = false;
 	struct pollfd p[4] = {
 		{ .fd = 0, .events = POLLIN },
 		{ .fd = tty ? fds[0] : fds[1], .events = POLLIN },
@@ -103,7 +149,13 @@ static void relay(int fds[4], bool tty)
 		}
 		if (p[0].fd >= 0 && p[0].revents) {
 			ssize_t n = read(0, buf, sizeof(buf));
-			if (n > 0) {
+			if (n > 0 && console) {
+				if (console_input(fds[0], buf, (size_t)n, &esc)) {
+					ws_send(fds[0], WS_CLOSE, "\x03\xe8", 2, true);
+					ws_send(fds[3], WS_CLOSE, "\x03\xe8", 2, true);
+					return;
+				}
+			} else if (n > 0) {
 				ws_send(fds[0], WS_BINARY, buf, (size_t)n, true);
 			} else if (n == 0 || errno != EINTR) {
 				if (!tty)
@@ -130,6 +182,9 @@ static void relay(int fds[4], bool tty)
 	}
 }
 
+static int session(struct client *c, const char *socket, const char *path, json_t *body, bool tty,
+		   bool console, json_t **ret_md, struct cell_error **err);
+
 int cli_exec_ws(struct client *c, const char *socket, const char *name, json_t *body,
 		struct cell_error **err)
 {
@@ -147,9 +202,41 @@ int cli_exec_ws(struct client *c, const char *socket, const char *name, json_t *
 	if (tty && !json_object_get(json_object_get(body, "environment"), "TERM") && getenv("TERM"))
 		json_object_set_new(json_object_get(body, "environment"), "TERM",
 				    json_string(getenv("TERM")));
-	_cleanup_json_ json_t *op = NULL;
 	char path[512];
 	snprintf(path, sizeof(path), "/1.0/instances/%s/exec", name);
+	_cleanup_json_ json_t *md = NULL;
+	int r = session(c, socket, path, body, tty, false, &md, err);
+	if (r < 0)
+		return r;
+	cli_exit_status = (int)json_integer_value(json_object_get(md, "return"));
+	return 0;
+}
+
+int cli_console_ws(struct client *c, const char *socket, const char *name, struct cell_error **err)
+{
+	struct winsize w = { 0 };
+	signal(SIGPIPE, SIG_IGN);
+	ioctl(1, TIOCGWINSZ, &w);
+	_cleanup_json_ json_t *body = json_pack("{ss si si}", "type", "console", "width",
+						(int)w.ws_col, "height", (int)w.ws_row);
+	char path[512];
+	snprintf(path, sizeof(path), "/1.0/instances/%s/console", name);
+	if (isatty(0))
+		fprintf(stderr, "To detach from the console, press: <ctrl>+a q\r\n");
+	_cleanup_json_ json_t *md = NULL;
+	int r = session(c, socket, path, body, true, true, &md, err);
+	/* The console's last line has no end of its own: the shell prompt. */
+	if (isatty(0))
+		fputs("\n", stderr);
+	return r;
+}
+
+/* Start the operation, connect its streams, relay in raw mode (when stdin is a terminal), and
+ * wait for the operation's end; *ret_md is its metadata. */
+static int session(struct client *c, const char *socket, const char *path, json_t *body, bool tty,
+		   bool console, json_t **ret_md, struct cell_error **err)
+{
+	_cleanup_json_ json_t *op = NULL;
 	int r = client_start(c, "POST", path, body, &op, err);
 	if (r < 0)
 		return r;
@@ -164,28 +251,27 @@ int cli_exec_ws(struct client *c, const char *socket, const char *name, json_t *
 		if (s)
 			r = fds[i] = ws_connect(socket, opurl, s, err);
 	}
+	for (int i = 0; i < 4 && r >= 0; i++)
+		if (fds[i] >= 0)
+			r = fds[i] = ws_upgraded(fds[i], opurl, err);
 	struct termios saved;
 	bool raw = false;
 	if (r >= 0) {
-		if (tty && tcgetattr(0, &saved) == 0) {
+		if (tty && isatty(0) && tcgetattr(0, &saved) == 0) {
 			struct termios t = saved;
 			cfmakeraw(&t);
 			raw = tcsetattr(0, TCSANOW, &t) == 0;
 			signal(SIGWINCH, on_winch);
 		}
-		relay(fds, tty);
+		relay(fds, tty, console);
 		if (raw)
 			tcsetattr(0, TCSANOW, &saved);
 	}
 	for (int i = 0; i < 4; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	_cleanup_json_ json_t *md = NULL;
-	int w2 = client_wait(c, opurl, &md, err);
+	int w2 = client_wait(c, opurl, ret_md, err);
 	if (r < 0)
 		return r;
-	if (w2 < 0)
-		return w2;
-	cli_exit_status = (int)json_integer_value(json_object_get(md, "return"));
-	return 0;
+	return w2;
 }

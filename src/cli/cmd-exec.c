@@ -1,5 +1,5 @@
 /* cmd-exec.c - cell exec (output recorded by celld and replayed; exit status passed through),
- * cell console (the console log), cell file push/pull. */
+ * cell console (--show-log: the log here; attaching is in cmd-exec-ws.c), cell file push/pull. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -100,9 +100,12 @@ int cmd_exec(struct client *c, int argc, char **argv, struct cell_error **err)
 int cmd_console(struct client *c, int argc, char **argv, struct cell_error **err)
 {
 	const char *name = NULL;
+	bool show_log = false;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--show-log") == 0)
+		if (strcmp(argv[i], "--show-log") == 0) {
+			show_log = true;
 			continue;
+		}
 		if (argv[i][0] == '-' || name)
 			return cell_error_set(err, EINVAL, "usage: cell console %s",
 					      cli_usage_of("console"));
@@ -115,6 +118,8 @@ int cmd_console(struct client *c, int argc, char **argv, struct cell_error **err
 	int r = client_callf(c, "GET", NULL, &inst, err, "/1.0/instances/%s", name);
 	if (r < 0)
 		return r;
+	if (!show_log)
+		return cli_console_ws(c, client_socket(c), name, err);
 	char path[512];
 	_cleanup_free_ char *data = NULL;
 	size_t len;

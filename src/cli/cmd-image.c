@@ -1,4 +1,4 @@
-/* cmd-image.c - cell image ..., snapshot, restore, copy, network. */
+/* cmd-image.c - cell image ..., snapshot, restore, copy. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,14 +76,21 @@ int cmd_image(struct client *c, int argc, char **argv, struct cell_error **err)
 		return image_list(c, err);
 	if (strcmp(sub, "import") == 0)
 		return image_import(c, argc, argv, err);
-	if (strcmp(sub, "delete") == 0 && argc == 3)
-		return client_callf(c, "DELETE", NULL, NULL, err, "/1.0/images/%s", argv[2]);
+	if (strcmp(sub, "build") == 0)
+		return cmd_image_build(c, argc, argv, err);
+	if (strcmp(sub, "delete") == 0 && argc == 3) {
+		_cleanup_free_ char *ref = client_escape(c, argv[2]);
+		return client_callf(c, "DELETE", NULL, NULL, err, "/1.0/images/%s",
+				    ref ? ref : argv[2]);
+	}
 	if (strcmp(sub, "alias") == 0 && argc >= 3) {
 		if (strcmp(argv[2], "create") == 0 && argc == 5)
 			return alias_create(c, argv[3], argv[4], err);
-		if (strcmp(argv[2], "delete") == 0 && argc == 4)
+		if (strcmp(argv[2], "delete") == 0 && argc == 4) {
+			_cleanup_free_ char *ref = client_escape(c, argv[3]);
 			return client_callf(c, "DELETE", NULL, NULL, err, "/1.0/images/aliases/%s",
-					    argv[3]);
+					    ref ? ref : argv[3]);
+		}
 		if (strcmp(argv[2], "list") == 0) {
 			_cleanup_json_ json_t *list = NULL;
 			if ((r = client_call(c, "GET", "/1.0/images/aliases?recursion=1", NULL,
@@ -129,9 +136,4 @@ int cmd_copy(struct client *c, int argc, char **argv, struct cell_error **err)
 	_cleanup_json_ json_t *body = json_pack("{ss s{ss ss}}", "name", argv[2], "source", "type",
 						"copy", "source", argv[1]);
 	return client_call(c, "POST", "/1.0/instances", body, NULL, err);
-}
-
-int cmd_network(struct client *c, int argc, char **argv, struct cell_error **err)
-{
-	return cell_error_set(err, EOPNOTSUPP, "networks are not implemented yet in celld");
 }

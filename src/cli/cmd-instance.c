@@ -38,20 +38,28 @@ static int create(struct client *c, int argc, char **argv, bool start, struct ce
 	const char *colon = strchr(image, ':');
 	if (colon && (strncmp(image, "images:", 7) == 0 || strncmp(image, "local:", 6) == 0))
 		image = colon + 1;
+	/* A distribution image ("debian/12") is built by celld the first time, then cached. */
+	if (strchr(image, '/')) {
+		int r = cli_image_build(c, image, NULL, err);
+		if (r == -EINVAL && err) {
+			/* Not one celld builds: an alias with a '/', or "not found" below. */
+			cell_error_free(*err);
+			*err = NULL;
+		} else if (r < 0) {
+			return r;
+		}
+	}
 	if (!json_array_size(profiles))
 		json_array_append_new(profiles, json_string("default"));
-	_cleanup_json_ json_t *body = json_pack("{ss s{ss ss} sO sO ss}", "name", name, "source",
-						"type", "image", "alias", image, "config", config,
-						"profiles", profiles, "type", "container");
+	/* launch: one operation creates and starts ("start": true), one request and one wait. */
+	_cleanup_json_ json_t *body = json_pack(
+		"{ss s{ss ss} sO sO ss sb}", "name", name, "source", "type", "image", "alias",
+		image, "config", config, "profiles", profiles, "type", "container", "start", start);
 	printf("Creating %s\n", name);
+	if (start)
+		printf("Starting %s\n", name);
 	fflush(stdout);
-	int r = client_call(c, "POST", "/1.0/instances", body, NULL, err);
-	if (r < 0 || !start)
-		return r;
-	printf("Starting %s\n", name);
-	fflush(stdout);
-	_cleanup_json_ json_t *act = json_pack("{ss}", "action", "start");
-	return client_callf(c, "PUT", act, NULL, err, "/1.0/instances/%s/state", name);
+	return client_call(c, "POST", "/1.0/instances", body, NULL, err);
 }
 
 int cmd_launch(struct client *c, int argc, char **argv, struct cell_error **err)
@@ -129,6 +137,12 @@ int cmd_delete(struct client *c, int argc, char **argv, struct cell_error **err)
 	_cleanup_free_ char **names = NULL;
 	int r = state_args(argc, argv, &force, NULL, &names, err);
 	for (char **n = names; r == 0 && *n; n++) {
+		/* One operation stops (if running) and deletes. */
+		if (force) {
+			r = client_callf(c, "DELETE", NULL, NULL, err, "/1.0/instances/%s?force=1",
+					 *n);
+			continue;
+		}
 		_cleanup_json_ json_t *st = NULL;
 		r = client_callf(c, "GET", NULL, &st, err, "/1.0/instances/%s/state", *n);
 		if (r < 0)

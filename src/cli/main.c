@@ -23,19 +23,27 @@ static const struct cli_verb verbs[] = {
 	{ "info", "NAME", "show an instance's state", cmd_info },
 	{ "exec", "NAME [--env K=V]... [--cwd DIR] [--user UID] -- CMD...",
 	  "run a command in an instance", cmd_exec },
-	{ "console", "NAME [--show-log]", "show an instance's console log", cmd_console },
-	{ "config", "set|unset|get|show NAME [key[=value]]...", "instance configuration",
-	  cmd_config },
+	{ "console", "NAME [--show-log]", "attach to an instance's console (ctrl+a q detaches)",
+	  cmd_console },
+	{ "config",
+	  "set|unset|get|show NAME [key[=value]]... | device add NAME DEV TYPE [key=value]... |"
+	  " device remove|list|show NAME [DEV]",
+	  "instance configuration", cmd_config },
 	{ "file", "push SRC NAME/PATH | pull NAME/PATH DST", "copy files in and out", cmd_file },
 	{ "snapshot", "NAME [SNAP]", "snapshot an instance", cmd_snapshot },
 	{ "restore", "NAME SNAP", "restore an instance from a snapshot", cmd_restore },
 	{ "copy", "SRC[/SNAP] DST", "copy an instance", cmd_copy },
-	{ "image", "list | import FILE [--alias A] | delete IMAGE | alias create|delete|list ...",
+	{ "image",
+	  "list | import FILE [--alias A] | build NAME | delete IMAGE | alias create|delete|list ...",
 	  "manage images", cmd_image },
 	{ "profile",
-	  "list | create|show|delete NAME | set|unset NAME key[=value] | assign INSTANCE P1[,P2]",
+	  "list | create|show|delete NAME | set|unset NAME key[=value] | assign INSTANCE P1[,P2] |"
+	  " device add|remove|list|show NAME ...",
 	  "manage profiles", cmd_profile },
-	{ "network", "create|list|show|delete [NAME]", "manage networks", cmd_network },
+	{ "network",
+	  "list [--format table|json|csv] | create NAME [key=value]... | show|delete NAME |"
+	  " set|unset|get NAME key[=value] | list-leases NAME",
+	  "manage networks", cmd_network },
 };
 
 static void usage(FILE *f)

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "json.h"
 #include "fs.h"
+#include "image-build.h"
 #include "images.h"
 #include "instances.h"
 #include "operations.h"
@@ -98,6 +99,29 @@ static int image_delete(struct request *req, struct response *resp)
 	return r < 0 ? api_error(resp, e) : api_sync(resp, json_object());
 }
 
+/* Aliases of built images have a '/' ("debian/12"), which reaches us as two segments. */
+static int with_joined_ref(struct request *req, struct response *resp, api_handler fn)
+{
+	char *ref, *seg1 = req->seg[1];
+	if (asprintf(&ref, "%s/%s", req->seg[1], req->seg[2]) < 0)
+		return api_errorf(resp, 500, "out of memory");
+	req->seg[1] = ref;
+	int r = fn(req, resp);
+	req->seg[1] = seg1;
+	free(ref);
+	return r;
+}
+
+static int image_get_slashed(struct request *req, struct response *resp)
+{
+	return with_joined_ref(req, resp, image_get);
+}
+
+static int image_delete_slashed(struct request *req, struct response *resp)
+{
+	return with_joined_ref(req, resp, image_delete);
+}
+
 struct import_arg {
 	struct celld *d;
 	char *path;
@@ -124,6 +148,10 @@ static int op_import(struct op *op, void *p, struct cell_error **err)
 static int images_post(struct request *req, struct response *resp)
 {
 	_cleanup_error_ struct cell_error *e = NULL;
+	const char *type =
+		json_string_value(json_object_get(json_object_get(req->body, "source"), "type"));
+	if (!req->upload_path && type && strcmp(type, "build") == 0)
+		return api_images_build(req, resp);
 	if (!req->upload_path)
 		return api_errorf(resp, 400,
 				  "image import: send the tarball as the body with Content-Type:"
@@ -215,5 +243,7 @@ const struct api_route api_image_routes[] = {
 	{ "DELETE", "images/aliases/*", alias_delete },
 	{ "GET", "images/*", image_get },
 	{ "DELETE", "images/*", image_delete },
+	{ "GET", "images/*/*", image_get_slashed },
+	{ "DELETE", "images/*/*", image_delete_slashed },
 	{ NULL, NULL, NULL },
 };

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "config-keys.h"
 #include "instances.h"
+#include "network.h"
 #include "operations.h"
 
 static json_t *profile_json(struct celld *d, json_t *row)
@@ -54,7 +55,7 @@ static int profiles_list(struct request *req, struct response *resp)
 	return api_sync(resp, out);
 }
 
-static int profile_check(json_t *b, struct cell_error **err)
+static int profile_check(struct celld *d, json_t *b, struct cell_error **err)
 {
 	json_t *config = json_object_get(b, "config");
 	json_t *devices = json_object_get(b, "devices");
@@ -62,7 +63,7 @@ static int profile_check(json_t *b, struct cell_error **err)
 		return -EINVAL;
 	if (devices && !json_is_object(devices))
 		return cell_error_set(err, EINVAL, "devices: expected an object");
-	return 0;
+	return network_devices_check(d, NULL, devices, err);
 }
 
 static int profiles_create(struct request *req, struct response *resp)
@@ -72,7 +73,7 @@ static int profiles_create(struct request *req, struct response *resp)
 	if (!json_is_object(b))
 		return api_errorf(resp, 400, "request body: expected a JSON object");
 	const char *name = json_string_value(json_object_get(b, "name"));
-	if (instance_name_check(name, "profile", &e) < 0 || profile_check(b, &e) < 0 ||
+	if (instance_name_check(name, "profile", &e) < 0 || profile_check(req->d, b, &e) < 0 ||
 	    db_profile_put(req->d->db, b, true, &e) < 0)
 		return api_error(resp, e);
 	return api_sync(resp, json_object());
@@ -96,7 +97,7 @@ static int profile_update(struct request *req, struct response *resp, bool patch
 	json_t *b = req->body;
 	if (!json_is_object(b))
 		return api_errorf(resp, 400, "request body: expected a JSON object");
-	if (profile_check(b, &e) < 0)
+	if (profile_check(req->d, b, &e) < 0)
 		return api_error(resp, e);
 	struct named_lock *l = named_lock_acquire("profile");
 	int r = db_profile_get(req->d->db, req->seg[1], &row, &e);

@@ -148,7 +148,8 @@ static int server_info(struct request *req, struct response *resp)
 		"profiles",	    "snapshots",       "image_aliases",
 		"container_copy",   "resources",       "api_os",
 		"api_filtering",    "container_full",  "instance_all_projects",
-		"container_backup", "events",
+		"container_backup", "events",	       "network",
+		"network_leases",   "console",
 	};
 	json_t *ext = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(extensions); i++)
@@ -197,8 +198,8 @@ static bool route_match(const char *pattern, struct request *req)
 int api_dispatch(struct request *req, struct response *resp)
 {
 	static const struct api_route *const tables[] = {
-		api_server_routes,  api_instance_routes,  api_image_routes,
-		api_profile_routes, api_operation_routes, api_event_routes,
+		api_server_routes,    api_instance_routes, api_image_routes,   api_profile_routes,
+		api_operation_routes, api_event_routes,	   api_network_routes,
 	};
 	bool path_known = false;
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
@@ -247,6 +248,7 @@ static int split_path(const char *url, char ***ret, size_t *ret_n)
 
 struct ws_ctx {
 	void (*fn)(void *cls, int fd);
+	void (*drop)(void *cls);
 	void *cls;
 	int fd;
 	struct MHD_UpgradeResponseHandle *urh;
@@ -263,6 +265,13 @@ static void *ws_thread(void *p)
 	return NULL;
 }
 
+static void ws_ctx_drop(struct ws_ctx *c)
+{
+	if (c->drop)
+		c->drop(c->cls);
+	free(c);
+}
+
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
 		       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
@@ -275,7 +284,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, ws_thread, c) != 0) {
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-		free(c);
+		ws_ctx_drop(c);
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -283,17 +292,25 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct response *resp)
 {
 	struct ws_ctx *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		if (resp->ws_drop)
+			resp->ws_drop(resp->ws_cls);
 		return MHD_NO;
+	}
 	c->fn = resp->ws_fn;
+	c->drop = resp->ws_drop;
 	c->cls = resp->ws_cls;
 	struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, c);
+	if (!r) {
+		ws_ctx_drop(c);
+		return MHD_NO;
+	}
 	MHD_add_response_header(r, "Upgrade", "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", resp->ws_accept);
 	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
 	MHD_destroy_response(r);
 	if (ret != MHD_YES)
-		free(c);
+		ws_ctx_drop(c);
 	return ret;
 }
 
@@ -470,7 +487,10 @@ int api_server_start(struct celld *d, gid_t gid, struct api_server **ret, struct
 					  MHD_USE_POLL | MHD_ALLOW_UPGRADE,
 				  0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_THREAD_STACK_SIZE,
+				  /* An idle connection (a client that connected and stalls) gives
+				   * its thread back after 2 minutes; a request that blocks in our
+				   * handler (/wait) and upgraded streams are not idle. */
+				  MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_THREAD_STACK_SIZE,
 				  (size_t)(256 * 1024), MHD_OPTION_END);
 	if (!s->mhd) {
 		close(s->fd);

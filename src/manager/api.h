@@ -31,6 +31,8 @@ struct response {
 	/* A WebSocket upgrade: fn runs on its own thread with the connected socket; the socket is
 	 * closed when it returns. */
 	void (*ws_fn)(void *cls, int fd);
+	void (*ws_drop)(
+		void *cls); /* frees ws_cls when the upgrade does not happen (may be NULL) */
 	void *ws_cls;
 	char ws_accept[64];
 };
@@ -61,6 +63,7 @@ struct api_route {
 extern const struct api_route api_instance_routes[];
 extern const struct api_route api_image_routes[];
 extern const struct api_route api_profile_routes[];
+extern const struct api_route api_network_routes[];
 extern const struct api_route api_operation_routes[];
 extern const struct api_route api_event_routes[];
 

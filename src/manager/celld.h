@@ -14,6 +14,7 @@ struct celld {
 	char *monitor;	     /* cell-monitor binary */
 	char *cgroup_parent; /* cgroupsPath prefix of every instance */
 	char *images_dir, *instances_dir, *snapshots_dir, *builtin_image;
+	char *cache_dir; /* machine-level cache of built images' trees (/var/cache/cell) */
 	struct db *db;
 	uint64_t host_mem;
 	unsigned host_cpus;

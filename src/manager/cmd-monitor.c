@@ -1,7 +1,9 @@
 /* cmd-monitor.c - cell-monitor: the small process that owns one running instance. It detaches from
  * celld (so instances outlive celld), becomes the subreaper of the container's init, creates and
  * starts it through the runtime, reports to celld on fd 3, then waits for init and records how it
- * ended in RUNDIR/exit. Statically linked and allocation-free after start: well under 1 MiB. */
+ * ended in RUNDIR/exit. The container's /dev/console is a pty whose master the runtime hands over
+ * (--console-socket): the monitor logs its output to RUNDIR/console.log and serves attaches on
+ * RUNDIR/console.sock (console-relay.c). Statically linked and allocation-free after start. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,9 +12,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "console-relay.h"
 
 #define NOTIFY_FD 3
 
@@ -29,6 +34,9 @@ static int run(char *const argv[])
 		dup2(console_fd, 1);
 		dup2(console_fd, 2);
 		close(NOTIFY_FD);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -111,6 +119,9 @@ int main(int argc, char **argv)
 	snprintf(how, sizeof(how), "%d\n", (int)getpid());
 	write_file(dir, "monitor.pid", how);
 
+	char recv_path[4096];
+	snprintf(recv_path, sizeof(recv_path), "%s/console-recv.sock", dir);
+	int recv_sock = console_listen(recv_path);
 	snprintf(path, sizeof(path), "%s/init.pid", dir);
 	char *create[] = { rt,
 			   (char *)"--root",
@@ -120,10 +131,21 @@ int main(int argc, char **argv)
 			   bundle,
 			   (char *)"--pid-file",
 			   path,
+			   (char *)"--console-socket",
+			   recv_path,
 			   id,
 			   NULL };
 	char *start[] = { rt, (char *)"--root", root, (char *)"start", id, NULL };
-	int rc = run(create);
+	/* SIGCHLD stays blocked: the relay loop learns of init's end from a signalfd. */
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	int rc = recv_sock >= 0 ? run(create) : -1;
+	int master = rc == 0 ? console_recv_master(recv_sock) : -1;
+	if (recv_sock >= 0)
+		close(recv_sock);
+	unlink(recv_path);
 	if (rc == 0)
 		rc = run(start);
 	pid_t init = read_pid(dir);
@@ -132,18 +154,17 @@ int main(int argc, char **argv)
 		finish(rt, root, id, rootfs, dir, "failed\n");
 		return 1;
 	}
+	/* Listening before "ok": a console request right after the start finds the socket. */
+	snprintf(path, sizeof(path), "%s/console.sock", dir);
+	int listen_fd = master >= 0 ? console_listen(path) : -1;
 	notify("ok\n");
 
-	int st = 0;
-	for (;;) {
-		pid_t p = waitpid(-1, &st, 0);
-		if (p == init)
-			break;
-		if (p < 0 && errno == ECHILD) {
-			st = -1;
-			break;
-		}
-	}
+	struct console_relay cr = { .master = master,
+				    .log = console_fd,
+				    .listen = listen_fd,
+				    .sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK) };
+	int st = console_relay_run(&cr, init);
+	unlink(path);
 	if (st == -1)
 		snprintf(how, sizeof(how), "lost\n");
 	else if (WIFSIGNALED(st))

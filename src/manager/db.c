@@ -35,6 +35,10 @@ static const char *const migrations[] = {
 	" images(fingerprint) ON DELETE CASCADE, description TEXT NOT NULL DEFAULT '');"
 	"INSERT INTO profiles (name, description, devices_json) VALUES ('default', 'Default cell"
 	" profile', '{\"root\":{\"type\":\"disk\",\"path\":\"/\",\"pool\":\"default\"}}');",
+	/* 2: managed networks (network-db.c). */
+	"CREATE TABLE networks (name TEXT PRIMARY KEY, type TEXT NOT NULL DEFAULT 'bridge', state"
+	" TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL DEFAULT '',"
+	" config_json TEXT NOT NULL DEFAULT '{}');",
 };
 
 static int db_fail(struct db *db, struct cell_error **err, const char *what)
@@ -74,7 +78,7 @@ static int db_prepare(struct db *db, const char *sql, const char *types, va_list
 }
 
 /* Run a statement that returns no rows; returns the number of changed rows. */
-static int db_run(struct db *db, struct cell_error **err, const char *sql, const char *types, ...)
+int db_run(struct db *db, struct cell_error **err, const char *sql, const char *types, ...)
 {
 	va_list ap;
 	sqlite3_stmt *st;
@@ -116,8 +120,8 @@ static json_t *db_row(sqlite3_stmt *st)
 }
 
 /* Run a query; *ret is a JSON array of row objects (columns named x_json are parsed as x). */
-static int db_query(struct db *db, json_t **ret, struct cell_error **err, const char *sql,
-		    const char *types, ...)
+int db_query(struct db *db, json_t **ret, struct cell_error **err, const char *sql,
+	     const char *types, ...)
 {
 	va_list ap;
 	sqlite3_stmt *st;

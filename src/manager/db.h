@@ -10,6 +10,13 @@
 
 struct db;
 
+/* Run a statement binding "s" (string), "i" (int64) and "j" (json_t *) arguments in order;
+ * returns the number of changed rows. Used by the resources kept in their own files. */
+int db_run(struct db *db, struct cell_error **err, const char *sql, const char *types, ...);
+/* Run a query; *ret is an array of row objects (columns named x_json are parsed as x). */
+int db_query(struct db *db, json_t **ret, struct cell_error **err, const char *sql,
+	     const char *types, ...);
+
 int db_open(const char *path, struct db **ret, struct cell_error **err);
 void db_close(struct db *db);
 /* The schema version after migrations (for tests and /1.0). */

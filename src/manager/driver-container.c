@@ -3,10 +3,12 @@
  * the state is read from the monitor's files, so nothing here depends on celld staying up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,6 +20,7 @@
 #include "driver.h"
 #include "fs.h"
 #include "json.h"
+#include "network.h"
 #include "spawn.h"
 #include "storage.h"
 #include "strv.h"
@@ -155,6 +158,8 @@ static int ct_start(struct celld *d, json_t *inst, json_t *expanded, struct cell
 		return cell_error_set(err, EBUSY, "instance is already running: %s", name);
 	_cleanup_json_ json_t *spec = NULL;
 	int r = instance_spec_build(d, name, expanded, &spec, err);
+	if (r == 0)
+		r = network_instance_start(d, inst, spec, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *cfg = storage_path(d, name, "config.json");
@@ -166,6 +171,10 @@ static int ct_start(struct celld *d, json_t *inst, json_t *expanded, struct cell
 		return r;
 	unlink(exitp);
 	unlink(pidp);
+	r = storage_instance_limit_disk(
+		d, name, json_string_value(json_object_get(expanded, "limits.disk")), err);
+	if (r < 0)
+		return r;
 	r = storage_instance_mount(d, name, json_string_value(json_object_get(inst, "image")),
 				   cfg_bool(expanded, "security.privileged"), err);
 	if (r < 0)
@@ -194,21 +203,45 @@ static int stop_signal(struct celld *d, const char *name)
 	return SIGRTMIN + 3;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The monitor writes run/exit (by rename) once the container has ended and it has cleaned up:
+ * wait for that file, woken by inotify rather than polling with sleeps. */
 static bool wait_stopped(struct celld *d, json_t *inst, int timeout_ms)
 {
-	struct instance_state st;
-	for (int waited = 0;; waited += 5) {
+	_cleanup_free_ char *run = storage_path(d, inst_name(inst), "run");
+	_cleanup_free_ char *exitp = storage_path(d, inst_name(inst), "run/exit");
+	if (!run || !exitp)
+		return false;
+	_cleanup_close_ int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in >= 0 && inotify_add_watch(in, run, IN_MOVED_TO | IN_CREATE) < 0) {
+		close(in);
+		in = -1;
+	}
+	int64_t until = now_ms() + timeout_ms;
+	for (;;) {
+		struct instance_state st;
 		ct_state(d, inst, &st);
-		if (!st.running) {
-			/* The monitor writes exit after it has cleaned up; wait for that too. */
-			_cleanup_free_ char *exitp = storage_path(d, inst_name(inst), "run/exit");
-			if (exitp && fs_exists(exitp))
-				return true;
-		}
-		if (waited >= timeout_ms)
+		if (!st.running && fs_exists(exitp))
+			return true;
+		int64_t left = until - now_ms();
+		if (left <= 0)
 			return false;
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		/* Without inotify (or should an event be missed), look again every 50 ms. */
+		struct pollfd p = { .fd = in, .events = POLLIN };
+		if (in < 0 || poll(&p, 1, (int)(left < 50 ? left : 50)) <= 0) {
+			if (in < 0)
+				usleep(5000);
+			continue;
+		}
+		char buf[4096];
+		while (read(in, buf, sizeof(buf)) > 0)
+			;
 	}
 }
 
@@ -298,6 +331,7 @@ static int ct_update(struct celld *d, json_t *inst, json_t *expanded, struct cel
 
 static int ct_delete(struct celld *d, json_t *inst, struct cell_error **err)
 {
+	network_instance_forget(d, inst_name(inst));
 	return storage_instance_delete(d, inst_name(inst), err);
 }
 

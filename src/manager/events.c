@@ -1,11 +1,13 @@
 /* events.c - the /1.0/events WebSocket: listeners are kept in a list; each has a thread that
- * reads (and discards) what the client sends until it goes away. */
+ * reads (and discards) what the client sends until it goes away. Sends time out, so that a client
+ * that stops reading cannot stall the operations that publish events. */
 #include "events.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "api.h"
@@ -15,6 +17,7 @@ struct listener {
 	struct listener *next;
 	int fd;
 	bool operations; /* wants type "operation" */
+	bool failed;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -35,9 +38,15 @@ void events_publish(const char *type, json_t *md)
 	if (!text)
 		return;
 	pthread_mutex_lock(&lock);
-	for (struct listener *l = listeners; l; l = l->next)
-		if (l->operations)
-			ws_send(l->fd, WS_TEXT, text, strlen(text), false);
+	for (struct listener *l = listeners; l; l = l->next) {
+		/* A listener whose send failed or timed out gets no more: its socket is shut down,
+		 * which also ends its reader thread. */
+		if (l->operations && !l->failed &&
+		    ws_send(l->fd, WS_TEXT, text, strlen(text), false) < 0) {
+			l->failed = true;
+			shutdown(l->fd, SHUT_RDWR);
+		}
+	}
 	pthread_mutex_unlock(&lock);
 	free(text);
 }
@@ -46,6 +55,8 @@ static void listen_ws(void *cls, int fd)
 {
 	struct listener *l = cls;
 	l->fd = fd;
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	pthread_mutex_lock(&lock);
 	l->next = listeners;
 	listeners = l;
@@ -76,6 +87,8 @@ static int events_get(struct request *req, struct response *resp)
 	int r = api_websocket(req, resp, listen_ws, l);
 	if (!resp->ws_fn)
 		free(l);
+	else
+		resp->ws_drop = free;
 	return r;
 }
 

@@ -74,8 +74,10 @@ static int image_commit(struct celld *d, const char *fp, json_t *props, const ch
 }
 
 /* Busybox's init runs /etc/inittab; without one it would respawn shells on ttys that a
- * container does not have. */
-static const char busybox_inittab[] = "::sysinit:/bin/true\n"
+ * container does not have. rcS (image/mkimage.sh) brings up lo and asks DHCP for each ethN.
+ * /dev/console is a pty the monitor keeps (`cell console`): a login shell on it, respawned. */
+static const char busybox_inittab[] = "::sysinit:/etc/init.d/rcS\n"
+				      "::respawn:-/bin/sh\n"
 				      "::ctrlaltdel:/sbin/reboot\n"
 				      "::shutdown:/bin/true\n";
 
@@ -93,7 +95,7 @@ int images_import_builtin(struct celld *d, struct cell_error **err)
 	int r = images_sha256_file(bin, sum, err);
 	if (r < 0)
 		return cell_error_wrap(err, "built-in image");
-	sum[63] = 'b'; /* distinguishes the tree from the bare binary */
+	sum[63] = 'c'; /* distinguishes the tree (inittab version 2) from the bare binary */
 	tmp = image_dir(d, sum, ".tmp");
 	root = image_dir(d, sum, ".tmp/rootfs");
 	if (!tmp || !root || asprintf(&inittab, "%s/etc/inittab", root) < 0)
@@ -268,6 +270,12 @@ static bool is_oci_archive(const char *path)
 
 int images_import_file(struct celld *d, const char *path, char **ret_fp, struct cell_error **err)
 {
+	return images_import_file_props(d, path, NULL, ret_fp, err);
+}
+
+int images_import_file_props(struct celld *d, const char *path, json_t *given, char **ret_fp,
+			     struct cell_error **err)
+{
 	char fp[65];
 	int r = images_sha256_file(path, fp, err);
 	if (r < 0)
@@ -294,7 +302,9 @@ int images_import_file(struct celld *d, const char *path, char **ret_fp, struct 
 	} else {
 		r = extract_file(path, root, false, err);
 	}
-	json_t *props = json_pack("{ss ss}", "description", oci ? "OCI image" : "imported rootfs",
+	json_t *props =
+		given ? json_incref(given) :
+			json_pack("{ss ss}", "description", oci ? "OCI image" : "imported rootfs",
 				  "architecture", "x86_64");
 	if (r == 0)
 		r = image_commit(d, fp, props, tmp, err);

@@ -121,8 +121,11 @@ int api_instance_exec(struct request *req, struct response *resp)
 		return free(a), api_errorf(resp, 500, "out of memory");
 	a->d = req->d;
 	a->x.in_fd = a->x.out_fd = a->x.err_fd = -1;
-	a->body = json_incref(b);
-	if (exec_parse(a, b, &e) < 0) {
+	/* The operation's thread reads its own copy (see inst_arg_new in instances.c). */
+	a->body = json_deep_copy(b);
+	if (!a->body || exec_parse(a, a->body, &e) < 0) {
+		if (!a->body)
+			cell_error_set(&e, ENOMEM, "out of memory");
 		exec_arg_free(a);
 		return api_error(resp, e);
 	}

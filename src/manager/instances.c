@@ -14,6 +14,7 @@
 #include "config-keys.h"
 #include "fs.h"
 #include "log.h"
+#include "network.h"
 #include "operations.h"
 #include "storage.h"
 
@@ -128,7 +129,14 @@ static struct inst_arg *inst_arg_new(struct celld *d, const char *name, json_t *
 		return NULL;
 	}
 	a->d = d;
-	a->body = body ? json_incref(body) : NULL;
+	/* A copy: the request thread frees its body while the operation's thread reads this one,
+	 * and jansson objects must not be shared between threads. */
+	a->body = body ? json_deep_copy(body) : NULL;
+	if (body && !a->body) {
+		free(a->name);
+		free(a);
+		return NULL;
+	}
 	return a;
 }
 
@@ -195,6 +203,10 @@ static int op_create(struct op *op, void *p, struct cell_error **err)
 		storage_instance_delete(a->d, a->name, NULL);
 		db_instance_delete(a->d->db, a->name, NULL);
 	}
+	/* "start": true (cell launch): started in the same operation, still under the lock; a
+	 * failed start leaves the instance created and stopped, as a separate start would. */
+	if (r == 0 && json_is_true(json_object_get(a->body, "start")))
+		r = instance_start(a->d, inst, err);
 	named_lock_release(l);
 	return r;
 }
@@ -292,7 +304,8 @@ static int instances_create(struct request *req, struct response *resp)
 	if (instance_name_check(name, "instance", &e) < 0 ||
 	    (config && config_validate_object(config, &e) < 0) ||
 	    check_profiles(req->d, json_object_get(inst, "profiles"), &e) < 0 ||
-	    create_from_source(req, json_object_get(b, "source"), inst, &e) < 0)
+	    create_from_source(req, json_object_get(b, "source"), inst, &e) < 0 ||
+	    network_devices_check(req->d, name, json_object_get(inst, "devices"), &e) < 0)
 		return api_error(resp, e);
 	/* The row first: a crash from here on leaves "creating", which reconcile undoes. */
 	struct named_lock *l = named_lock_acquire(name);
@@ -397,8 +410,11 @@ static int instance_put_or_patch(struct request *req, struct response *resp, boo
 		json_object_set(upd, "profiles", profiles);
 	}
 	json_t *devices = json_object_get(b, "devices");
-	if (json_is_object(devices))
+	if (json_is_object(devices)) {
+		if (network_devices_check(req->d, name, devices, &e) < 0)
+			return api_error(resp, e);
 		json_object_set(upd, "devices", devices);
+	}
 	json_t *desc = json_object_get(b, "description");
 	if (json_is_string(desc))
 		json_object_set(upd, "description", desc);
@@ -443,7 +459,10 @@ static int op_delete(struct op *op, void *p, struct cell_error **err)
 	int r = instance_load(a->d, a->name, &inst, err);
 	if (r == 0) {
 		instance_driver(inst)->state(a->d, inst, &st);
-		if (st.running)
+		/* ?force=1 (cell delete --force): stop and delete in one operation. */
+		if (st.running && a->body && json_is_true(json_object_get(a->body, "force")))
+			r = instance_driver(inst)->stop(a->d, inst, true, 0, err);
+		else if (st.running)
 			r = cell_error_set(err, EBUSY,
 					   "instance is running: %s (stop it first or use --force)",
 					   a->name);
@@ -465,7 +484,10 @@ static int instance_delete(struct request *req, struct response *resp)
 	_cleanup_json_ json_t *inst = NULL;
 	if (instance_load(req->d, req->seg[1], &inst, &e) < 0)
 		return api_error(resp, e);
-	return start_op(req, resp, "Deleting instance", req->seg[1], op_delete, NULL);
+	const char *f = api_query(req, "force");
+	_cleanup_json_ json_t *body =
+		json_pack("{sb}", "force", f && (!strcmp(f, "1") || !strcmp(f, "true")));
+	return start_op(req, resp, "Deleting instance", req->seg[1], op_delete, body);
 }
 
 static int op_state(struct op *op, void *p, struct cell_error **err)
@@ -547,7 +569,8 @@ static int instance_state_get(struct request *req, struct response *resp)
 				     0),
 		"cpu", "usage",
 		(json_int_t)(st.running ? read_u64("cpuacct", cg, name, "cpuacct.usage") : 0),
-		"network", json_null(), "disk", json_object());
+		"network", st.running ? network_instance_state(req->d, inst) : json_null(), "disk",
+		json_object());
 	return api_sync(resp, j);
 }
 
@@ -592,6 +615,7 @@ const struct api_route api_instance_routes[] = {
 	{ "PUT", "instances/*/state", instance_state_put },
 	{ "POST", "instances/*/exec", api_instance_exec },
 	{ "GET", "instances/*/console", instance_console },
+	{ "POST", "instances/*/console", api_instance_console },
 	{ "GET", "instances/*/backups", instance_backups },
 	{ "GET", "instances/*/logs/*", api_instance_log },
 	{ "GET", "instances/*/snapshots", api_snapshot_list },

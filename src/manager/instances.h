@@ -39,6 +39,8 @@ int exec_parse(struct exec_arg *a, json_t *b, struct cell_error **err);
 /* Start an exec whose stdio are WebSockets (LXD's wait-for-websocket); takes a. */
 int exec_ws_start(struct request *req, struct response *resp, struct exec_arg *a);
 int api_operation_websocket(struct request *req, struct response *resp);
+/* The instance's console over one websocket (relayed to the monitor's console.sock). */
+int api_instance_console(struct request *req, struct response *resp);
 
 /* Route tables of the snapshot/copy/exec handlers, merged into api_instance_routes. */
 int api_instance_exec(struct request *req, struct response *resp);

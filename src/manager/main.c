@@ -22,7 +22,9 @@
 #include "images.h"
 #include "instances.h"
 #include "log.h"
+#include "network.h"
 #include "operations.h"
+#include "viewfs-start.h"
 
 static void usage(FILE *f)
 {
@@ -36,6 +38,7 @@ static void usage(FILE *f)
 		"  --monitor PATH     cell-monitor binary [next to celld]\n"
 		"  --image-dir DIR    built-in busybox image [%s]\n"
 		"  --cgroup-parent N  cgroup parent of instances [cell]\n"
+		"  --cache-dir DIR    cache of built images (debootstrap trees) [/var/cache/cell]\n"
 		"  --log PATH         log file [STATE-DIR/celld.log]\n"
 		"  --debug            log every request\n"
 		"  -h, --help         this help\n",
@@ -124,6 +127,7 @@ static int parse_args(int argc, char **argv, struct celld *d, const char **group
 		{ "monitor", required_argument, NULL, 'm' },
 		{ "image-dir", required_argument, NULL, 'i' },
 		{ "cgroup-parent", required_argument, NULL, 'c' },
+		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -152,6 +156,9 @@ static int parse_args(int argc, char **argv, struct celld *d, const char **group
 			break;
 		case 'c':
 			d->cgroup_parent = strdup(optarg);
+			break;
+		case 'C':
+			d->cache_dir = strdup(optarg);
 			break;
 		case 'l':
 			*logp = optarg;
@@ -188,6 +195,8 @@ static int celld_init(struct celld *d, struct cell_error **err)
 		d->builtin_image = strdup(CELL_IMAGE_DIR);
 	if (!d->cgroup_parent)
 		d->cgroup_parent = strdup("cell");
+	if (!d->cache_dir)
+		d->cache_dir = strdup("/var/cache/cell");
 	struct sysinfo si;
 	sysinfo(&si);
 	d->host_mem = (uint64_t)si.totalram * si.mem_unit;
@@ -206,7 +215,7 @@ int main(int argc, char **argv)
 	bool debug = false;
 	_cleanup_error_ struct cell_error *e = NULL;
 	/* Declared up front: the error path jumps over their initializations. */
-	_cleanup_free_ char *logdefault = NULL, *dbpath = NULL;
+	_cleanup_free_ char *logdefault = NULL, *dbpath = NULL, *cellfs = NULL;
 	struct api_server *srv = NULL;
 	sigset_t set;
 	int sig;
@@ -239,7 +248,16 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (instances_reconcile(&d, host_booted(&d), &e) < 0 || images_import_builtin(&d, &e) < 0)
+	/* Before reconcile: instances it autostarts bind the views too. */
+	cellfs = self_dir_file("../viewfs/cellfs");
+	if (!cellfs || access(cellfs, X_OK) < 0) {
+		free(cellfs);
+		cellfs = self_dir_file("cellfs");
+	}
+	celld_viewfs_start(cellfs && access(cellfs, X_OK) == 0 ? cellfs : "/usr/bin/cellfs",
+			   d.state_dir);
+	if (instances_reconcile(&d, host_booted(&d), &e) < 0 || images_import_builtin(&d, &e) < 0 ||
+	    networks_restore(&d, &e) < 0)
 		goto fail;
 	if (api_server_start(&d, gid, &srv, &e) < 0)
 		goto fail;

@@ -1,5 +1,8 @@
 /* operations.c - LXD-style background operations: each runs on a detached thread, clients poll
- * or wait on it, and finished ones are kept for a minute so late waiters still see the result. */
+ * or wait on it, and finished ones are kept for a minute so late waiters still see the result.
+ * No JSON object is shared between threads: jansson's objects are not safe to use from two
+ * threads at once (only their reference counts are atomic), so the operation keeps its own copies
+ * and every reader gets a deep copy made under ops_lock. */
 #include "operations.h"
 
 #include <errno.h>
@@ -124,7 +127,7 @@ int op_start(const char *description, json_t *resources, op_fn fn, void *arg,
 		return cell_error_set(err, ENOMEM, "out of memory");
 	}
 	uuid4(op->id);
-	op->resources = resources ? json_incref(resources) : json_object();
+	op->resources = resources ? json_deep_copy(resources) : json_object();
 	op->metadata = json_null();
 	op->status = OP_RUNNING;
 	op->created = op->updated = time(NULL);
@@ -221,14 +224,15 @@ static json_t *time_json(time_t t)
 	return json_string(buf);
 }
 
+/* A document of its own: resources and metadata are deep copies, not shared references. */
 static json_t *op_to_json_locked(struct op *op)
 {
-	return json_pack("{ss ss ss so so ss si sO sO sb ss ss}", "id", op->id, "class", "task",
+	return json_pack("{ss ss ss so so ss si so so sb ss ss}", "id", op->id, "class", "task",
 			 "description", op->description, "created_at", time_json(op->created),
 			 "updated_at", time_json(op->updated), "status", status_name(op->status),
-			 "status_code", (int)op->status, "resources", op->resources, "metadata",
-			 op->metadata, "may_cancel", 0, "err", op->err ? op->err : "", "location",
-			 "none");
+			 "status_code", (int)op->status, "resources", json_deep_copy(op->resources),
+			 "metadata", json_deep_copy(op->metadata), "may_cancel", 0, "err",
+			 op->err ? op->err : "", "location", "none");
 }
 
 json_t *op_to_json(struct op *op)

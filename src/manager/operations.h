@@ -16,7 +16,8 @@ int op_start(const char *description, json_t *resources, op_fn fn, void *arg,
 struct op *op_find(const char *id); /* a new reference, or NULL */
 void op_unref(struct op *op);
 const char *op_id(const struct op *op);
-/* Replace the metadata (takes the reference), e.g. progress or an exec's return code. */
+/* Replace the metadata (takes the reference: the caller must not use it afterwards, since
+ * readers on other threads get copies of it), e.g. progress or an exec's return code. */
 void op_set_metadata(struct op *op, json_t *metadata);
 /* Wait until done, or timeout_s (< 0: forever); returns true when done. */
 bool op_wait(struct op *op, int timeout_s);

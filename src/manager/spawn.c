@@ -51,8 +51,10 @@ static int spawn_error(char *const argv[], int st, const char *out, struct cell_
 {
 	/* The last non-empty line is what runtimes and cp put their reason in. */
 	_cleanup_free_ char *copy = strdup(out ? out : "");
-	char *line = NULL;
-	for (char *p = copy ? strtok(copy, "\n") : NULL; p; p = strtok(NULL, "\n"))
+	char *line = NULL, *save = NULL;
+	/* strtok_r: operations fail on several threads at once. */
+	for (char *p = copy ? strtok_r(copy, "\n", &save) : NULL; p;
+	     p = strtok_r(NULL, "\n", &save))
 		line = p;
 	const char *what = argv[1] && argv[1][0] != '-' ? argv[1] : "";
 	if (line)

@@ -2,6 +2,7 @@
  * the shared image rootfs as the lower layer, and snapshots as copies of the upper layer. */
 #include "storage.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -18,8 +19,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config-keys.h"
 #include "fs.h"
 #include "spawn.h"
+#include "storage-btrfs.h"
 
 char *storage_path(struct celld *d, const char *name, const char *sub)
 {
@@ -44,6 +47,8 @@ bool storage_instance_exists(struct celld *d, const char *name)
 	return p && fs_exists(p);
 }
 
+static int btrfs_layers_create(struct celld *d, const char *name, struct cell_error **err);
+
 int storage_instance_create(struct celld *d, const char *name, bool privileged,
 			    struct cell_error **err)
 {
@@ -53,7 +58,13 @@ int storage_instance_create(struct celld *d, const char *name, bool privileged,
 		return cell_error_set(err, ENOMEM, "out of memory");
 	if (mkdir(dir, 0711) < 0)
 		return cell_error_errno(err, errno, "create instance directory %s", dir);
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+	bool cow = btrfs_is(dir);
+	if (cow) {
+		int r = btrfs_layers_create(d, name, err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = cow ? 2 : 0; i < ARRAY_SIZE(subs); i++) {
 		_cleanup_free_ char *p = storage_path(d, name, subs[i]);
 		if (!p || mkdir(p, 0711) < 0)
 			return cell_error_errno(err, p ? errno : ENOMEM, "create %s",
@@ -65,6 +76,50 @@ int storage_instance_create(struct celld *d, const char *name, bool privileged,
 	if (chown(upper, id, id) < 0 || chmod(upper, 0755) < 0)
 		return cell_error_errno(err, errno, "chown %s", upper);
 	return 0;
+}
+
+/* On btrfs the writable layers live in a subvolume, instances/NAME/disk/{upper,work} (overlayfs
+ * renames from work into upper, which cannot cross subvolumes), reached through the usual
+ * instances/NAME/upper and work as symlinks. */
+static int btrfs_layers_create(struct celld *d, const char *name, struct cell_error **err)
+{
+	static const char *const subs[] = { "upper", "work" };
+	_cleanup_free_ char *disk = storage_path(d, name, "disk");
+	int r = disk ? btrfs_subvolume_create(disk, err) : cell_error_set(err, ENOMEM, "oom");
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(subs); i++) {
+		_cleanup_free_ char *in = NULL, *link = storage_path(d, name, subs[i]);
+		char target[16];
+		snprintf(target, sizeof(target), "disk/%s", subs[i]);
+		if (!link || asprintf(&in, "%s/%s", disk, subs[i]) < 0)
+			return cell_error_set(err, ENOMEM, "out of memory");
+		if (mkdir(in, 0711) < 0 || symlink(target, link) < 0)
+			r = cell_error_errno(err, errno, "create %s", link);
+	}
+	return r;
+}
+
+/* The subvolumes of an instance (its layer, a restore's leftovers, its snapshots), which the
+ * recursive removal does not cross into. */
+static int btrfs_instance_delete(struct celld *d, const char *name, const char *snaps,
+				 struct cell_error **err)
+{
+	static const char *const subs[] = { "disk", "disk.restore", "disk.old" };
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(subs); i++) {
+		_cleanup_free_ char *p = storage_path(d, name, subs[i]);
+		r = p ? btrfs_subvolume_delete(p, err) : cell_error_set(err, ENOMEM, "oom");
+	}
+	_cleanup_closedir_ DIR *dir = opendir(snaps);
+	struct dirent *e;
+	while (r == 0 && dir && (e = readdir(dir))) {
+		_cleanup_free_ char *p = NULL;
+		if (e->d_name[0] == '.')
+			continue;
+		if (asprintf(&p, "%s/%s", snaps, e->d_name) < 0)
+			return cell_error_set(err, ENOMEM, "out of memory");
+		r = btrfs_subvolume_delete(p, err);
+	}
+	return r;
 }
 
 /* A user namespace holding the unprivileged map, for MOUNT_ATTR_IDMAP: made once, kept open. */
@@ -141,8 +196,15 @@ static int mount_idmapped(struct celld *d, const char *src, const char *dst,
 	return 0;
 }
 
+/* statx's STATX_ATTR_MOUNT_ROOT sees bind and idmapped mounts of the same filesystem (the image's
+ * lower layer sits on the state dir's own filesystem), which comparing st_dev with the parent's
+ * does not; the comparison remains for kernels older than 5.8. */
 static bool is_mountpoint(const char *path)
 {
+	struct statx sx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &sx) == 0 &&
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return sx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
 	struct stat a, b;
 	_cleanup_free_ char *parent = NULL;
 	if (asprintf(&parent, "%s/..", path) < 0 || stat(path, &a) < 0 || stat(parent, &b) < 0)
@@ -208,6 +270,8 @@ int storage_instance_delete(struct celld *d, const char *name, struct cell_error
 	_cleanup_free_ char *snaps = snapshot_path(d, name, NULL);
 	if (!dir || !snaps)
 		return cell_error_set(err, ENOMEM, "out of memory");
+	if (btrfs_is(d->instances_dir) && (r = btrfs_instance_delete(d, name, snaps, err)) < 0)
+		return r;
 	r = fs_rm_rf(snaps, err);
 	return r < 0 ? r : fs_rm_rf(dir, err);
 }
@@ -234,6 +298,16 @@ int storage_instance_copy(struct celld *d, const char *src, const char *snap, co
 		from = storage_path(d, src, "upper");
 	if (!from || !to)
 		return cell_error_set(err, ENOMEM, "out of memory");
+	if (btrfs_is(d->instances_dir)) {
+		/* The new instance's empty layer is replaced by a snapshot of the source's. */
+		_cleanup_free_ char *disk = storage_path(d, dst, "disk");
+		_cleanup_free_ char *src_disk =
+			snap ? snapshot_path(d, src, snap) : storage_path(d, src, "disk");
+		if (!disk || !src_disk)
+			return cell_error_set(err, ENOMEM, "out of memory");
+		int r = btrfs_subvolume_delete(disk, err);
+		return r < 0 ? r : btrfs_snapshot(src_disk, disk, false, err);
+	}
 	return copy_tree(from, to, err);
 }
 
@@ -249,9 +323,32 @@ int storage_snapshot_create(struct celld *d, const char *name, const char *snap,
 		return cell_error_errno(err, errno, "mkdir %s", d->snapshots_dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return cell_error_errno(err, errno, "mkdir %s", dir);
+	if (btrfs_is(d->instances_dir)) {
+		_cleanup_free_ char *disk = storage_path(d, name, "disk");
+		return disk ? btrfs_snapshot(disk, to, true, err) :
+			      cell_error_set(err, ENOMEM, "out of memory");
+	}
 	if (mkdir(to, 0755) < 0)
 		return cell_error_errno(err, errno, "mkdir %s", to);
 	return copy_tree(from, to, err);
+}
+
+/* A writable snapshot of the snapshot beside the layer, then swapped in, as on the dir pool. */
+static int btrfs_restore(struct celld *d, const char *name, const char *snap,
+			 struct cell_error **err)
+{
+	_cleanup_free_ char *disk = storage_path(d, name, "disk");
+	_cleanup_free_ char *next = storage_path(d, name, "disk.restore");
+	_cleanup_free_ char *old = storage_path(d, name, "disk.old");
+	if (!disk || !next || !old)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	int r = btrfs_subvolume_delete(next, err);
+	if (r == 0)
+		r = btrfs_snapshot(snap, next, false, err);
+	if (r == 0 && (btrfs_subvolume_delete(old, err) < 0 || rename(disk, old) < 0 ||
+		       rename(next, disk) < 0))
+		r = cell_error_errno(err, errno, "restore %s", disk);
+	return r < 0 ? r : btrfs_subvolume_delete(old, err);
 }
 
 int storage_snapshot_restore(struct celld *d, const char *name, const char *snap,
@@ -263,6 +360,8 @@ int storage_snapshot_restore(struct celld *d, const char *name, const char *snap
 	_cleanup_free_ char *old = storage_path(d, name, "upper.old");
 	if (!from || !upper || !next || !old)
 		return cell_error_set(err, ENOMEM, "out of memory");
+	if (btrfs_is(d->instances_dir))
+		return btrfs_restore(d, name, from, err);
 	/* Build the restored layer beside the current one, then swap: a crash leaves one whole. */
 	int r = fs_rm_rf(next, err);
 	if (r == 0 && mkdir(next, 0755) < 0)
@@ -280,5 +379,24 @@ int storage_snapshot_delete(struct celld *d, const char *name, const char *snap,
 			    struct cell_error **err)
 {
 	_cleanup_free_ char *p = snapshot_path(d, name, snap);
-	return p ? fs_rm_rf(p, err) : cell_error_set(err, ENOMEM, "out of memory");
+	return p ? btrfs_subvolume_delete(p, err) : cell_error_set(err, ENOMEM, "out of memory");
+}
+
+int storage_instance_limit_disk(struct celld *d, const char *name, const char *value,
+				struct cell_error **err)
+{
+	uint64_t bytes = 0;
+	int r = value ? config_parse_bytes(value, 0, &bytes, err) : 0;
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *disk = storage_path(d, name, "disk");
+	if (!disk)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	if (!btrfs_is_subvolume(disk))
+		return value ? cell_error_set(err, EOPNOTSUPP,
+					      "limits.disk=%s: the dir pool cannot enforce it here "
+					      "(%s is not on btrfs)",
+					      value, d->instances_dir) :
+			       0;
+	return btrfs_limit(disk, bytes, err);
 }

@@ -29,3 +29,7 @@ int storage_snapshot_restore(struct celld *d, const char *name, const char *snap
 int storage_snapshot_delete(struct celld *d, const char *name, const char *snap,
 			    struct cell_error **err);
 bool storage_instance_exists(struct celld *d, const char *name);
+/* limits.disk (NULL: none): a qgroup limit when the pool is on btrfs; elsewhere a value is refused
+ * by name, as the dir pool cannot enforce it. */
+int storage_instance_limit_disk(struct celld *d, const char *name, const char *value,
+				struct cell_error **err);

@@ -1,4 +1,4 @@
-/* cmd-exec.c - `exec [-t] [--env K=V] [--cwd DIR] [--user UID[:GID]] ID CMD...`. */
+/* cmd-exec.c - `exec [-t] [--env K=V] [--cwd DIR] [--user UID[:GID]] [--cap C] ID CMD...`. */
 #include <errno.h>
 #include <getopt.h>
 
@@ -17,11 +17,14 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err
 		{ "detach", no_argument, NULL, 'd' },
 		{ "process", required_argument, NULL, 'P' },
 		{ "console-socket", required_argument, NULL, 'c' },
+		{ "cap", required_argument, NULL, 'C' },
+		{ "no-new-privs", no_argument, NULL, 'N' },
 		{ 0 },
 	};
-	static const char *usage = "usage: cellrt exec [-t] [--env K=V] [--cwd DIR] "
-				   "[--user UID[:GID]] ID COMMAND [ARGS...]";
-	_cleanup_strv_ char **env = NULL;
+	static const char *usage =
+		"usage: cellrt exec [-t] [--env K=V] [--cwd DIR] "
+		"[--user UID[:GID]] [--cap CAP]... [--no-new-privs] ID COMMAND [ARGS...]";
+	_cleanup_strv_ char **env = NULL, **caps = NULL;
 	struct exec_opts o = { .root = ctx->root };
 	int c;
 	optind = 1;
@@ -52,6 +55,13 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err
 		case 'c':
 			o.console_socket = optarg;
 			break;
+		case 'C':
+			if (strv_append(&caps, optarg) < 0)
+				return cell_error_set(err, ENOMEM, "out of memory");
+			break;
+		case 'N':
+			o.no_new_privs = true;
+			break;
 		default:
 			return cell_error_set(err, EINVAL, "%s", usage);
 		}
@@ -61,6 +71,7 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err
 	o.id = argv[optind];
 	o.args = argv + optind + 1;
 	o.env = env;
+	o.caps = caps;
 	int status = 0;
 	int r = container_exec(&o, &status, err);
 	return r < 0 ? r : status;

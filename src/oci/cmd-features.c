@@ -23,8 +23,9 @@ static const char *const mount_options[] = {
 static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network",
 					  "pid",    "time", "user",  "uts" };
 static const char *const seccomp_actions[] = {
-	"SCMP_ACT_ALLOW",	"SCMP_ACT_ERRNO", "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS",
-	"SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",	  "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+	"SCMP_ACT_ALLOW",	 "SCMP_ACT_ERRNO",	 "SCMP_ACT_KILL",
+	"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+	"SCMP_ACT_NOTIFY",	 "SCMP_ACT_TRACE",	 "SCMP_ACT_TRAP",
 };
 static const char *const seccomp_operators[] = {
 	"SCMP_CMP_EQ", "SCMP_CMP_GE",	     "SCMP_CMP_GT", "SCMP_CMP_LE",
@@ -37,6 +38,8 @@ static const char *const seccomp_archs[] = {
 	"SCMP_ARCH_S390",      "SCMP_ARCH_S390X",  "SCMP_ARCH_X32",	 "SCMP_ARCH_X86",
 	"SCMP_ARCH_X86_64",
 };
+static const char *const hooks[] = { "prestart",       "createRuntime", "createContainer",
+				     "startContainer", "poststart",	"poststop" };
 static const char *const seccomp_flags[] = { "SECCOMP_FILTER_FLAG_LOG",
 					     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
 					     "SECCOMP_FILTER_FLAG_TSYNC" };
@@ -86,16 +89,23 @@ int cmd_features(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error *
 		snprintf(libseccomp, sizeof(libseccomp), "%u.%u.%u", lv->major, lv->minor,
 			 lv->micro);
 	_cleanup_json_ json_t *j = json_pack(
-		"{s:s, s:s, s:o*, s:{s:o*, s:o*, s:{s:b, s:b, s:b, s:b}, s:{s:b, s:o*, s:o*, s:o*, "
-		"s:o*}, s:{s:b}, s:{s:b}}, s:{s:s, s:s}}",
-		"ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "mountOptions",
-		STRINGS(mount_options), "linux", "namespaces", STRINGS(namespaces), "capabilities",
-		capabilities(), "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0,
-		"seccomp", "enabled", 1, "actions", STRINGS(seccomp_actions), "operators",
-		STRINGS(seccomp_operators), "archs", STRINGS(seccomp_archs), "knownFlags",
-		STRINGS(seccomp_flags), "apparmor", "enabled", 0, "selinux", "enabled", 0,
-		"annotations", "io.github.cell.cellrt.version", CELL_VERSION,
-		"io.github.seccomp.libseccomp.version", libseccomp);
+		"{s:s, s:s, s:o*, s:o*, s:{s:o*, s:o*, s:{s:b, s:b, s:b, s:b}, s:{s:b, s:o*, s:o*, "
+		"s:o*, s:o*}, s:{s:b}, s:{s:b}, s:{s:b}}, s:{s:s, s:s, s:s, s:s, s:s}}",
+		"ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks", STRINGS(hooks),
+		"mountOptions", STRINGS(mount_options), "linux", "namespaces", STRINGS(namespaces),
+		"capabilities", capabilities(), "cgroup", "v1", 1, "v2", 1, "systemd", 0,
+		"systemdUser", 0, "seccomp", "enabled", 1, "actions", STRINGS(seccomp_actions),
+		"operators", STRINGS(seccomp_operators), "archs", STRINGS(seccomp_archs),
+		"knownFlags", STRINGS(seccomp_flags), "apparmor", "enabled", 0, "selinux",
+		"enabled", 0, "intelRdt", "enabled", 0, "annotations",
+		"io.github.cell.cellrt.version", CELL_VERSION,
+		"io.github.seccomp.libseccomp.version", libseccomp,
+		/* config fields the features schema has no place for, by the values accepted */
+		"io.github.cell.cellrt.linux.personality", "LINUX,LINUX32",
+		"io.github.cell.cellrt.process.scheduler",
+		"SCHED_OTHER,SCHED_FIFO,SCHED_RR,SCHED_BATCH,SCHED_IDLE,SCHED_DEADLINE",
+		"io.github.cell.cellrt.process.ioPriority",
+		"IOPRIO_CLASS_RT,IOPRIO_CLASS_BE,IOPRIO_CLASS_IDLE");
 	if (!j)
 		return cell_error_set(err, ENOMEM, "out of memory");
 	char *text = json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

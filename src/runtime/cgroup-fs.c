@@ -1,6 +1,7 @@
 /* cgroup-fs.c - reading and writing cgroup files with as few syscalls as the kernel allows:
  * one open/write/close per value, and mkdir that looks at parents only when it has to. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,6 +154,23 @@ int cg_mkdir(const char *abs, size_t root_len, int *n_made, struct cell_error **
 	return 0;
 }
 
+/* The cgroups a delegated container made below its own (a systemd inside makes init.scope,
+ * system.slice/...), deepest first; the cgroup files themselves cannot be unlinked. */
+static void rmdir_children(const char *abs, int depth)
+{
+	_cleanup_closedir_ DIR *d = depth < 32 ? opendir(abs) : NULL;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char sub[4096];
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", abs, e->d_name) >= sizeof(sub))
+			continue;
+		rmdir_children(sub, depth + 1);
+		rmdir(sub);
+	}
+}
+
 int cg_rmdir(const char *abs, struct cell_error **err)
 {
 	/* Tasks that were killed leave their cgroup a little after they are reaped. */
@@ -161,6 +179,9 @@ int cg_rmdir(const char *abs, struct cell_error **err)
 			return 0;
 		if (errno != EBUSY)
 			break;
+		rmdir_children(abs, 0);
+		if (rmdir(abs) == 0)
+			return 0;
 		nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000 * 1000 }, NULL);
 	}
 	return cell_error_errno(err, errno, "rmdir %s", abs);

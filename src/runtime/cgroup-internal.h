@@ -106,6 +106,7 @@ enum cgroup_hier_id {
 	CGH_HUGETLB,
 	CGH_NET_CLS,
 	CGH_NET_PRIO,
+	CGH_SYSTEMD, /* the named "name=systemd" hierarchy: a systemd inside needs its own */
 	CGH_UNIFIED,
 	CGH_N,
 };
@@ -125,6 +126,8 @@ struct cgroup {
 	char *id;
 	char *path_str;		       /* what cgroup_path() returns */
 	struct cgroup_dir dirs[CGH_N]; /* v2: dirs[0] is the one directory */
+	bool clone_leaf;	       /* hybrid: the init is cloned into the cgroup2 directory */
+	bool join_only;		       /* exec: find the directories, leave the limits alone */
 };
 
 /* Hierarchy names as in /proc/self/cgroup ("" for the cgroup2 one). */

@@ -12,6 +12,7 @@
 
 #include "cgroup-internal.h"
 #include "cleanup.h"
+#include "fs.h"
 #include "log.h"
 
 #define RES "linux.resources"
@@ -48,6 +49,7 @@ static const char *const hier_field[CGH_N] = {
 	[CGH_HUGETLB] = RES ".hugepageLimits",
 	[CGH_NET_CLS] = RES ".network.classID",
 	[CGH_NET_PRIO] = RES ".network.priorities",
+	[CGH_SYSTEMD] = "name=systemd",
 	[CGH_UNIFIED] = "cgroup2 (hybrid)",
 };
 
@@ -237,6 +239,21 @@ static int v1_blkio(const struct cgroup_dir *d, const struct cgroup_resources *r
 }
 
 /* Rules in order, as the kernel keeps them: "a" resets, later rules win. One open per file. */
+/* v1 refuses a whole-class rule ("a") in a cgroup that has children, as when `exec` applies the
+ * limits again after a systemd inside made its own cgroups. A deny-all set at creation is still
+ * in force then (devices.list no longer says "a *:* rwm"), so the rule may be taken as kept. */
+static bool all_rule_kept(const struct cgroup_dir *d, const struct cgroup_device_rule *rule)
+{
+	if (rule->type != 'a' || rule->allow)
+		return false;
+	char path[4096];
+	_cleanup_free_ char *list = NULL;
+	snprintf(path, sizeof(path), "%s/devices.list", d->abs);
+	if (fs_read_file(path, &list, NULL, NULL) < 0)
+		return false;
+	return strncmp(list, "a *:* rwm", 9) != 0;
+}
+
 static int v1_devices(const struct cgroup_dir *d, const struct cgroup_resources *res,
 		      struct cell_error **err)
 {
@@ -263,7 +280,7 @@ static int v1_devices(const struct cgroup_dir *d, const struct cgroup_resources 
 			snprintf(min, sizeof(min), "%lld", (long long)rule->minor);
 		int n = snprintf(line, sizeof(line), "%c %s:%s %s", rule->type, maj, min,
 				 rule->access);
-		if (write(*fd, line, n) != n) {
+		if (write(*fd, line, n) != n && !(errno == EINVAL && all_rule_kept(d, rule))) {
 			r = cell_error_errno(err, errno, "%s[%zu]: \"%s\": writing %s",
 					     RES ".devices", i, line, file);
 			break;
@@ -364,9 +381,14 @@ static int v1_create(struct cgroup *cg, const struct cgroup_resources *res, stru
 		snprintf(root, sizeof(root), "%s/hugetlb", cgroup_root());
 		need[CGH_HUGETLB] = access(root, F_OK) == 0;
 	}
+	/* As runc does, join the name=systemd hierarchy where the host has one: a systemd inside
+	 * (with a cgroup namespace) then finds its own writable subtree there. */
+	char sd[4096];
+	snprintf(sd, sizeof(sd), "%s/systemd", cgroup_root());
+	need[CGH_SYSTEMD] = access(sd, F_OK) == 0;
 	for (int h = 0; h < CGH_N; h++) {
 		struct cgroup_dir *d = &cg->dirs[h];
-		if (!need[h] || !d->abs)
+		if (!need[h] || !d->abs || d->used) /* used: made before clone (open_leaf) */
 			continue;
 		r = cg_mkdir(d->abs, d->root_len, &d->n_made, err);
 		if (r == -ENOENT)
@@ -379,7 +401,7 @@ static int v1_create(struct cgroup *cg, const struct cgroup_resources *res, stru
 		d->used = true;
 		d->created = d->n_made > 0;
 	}
-	if (res && (r = v1_apply(cg, res, false, err)) < 0)
+	if (res && !cg->join_only && (r = v1_apply(cg, res, false, err)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -399,9 +421,52 @@ static int v1_attach(struct cgroup *cg, pid_t pid, struct cell_error **err)
 	return 0;
 }
 
+/* Hybrid: the cgroup2 directory, made now, for clone3(CLONE_INTO_CGROUP). A write to its
+ * cgroup.procs would take the global threadgroup rwsem (a grace period after a quiet spell);
+ * being cloned into it takes only the reader side. The v1 directories come later (v1_create). */
 static int v1_open_leaf(struct cgroup *cg, struct cell_error **err)
 {
-	return -EOPNOTSUPP;
+	struct cgroup_dir *d = &cg->dirs[CGH_UNIFIED];
+	if (cg->layout != CGROUP_LAYOUT_HYBRID || !d->abs)
+		return -EOPNOTSUPP;
+	if (!d->used) {
+		int r = cg_mkdir(d->abs, d->root_len, &d->n_made, err);
+		if (r < 0)
+			return r;
+		d->used = true;
+		d->created = d->n_made > 0;
+	}
+	int fd = open(d->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cell_error_errno(err, errno, "open %s", d->abs);
+	cg->clone_leaf = true;
+	return fd;
+}
+
+/* Each v1 hierarchy's `tasks` (cgroup.h: a thread moving itself skips the global rwsem); the
+ * cgroup2 one of a hybrid host only when the init was not cloned into it: its cgroup.procs,
+ * whose self-write still takes that rwsem. */
+static int v1_open_join(struct cgroup *cg, struct cgroup_join *j, struct cell_error **err)
+{
+	size_t len = 0;
+	for (int h = 0; h < CGH_N; h++) {
+		const struct cgroup_dir *d = &cg->dirs[h];
+		if (!d->used || (h == CGH_UNIFIED && cg->clone_leaf))
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", d->abs,
+			 h == CGH_UNIFIED ? "cgroup.procs" : "tasks");
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return cell_error_errno(err, errno, "open %s", path);
+		j->fds[j->n++] = fd;
+		const char *name = h == CGH_UNIFIED ? "cgroup2" : cgroup_hier_names[h];
+		len += snprintf(j->names + len, sizeof(j->names) - len, "%s%s", len ? "," : "",
+				name);
+		if (len >= sizeof(j->names))
+			len = sizeof(j->names) - 1;
+	}
+	return 0;
 }
 
 static int v1_update(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err)
@@ -533,6 +598,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.create = v1_create,
 	.attach = v1_attach,
 	.open_leaf = v1_open_leaf,
+	.open_join = v1_open_join,
 	.update = v1_update,
 	.read_stats = v1_read_stats,
 	.freeze = v1_freeze,

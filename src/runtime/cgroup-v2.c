@@ -382,7 +382,7 @@ static int v2_create(struct cgroup *cg, const struct cgroup_resources *res, stru
 	if ((cg_v2_enable_controllers || *need) &&
 	    (r = v2_enable(d, need, cg_v2_enable_controllers ? avail : NULL, err)) < 0)
 		goto fail;
-	if (res && (r = v2_apply(cg, res, false, err)) < 0)
+	if (res && !cg->join_only && (r = v2_apply(cg, res, false, err)) < 0)
 		goto fail;
 	return 0;
 fail:

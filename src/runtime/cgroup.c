@@ -17,7 +17,8 @@ const char *const cgroup_hier_names[CGH_N] = {
 	[CGH_FREEZER] = "freezer", [CGH_MEMORY] = "memory",	[CGH_CPU] = "cpu",
 	[CGH_CPUACCT] = "cpuacct", [CGH_CPUSET] = "cpuset",	[CGH_PIDS] = "pids",
 	[CGH_DEVICES] = "devices", [CGH_BLKIO] = "blkio",	[CGH_HUGETLB] = "hugetlb",
-	[CGH_NET_CLS] = "net_cls", [CGH_NET_PRIO] = "net_prio", [CGH_UNIFIED] = "",
+	[CGH_NET_CLS] = "net_cls", [CGH_NET_PRIO] = "net_prio", [CGH_SYSTEMD] = "systemd",
+	[CGH_UNIFIED] = "",
 };
 
 static struct {
@@ -224,8 +225,9 @@ static int dir_path(struct cgroup *cg, int h, const char *map, const char *inner
 		if (!p || !(d->path = clean_path(p)))
 			return -ENOMEM;
 	} else if (relative) {
-		_cleanup_free_ char *own =
-			cg_state.own ? strdup(cg_state.own) : own_cgroup(own_text, hname);
+		_cleanup_free_ char *own = cg_state.own	    ? strdup(cg_state.own) :
+					   h == CGH_SYSTEMD ? own_cgroup(own_text, "name=systemd") :
+							      own_cgroup(own_text, hname);
 		if (!own)
 			return -ENOMEM;
 		/* v2: the own cgroup has processes, so its children could get no controllers;
@@ -372,6 +374,12 @@ int cgroup_create(struct cgroup *cg, const struct cgroup_resources *res, struct 
 	return cg->ops->create(cg, res, err);
 }
 
+int cgroup_find(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err)
+{
+	cg->join_only = true;
+	return cg->ops->create(cg, res, err);
+}
+
 int cgroup_attach(struct cgroup *cg, pid_t pid, struct cell_error **err)
 {
 	return cg->ops->attach(cg, pid, err);
@@ -380,6 +388,42 @@ int cgroup_attach(struct cgroup *cg, pid_t pid, struct cell_error **err)
 int cgroup_open_leaf(struct cgroup *cg, struct cell_error **err)
 {
 	return cg->ops->open_leaf(cg, err);
+}
+
+int cgroup_open_join(struct cgroup *cg, struct cgroup_join *ret, struct cell_error **err)
+{
+	_Static_assert(CGH_N <= CGROUP_JOIN_MAX, "CGROUP_JOIN_MAX too small");
+	memset(ret, 0, sizeof(*ret));
+	if (!cg->ops->open_join)
+		return 0;
+	int r = cg->ops->open_join(cg, ret, err);
+	if (r < 0)
+		cgroup_join_close(ret);
+	return r;
+}
+
+void cgroup_join_close(struct cgroup_join *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->fds[i] >= 0)
+			close(j->fds[i]);
+	j->n = 0;
+}
+
+int cgroup_join_self(const int *fds, size_t n, const char *names, struct cell_error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (write(fds[i], "0", 1) == 1)
+			continue;
+		int e = errno;
+		const char *name = names;
+		for (size_t k = 0; k < i && name; k++)
+			name = strchr(name, ',') ? strchr(name, ',') + 1 : NULL;
+		size_t len = name ? strcspn(name, ",") : 1;
+		return cell_error_errno(err, e, "join the container's cgroup (%.*s)", (int)len,
+					name ? name : "?");
+	}
+	return 0;
 }
 
 int cgroup_update(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err)

@@ -52,10 +52,34 @@ void cgroup_free(struct cgroup *cg);
 /* Create the directories and write the limits, before any process joins. On failure nothing is
  * left behind (no directory, no half-applied limit). */
 int cgroup_create(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err);
+/* For exec: learn which of the container's directories exist (res says which hierarchies it
+ * uses) without writing any limit, so limits changed since creation (`update`) stay. */
+int cgroup_find(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err);
 /* Move pid into the container's cgroup (every hierarchy). */
 int cgroup_attach(struct cgroup *cg, pid_t pid, struct cell_error **err);
-/* An O_DIRECTORY fd usable with clone3(CLONE_INTO_CGROUP), or -EOPNOTSUPP on v1. */
+/* An O_DIRECTORY fd usable with clone3(CLONE_INTO_CGROUP): v2's directory (made by
+ * cgroup_create), on a hybrid host the cgroup2 one (made here, the v1 ones come later);
+ * -EOPNOTSUPP on v1 alone. */
 int cgroup_open_leaf(struct cgroup *cg, struct cell_error **err);
+
+/*
+ * The files through which a process moves itself into a container's cgroup, opened by the
+ * runtime and passed to the container's init: on v1, each hierarchy's `tasks`. A thread that
+ * writes "0" there moves only itself and skips the global cgroup_threadgroup_rwsem, whose first
+ * writer after a quiet spell waits a whole RCU grace period (~10 ms); a single-threaded init
+ * moved this way is wholly in the cgroup. Hierarchies joined through clone3(CLONE_INTO_CGROUP)
+ * are left out; v2 needs none.
+ */
+#define CGROUP_JOIN_MAX 13
+struct cgroup_join {
+	size_t n;
+	int fds[CGROUP_JOIN_MAX];
+	char names[160]; /* "freezer,devices": the hierarchies, in the order of fds, for errors */
+};
+int cgroup_open_join(struct cgroup *cg, struct cgroup_join *ret, struct cell_error **err);
+void cgroup_join_close(struct cgroup_join *j);
+/* In the process that joins: write "0" to each of fds (from cgroup_open_join, in order). */
+int cgroup_join_self(const int *fds, size_t n, const char *names, struct cell_error **err);
 int cgroup_update(struct cgroup *cg, const struct cgroup_resources *res, struct cell_error **err);
 int cgroup_read_stats(struct cgroup *cg, struct cgroup_stats *ret, struct cell_error **err);
 int cgroup_freeze(struct cgroup *cg, bool frozen, struct cell_error **err);
@@ -84,6 +108,8 @@ struct cgroup_ops {
 		      struct cell_error **err);
 	int (*attach)(struct cgroup *cg, pid_t pid, struct cell_error **err);
 	int (*open_leaf)(struct cgroup *cg, struct cell_error **err);
+	/* NULL: nothing to join after clone. */
+	int (*open_join)(struct cgroup *cg, struct cgroup_join *ret, struct cell_error **err);
 	int (*update)(struct cgroup *cg, const struct cgroup_resources *res,
 		      struct cell_error **err);
 	int (*read_stats)(struct cgroup *cg, struct cgroup_stats *ret, struct cell_error **err);

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "console-socket.h"
+#include "fdpass.h"
 
 int console_socket_send(const char *path, int master, struct cell_error **err)
 {
@@ -28,25 +29,8 @@ int console_socket_send(const char *path, int master, struct cell_error **err)
 	unsigned int n;
 	if (ioctl(master, TIOCGPTN, &n) == 0)
 		snprintf(name, sizeof(name), "/dev/pts/%u", n);
-	struct iovec iov = { .iov_base = name, .iov_len = strlen(name) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	ssize_t r;
-	do
-		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
+	ssize_t r = fdpass_send(sock, name, strlen(name), &master, 1);
 	if (r < 0)
-		return cell_error_errno(err, errno, "--console-socket %s: send the pty", path);
+		return cell_error_errno(err, (int)-r, "--console-socket %s: send the pty", path);
 	return 0;
 }

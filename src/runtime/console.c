@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,14 +12,51 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdpass.h"
 #include "fs.h"
 #include "mount.h"
+
+/* The pty's peer on /dev/console, both ends checked (CVE-2025-52565): the source is a pty peer
+ * (unix98 majors 136-143), and the target is a plain file or char device made or found in the
+ * container's /dev without following any symlink, not something a symlink there points to. */
+static int bind_console(int root_fd, int peer, struct cell_error **err)
+{
+	struct stat st;
+	if (fstat(peer, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 ||
+	    major(st.st_rdev) > 143)
+		return cell_error_set(err, EPERM, "process.terminal: the pty's peer is not a pty");
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int dev = (int)syscall(SYS_openat2, root_fd, "dev", &how, sizeof(how));
+	if (dev < 0)
+		return errno == ENOENT ? 0 :
+					 cell_error_errno(err, errno, "open /dev for /dev/console");
+	if (fstatat(dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISCHR(st.st_mode) && unlinkat(dev, "console", 0) < 0)
+		return cell_error_errno(err, errno, "replace /dev/console");
+	_cleanup_close_ int made =
+		openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (made < 0 && errno != EEXIST)
+		return cell_error_errno(err, errno, "create /dev/console");
+	_cleanup_close_ int console = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (console < 0 || fstat(console, &st) < 0)
+		return cell_error_errno(err, errno, "open /dev/console");
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		return cell_error_set(err, EPERM, "/dev/console is neither a file nor a device");
+	char buf[32], src[32];
+	if (mount(mount_fd_path(src, peer), mount_fd_path(buf, console), NULL, MS_BIND, NULL) < 0)
+		return cell_error_errno(err, errno, "bind the pty on /dev/console");
+	return 0;
+}
 
 int console_setup(int root_fd, unsigned short rows, unsigned short cols, struct cell_error **err)
 {
@@ -36,11 +74,9 @@ int console_setup(int root_fd, unsigned short rows, unsigned short cols, struct 
 		struct winsize ws = { .ws_row = rows, .ws_col = cols };
 		ioctl(master, TIOCSWINSZ, &ws);
 	}
-	_cleanup_close_ int console = fs_touch_in_root(root_fd, "/dev/console", 0600, NULL);
-	char buf[32], src[32];
-	if (console >= 0 &&
-	    mount(mount_fd_path(src, peer), mount_fd_path(buf, console), NULL, MS_BIND, NULL) < 0)
-		return cell_error_errno(err, errno, "bind the pty on /dev/console");
+	int r = bind_console(root_fd, peer, err);
+	if (r < 0)
+		return r;
 	if (setsid() < 0 || ioctl(peer, TIOCSCTTY, 0) < 0)
 		return cell_error_errno(err, errno, "make the pty the controlling terminal");
 	for (int i = 0; i < 3; i++)
@@ -51,46 +87,15 @@ int console_setup(int root_fd, unsigned short rows, unsigned short cols, struct 
 
 int console_send_fd(int sock, char tag, int fd)
 {
-	struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	ssize_t n = fdpass_send(sock, &tag, 1, &fd, fd >= 0 ? 1 : 0);
+	return n < 0 ? (int)n : 0;
 }
 
 ssize_t console_recv(int sock, char *buf, size_t len, int *ret_fd)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
+	size_t nfds = 1;
 	*ret_fd = -1;
-	ssize_t n;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-	return n;
+	return fdpass_recv(sock, buf, len, ret_fd, &nfds);
 }
 
 static void copy_winsize(int master)

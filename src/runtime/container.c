@@ -26,31 +26,13 @@
 #include "hooks.h"
 #include "log.h"
 #include "namespaces.h"
+#include "exeguard.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 #include "state.h"
 #include "viewfs-mounts.h"
-
-struct clone_args_v2 {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-	uint64_t set_tid, set_tid_size, cgroup;
-};
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-/* fork() with namespace flags (and, on cgroup v2, straight into the container's cgroup). */
-static pid_t clone_child(uint64_t flags, int cgroup_fd)
-{
-	struct clone_args_v2 a = { .flags = flags, .exit_signal = SIGCHLD };
-	if (cgroup_fd >= 0) {
-		a.flags |= CLONE_INTO_CGROUP;
-		a.cgroup = (uint64_t)cgroup_fd;
-	}
-	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-}
 
 struct init_ctx {
 	const struct spec *s;
@@ -60,7 +42,7 @@ struct init_ctx {
 static int init_before_cgroup(void *data, struct cell_error **err)
 {
 	struct init_ctx *ic = data;
-	int r = sync_wait(ic->sync, SYNC_CGROUP_READY, err);
+	int r = sync_join_cgroup(ic->sync, err);
 	if (r < 0)
 		return r;
 	/* Only now, inside the container's cgroup, so that it becomes the namespace's root. */
@@ -81,6 +63,10 @@ static int init_terminal(void *data, int master, struct cell_error **err)
 static const char *init_viewfs_id;
 /* --preserve-fds of this create, set before the init is cloned (it reads its copy). */
 static int init_preserve_fds;
+/* The state document for startContainer hooks (NULL without any), likewise. */
+static json_t *init_start_state;
+/* The seccomp program (generated or cached in the parent), likewise. */
+static const struct seccomp_prog *init_seccomp;
 
 static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fifo_fd, bool no_pivot,
 		    struct cell_error **err)
@@ -113,10 +99,14 @@ static int init_run(const struct spec *s, int sync, int ns_fds[NS__MAX], int fif
 			return r;
 	}
 	struct process_exec pe = { .proc = &s->process,
-				   .seccomp = s->seccomp,
+				   .seccomp = init_seccomp,
 				   .sync_fd = sync,
 				   .fifo_fd = fifo_fd,
-				   .preserve_fds = init_preserve_fds };
+				   .preserve_fds = init_preserve_fds,
+				   .personality = s->personality,
+				   .hooks = s->hooks,
+				   .state = init_start_state,
+				   .exeguard = exeguard_wanted(s->annotations) };
 	return process_exec(&pe, err);
 }
 
@@ -142,6 +132,7 @@ struct creation {
 	pid_t pid;
 	int sync, master, fifo_fd, cgroup_fd, console;
 	int ns_fds[NS__MAX];
+	struct seccomp_prog seccomp;
 };
 
 static void creation_rollback(struct creation *c)
@@ -174,6 +165,7 @@ static void creation_free(struct creation *c)
 		close(c->console);
 	cgroup_free(c->cg);
 	free(c->dir);
+	seccomp_prog_clear(&c->seccomp);
 	spec_free(c->spec);
 }
 
@@ -233,7 +225,8 @@ static int prepare(struct creation *c, struct cell_error **err)
 	if ((r = cgroup_new(o->id, s->cgroups_path, &c->cg, err)) < 0)
 		return r;
 	if ((r = fs_mkdir_p(o->root, 0711, err)) < 0 ||
-	    (r = state_dir(o->root, o->id, &c->dir, err)) < 0)
+	    (r = state_dir(o->root, o->id, &c->dir, err)) < 0 ||
+	    (r = seccomp_prog_compile(s->seccomp, o->root, &c->seccomp, err)) < 0)
 		return r;
 	if (mkdir(c->dir, 0711) < 0) {
 		int e = errno;
@@ -244,7 +237,8 @@ static int prepare(struct creation *c, struct cell_error **err)
 		return cell_error_errno(err, e, "mkdir %s/%s", o->root, o->id);
 	}
 	/* On cgroup v2 the child is cloned straight into its cgroup, which must exist first; on
-	 * v1 the cgroup is made while the child builds its mounts (follow_child). */
+	 * v1 the cgroup is made while the child builds its mounts (follow_child), and the child
+	 * moves itself in; on a hybrid host it is cloned into the cgroup2 directory, made now. */
 	enum cgroup_layout layout;
 	if ((r = cgroup_detect_layout(&layout, err)) < 0)
 		return r;
@@ -255,6 +249,11 @@ static int prepare(struct creation *c, struct cell_error **err)
 		if ((r = delegate_cgroup(c, err)) < 0)
 			return r;
 		c->cgroup_fd = cgroup_open_leaf(c->cg, NULL);
+	} else if (layout == CGROUP_LAYOUT_HYBRID) {
+		c->cg_created = true; /* from here on, rollback removes what there is */
+		c->cgroup_fd = cgroup_open_leaf(c->cg, err);
+		if (c->cgroup_fd < 0 && c->cgroup_fd != -EOPNOTSUPP)
+			return c->cgroup_fd;
 	}
 	if (o->detach) {
 		char path[4096];
@@ -287,13 +286,18 @@ static json_t *creation_state_json(const struct creation *c, enum container_stat
 	return state_to_json(&st, status);
 }
 
+static bool has_create_hooks(const struct spec *s)
+{
+	return hooks_has(s->hooks, "prestart") || hooks_has(s->hooks, "createRuntime") ||
+	       hooks_has(s->hooks, "createContainer");
+}
+
 /* createRuntime (and the deprecated prestart), then createContainer in the container's
  * namespaces: namespaces made, root not yet pivoted. */
 static int run_create_hooks(const struct creation *c, struct cell_error **err)
 {
 	json_t *h = c->spec->hooks;
-	if (!hooks_has(h, "prestart") && !hooks_has(h, "createRuntime") &&
-	    !hooks_has(h, "createContainer"))
+	if (!has_create_hooks(c->spec))
 		return 0;
 	_cleanup_json_ json_t *state = creation_state_json(c, STATUS_CREATING);
 	int r;
@@ -306,6 +310,19 @@ static int run_create_hooks(const struct creation *c, struct cell_error **err)
 	return 0;
 }
 
+/* The init's seccomp listener, on to the agent at listenerPath with the state. */
+static int pass_listener(const struct creation *c, int fd, struct cell_error **err)
+{
+	_cleanup_close_ int listener = fd;
+	if (listener < 0 || !c->spec->seccomp_listener)
+		return cell_error_set(err, EPROTO, "linux.seccomp: unexpected listener");
+	_cleanup_json_ json_t *state = creation_state_json(c, STATUS_CREATING);
+	if (!state)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	return seccomp_listener_send(c->spec->seccomp_listener, c->spec->seccomp_metadata, state,
+				     c->pid, listener, err);
+}
+
 /* Between clone and the child's execve (EOF) or its wait for start ('R'). */
 static int follow_child(struct creation *c, struct cell_error **err)
 {
@@ -316,18 +333,28 @@ static int follow_child(struct creation *c, struct cell_error **err)
 			return r;
 		sync_send(c->sync, SYNC_USERNS_READY);
 	}
-	if (!c->cg_created) {
-		if ((r = cgroup_create(c->cg, s->resources, err)) < 0)
-			return r;
+	enum cgroup_layout layout;
+	if ((r = cgroup_detect_layout(&layout, err)) < 0)
+		return r;
+	if (layout != CGROUP_LAYOUT_V2) {
 		c->cg_created = true;
-		if ((r = delegate_cgroup(c, err)) < 0)
+		if ((r = cgroup_create(c->cg, s->resources, err)) < 0 ||
+		    (r = delegate_cgroup(c, err)) < 0)
 			return r;
 	}
-	if (c->cgroup_fd < 0 && (r = cgroup_attach(c->cg, c->pid, err)) < 0)
+	/* The init moves itself in when it gets 'C' (cgroup.h), unless hooks that run before must
+	 * find it there already, or it missed being cloned into the v2 or hybrid cgroup2 one: then
+	 * we move it (which may wait for a grace period). */
+	bool cloned_in = c->cgroup_fd >= 0;
+	bool self_join = !has_create_hooks(s) && (layout == CGROUP_LAYOUT_V1 || cloned_in);
+	if (!self_join && !(layout == CGROUP_LAYOUT_V2 && cloned_in) &&
+	    (r = cgroup_attach(c->cg, c->pid, err)) < 0)
 		return r;
-	if ((r = run_create_hooks(c, err)) < 0)
+	if ((r = process_set_oom_score_adj(c->pid, &s->process, err)) < 0)
 		return r;
-	sync_send(c->sync, SYNC_CGROUP_READY);
+	if ((r = run_create_hooks(c, err)) < 0 ||
+	    (r = sync_send_cgroup(c->sync, self_join ? c->cg : NULL, err)) < 0)
+		return r;
 	for (;;) {
 		char buf[2048];
 		int fd;
@@ -347,6 +374,11 @@ static int follow_child(struct creation *c, struct cell_error **err)
 			if (c->console >= 0 && console_send_fd(c->console, 'T', fd) < 0)
 				return cell_error_errno(err, errno,
 							"--console-socket: send the pty");
+			break;
+		case SYNC_SECCOMP:
+			if ((r = pass_listener(c, fd, err)) < 0)
+				return r;
+			sync_send(c->sync, SYNC_LISTENER_SENT);
 			break;
 		case SYNC_CREATED:
 			return 0;
@@ -392,10 +424,8 @@ static int record_state(struct creation *c, struct cell_error **err)
 	if (r < 0 || (r = hooks_save(c->spec->hooks, c->dir, err)) < 0)
 		return r;
 	if (c->o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", c->pid);
-		if ((r = fs_write_file_atomic(c->o->pid_file, buf, n, 0644, err)) < 0)
-			return cell_error_wrap(err, "--pid-file");
+		if ((r = state_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -413,8 +443,16 @@ static int launch(struct creation *c, struct cell_error **err)
 	}
 	init_viewfs_id = viewfs_requested(c->spec->annotations) ? c->o->id : NULL;
 	init_preserve_fds = c->o->preserve_fds;
+	init_seccomp = &c->seccomp;
+	_cleanup_json_ json_t *start_state = NULL;
+	if (hooks_has(c->spec->hooks, "startContainer") &&
+	    !(start_state = creation_state_json(c, STATUS_CREATED))) {
+		close(sv[1]);
+		return cell_error_set(err, ENOMEM, "out of memory");
+	}
+	init_start_state = start_state;
 	fflush(NULL);
-	c->pid = clone_child((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
+	c->pid = process_clone((uint64_t)ns_clone_flags(c->spec), c->cgroup_fd);
 	if (c->pid == 0) {
 		close(sv[0]);
 		container_init(c->spec, sv[1], c->ns_fds, c->fifo_fd, c->o->no_pivot, c->o->detach);

@@ -46,6 +46,8 @@ struct exec_opts {
 	const char *process_file;   /* --process: a process.json replacing the config's process */
 	const char *console_socket; /* with a terminal: where the pty master goes */
 	bool detach;		    /* return once the process runs; its waiter is the caller */
+	char **caps;		    /* --cap: added to the bounding, effective, permitted sets */
+	bool no_new_privs;	    /* --no-new-privs */
 };
 
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err);

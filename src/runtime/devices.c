@@ -24,6 +24,24 @@ static const struct spec_device default_devices[] = {
 	{ (char *)"/dev/tty", 'c', 5, 0, 0666, 0, 0 },
 };
 
+/* What a rootfs already has where a device goes stays only if it is that device (or, for a bind,
+ * a plain file to bind over): a symlink there would be followed by whoever opens the device,
+ * and by our own binds of it (the CVE-2025-31133 class), so it is removed. */
+static int clear_wrong_entry(int dfd, const char *name, const struct spec_device *d, mode_t type,
+			     bool userns, struct cell_error **err)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : cell_error_errno(err, errno, "%s", d->path);
+	if ((st.st_mode & S_IFMT) == type && st.st_rdev == makedev(d->major, d->minor))
+		return 0;
+	if (userns && S_ISREG(st.st_mode))
+		return 0;
+	if (unlinkat(dfd, name, 0) < 0)
+		return cell_error_errno(err, errno, "replace %s", d->path);
+	return 0;
+}
+
 static int create_one(int root_fd, const struct spec_device *d, bool userns,
 		      struct cell_error **err)
 {
@@ -36,6 +54,10 @@ static int create_one(int root_fd, const struct spec_device *d, bool userns,
 	_cleanup_close_ int dfd = fs_mkdir_p_in_root(root_fd, *dir ? dir : "/", 0755, err);
 	if (dfd < 0)
 		return dfd;
+	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	int r = clear_wrong_entry(dfd, name, d, type, userns, err);
+	if (r < 0)
+		return r;
 	if (userns) {
 		/* mknod is refused in a user namespace: bind the host's node instead. */
 		_cleanup_close_ int fd =
@@ -49,7 +71,6 @@ static int create_one(int root_fd, const struct spec_device *d, bool userns,
 			return cell_error_errno(err, errno, "bind the host's %s", d->path);
 		return 0;
 	}
-	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 	if (mknodat(dfd, name, type | d->mode, makedev(d->major, d->minor)) < 0) {
 		if (errno == EEXIST)
 			return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,12 +22,15 @@
 #include "log.h"
 #include "container.h"
 #include "fs.h"
+#include "exeguard.h"
 #include "process.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 #include "state.h"
 #include "strv.h"
 
 struct exec_ctx {
+	struct seccomp_prog seccomp;
 	int ns_fds[NS__MAX];
 	int root_fd;
 	int sync;
@@ -57,7 +61,7 @@ static int open_namespaces(pid_t pid, int fds[NS__MAX], struct cell_error **err)
 
 static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_error **err)
 {
-	int r = sync_wait(x->sync, SYNC_CGROUP_READY, err);
+	int r = sync_join_cgroup(x->sync, err);
 	if (r < 0)
 		return r;
 	for (int t = 0; t < NS__MAX; t++) {
@@ -80,22 +84,53 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 			return cell_error_errno(err, -r, "pass the pty to the runtime");
 	}
 	struct process_exec pe = {
-		.proc = &s->process, .seccomp = s->seccomp, .sync_fd = x->sync, .fifo_fd = -1
+		.proc = &s->process,
+		.seccomp = &x->seccomp,
+		.sync_fd = x->sync,
+		.fifo_fd = -1,
+		.personality = s->personality,
+		.exeguard = exeguard_wanted(s->annotations),
 	};
 	return process_exec(&pe, err);
+}
+
+/* runc's exec --cap: into bounding, effective and permitted; into ambient too when the process
+ * has inheritable capabilities (ambient needs them). */
+static int add_caps(struct spec_process *p, char **names, struct cell_error **err)
+{
+	strv_foreach (name, names) {
+		cap_value_t cap;
+		if (cap_from_name(name, &cap) < 0 || cap >= 64 || !CAP_IS_SUPPORTED(cap))
+			return cell_error_set(err, EINVAL, "--cap: unknown capability '%s'", name);
+		uint64_t bit = 1ULL << cap;
+		p->caps.present = true;
+		p->caps.bounding |= bit;
+		p->caps.effective |= bit;
+		p->caps.permitted |= bit;
+		if (p->caps.inheritable)
+			p->caps.ambient |= bit;
+	}
+	return 0;
 }
 
 static int override_process(struct spec_process *p, const struct exec_opts *o,
 			    struct cell_error **err)
 {
+	int r = add_caps(p, o->caps, err);
+	if (r < 0)
+		return r;
+	p->no_new_privs |= o->no_new_privs;
 	if (o->process_file) {
 		/* runc's exec --process: the whole process comes from the file */
 		_cleanup_json_ json_t *j = NULL;
-		int r = json_load_object_file(o->process_file, &j, err);
-		if (r < 0)
+		if ((r = json_load_object_file(o->process_file, &j, err)) < 0)
 			return r;
 		spec_process_clear(p);
-		return spec_parse_process(j, "--process", p, err);
+		if ((r = spec_parse_process(j, "--process", p, err)) < 0 ||
+		    (r = add_caps(p, o->caps, err)) < 0)
+			return r;
+		p->no_new_privs |= o->no_new_privs;
+		return 0;
 	}
 	strv_free(p->args);
 	p->args = NULL;
@@ -123,6 +158,20 @@ static int override_process(struct spec_process *p, const struct exec_opts *o,
 	return 0;
 }
 
+/* The exec'd process's seccomp listener, on to the agent at listenerPath with the state. */
+static int pass_listener(const struct spec *s, const struct container_state *st, pid_t pid, int fd,
+			 struct cell_error **err)
+{
+	_cleanup_close_ int listener = fd;
+	if (listener < 0 || !s->seccomp_listener)
+		return cell_error_set(err, EPROTO, "linux.seccomp: unexpected listener");
+	_cleanup_json_ json_t *state = state_to_json(st, STATUS_RUNNING);
+	if (!state)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	return seccomp_listener_send(s->seccomp_listener, s->seccomp_metadata, state, pid, listener,
+				     err);
+}
+
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err)
 {
 	struct container_state st;
@@ -130,7 +179,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	struct cgroup *cg = NULL;
 	struct exec_ctx x = { .root_fd = -1, .sync = -1 };
 	int r = state_read(o->root, o->id, &st, err), sv[2] = { -1, -1 }, master = -1;
-	int own_pidns = -1;
+	int own_pidns = -1, leaf = -1;
 	pid_t pid = -1;
 	for (int t = 0; t < NS__MAX; t++)
 		x.ns_fds[t] = -1;
@@ -146,6 +195,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	snprintf(rootpath, sizeof(rootpath), "/proc/%d/root", st.pid);
 	if ((r = spec_load(st.bundle, &s, err)) < 0 ||
 	    (r = override_process(&s->process, o, err)) < 0 ||
+	    (r = seccomp_prog_compile(s->seccomp, o->root, &x.seccomp, err)) < 0 ||
 	    (r = open_namespaces(st.pid, x.ns_fds, err)) < 0 ||
 	    (r = cgroup_new(o->id, st.cgroups_path, &cg, err)) < 0)
 		goto out;
@@ -165,8 +215,18 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		r = cell_error_errno(err, errno, "join the container's pid namespace");
 		goto out;
 	}
+	/* Born in the container's v2 (or hybrid cgroup2) directory where we can: no attach. */
+	enum cgroup_layout layout;
+	if ((r = cgroup_detect_layout(&layout, err)) < 0)
+		goto out;
+	leaf = cgroup_open_leaf(cg, NULL);
 	fflush(NULL);
-	pid = fork();
+	pid = process_clone(0, leaf);
+	if (pid < 0 && leaf >= 0) {
+		close(leaf);
+		leaf = -1;
+		pid = process_clone(0, -1);
+	}
 	if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
 		log_warn("return to our own pid namespace: %s", strerror(errno));
 	if (pid == 0) {
@@ -186,10 +246,15 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		goto out;
 	}
 	/* A cgroup object from a saved path knows its directories but not which hierarchies the
-	 * container uses; create (idempotent on existing directories, same limits) tells it. */
-	if ((r = cgroup_create(cg, s->resources, err)) < 0 || (r = cgroup_attach(cg, pid, err)) < 0)
+	 * container uses; find tells it, leaving limits set since by `update` alone. The
+	 * child then moves itself into the v1 hierarchies (cgroup.h), unless it missed the clone
+	 * into the hybrid cgroup2 (or v2) directory: then we move it, in every hierarchy. */
+	bool self_join = layout == CGROUP_LAYOUT_V1 || leaf >= 0;
+	if ((r = cgroup_find(cg, s->resources, err)) < 0 ||
+	    (!self_join && (r = cgroup_attach(cg, pid, err)) < 0) ||
+	    (r = process_set_oom_score_adj(pid, &s->process, err)) < 0 ||
+	    (r = sync_send_cgroup(sv[0], self_join ? cg : NULL, err)) < 0)
 		goto out;
-	sync_send(sv[0], SYNC_CGROUP_READY);
 	for (;;) {
 		char buf[2048];
 		int fd;
@@ -201,14 +266,18 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 			master = fd;
 			continue;
 		}
+		if (buf[0] == SYNC_SECCOMP) {
+			if ((r = pass_listener(s, &st, pid, fd, err)) < 0)
+				goto out;
+			sync_send(sv[0], SYNC_LISTENER_SENT);
+			continue;
+		}
 		r = cell_error_set(err, EINVAL, "exec in %s: %s", o->id,
 				   buf[0] == SYNC_ERROR ? buf + 1 : "protocol error");
 		goto out;
 	}
 	if (o->pid_file) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%d", pid);
-		if ((r = fs_write_file_atomic(o->pid_file, buf, n, 0644, err)) < 0)
+		if ((r = state_write_pid_file(o->pid_file, pid, err)) < 0)
 			goto out;
 	}
 	if (o->detach) {
@@ -239,10 +308,13 @@ out:
 		close(x.root_fd);
 	if (own_pidns >= 0)
 		close(own_pidns);
+	if (leaf >= 0)
+		close(leaf);
 	for (int t = 0; t < NS__MAX; t++)
 		if (x.ns_fds[t] >= 0)
 			close(x.ns_fds[t]);
 	cgroup_free(cg);
+	seccomp_prog_clear(&x.seccomp);
 	container_state_clear(&st);
 	return r;
 }

@@ -3,12 +3,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <linux/landlock.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "log.h"
+
+bool exeguard_wanted(json_t *annotations)
+{
+	json_t *v =
+		json_is_object(annotations) ? json_object_get(annotations, "cell.exeguard") : NULL;
+	if (json_is_string(v) && strcmp(json_string_value(v), "false") == 0)
+		return false;
+	/* uid_map lines: "inside outside count"; host root is mapped when outside 0 is covered. */
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
+	unsigned long in, out, count;
+	while (f && fscanf(f, "%lu %lu %lu", &in, &out, &count) == 3)
+		if (out == 0 && count > 0)
+			return true;
+	return !f;
+}
 
 int exeguard_confine_exec(struct cell_error **err)
 {

@@ -2,6 +2,9 @@
  * without copying or re-executing it per run. */
 #pragma once
 
+#include <jansson.h>
+#include <stdbool.h>
+
 #include "error.h"
 
 /*
@@ -12,3 +15,12 @@
  * available (logged once at debug level).
  */
 int exeguard_confine_exec(struct cell_error **err);
+
+/*
+ * Whether the confinement is needed: Landlock also forbids mount(2), so a system container's init
+ * (systemd mounts its API filesystems) cannot run under it. It is left out when the annotation
+ * "cell.exeguard" is "false" (celld's security.privileged system containers), and when the
+ * process's user namespace does not map host uid 0: the runtime's binary is then owned by an
+ * unmapped id, and the kernel's own permission checks keep the container from writing it.
+ */
+bool exeguard_wanted(json_t *annotations);

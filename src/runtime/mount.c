@@ -4,11 +4,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -326,19 +329,46 @@ int mount_readonly_path(int root_fd, const char *path, struct cell_error **err)
 	return 0;
 }
 
+/* The container's /dev/null, made sure to be the null device (char 1:3) itself: resolved without
+ * following any symlink, so that a rootfs whose /dev/null links to, say, a procfs file cannot get
+ * that file bound over the paths meant to be hidden (CVE-2025-31133). */
+static int open_null(int root_fd, struct cell_error **err)
+{
+	struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, root_fd, "dev/null", &how, sizeof(how));
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return cell_error_errno(err, errno, "maskedPaths: open /dev/null");
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return cell_error_set(err, EPERM,
+				      "maskedPaths: /dev/null is not the null device (char 1:3)");
+	return steal_fd(fd);
+}
+
 int mount_mask_path(int root_fd, const char *path, struct cell_error **err)
 {
 	_cleanup_close_ int fd = fs_open_in_root(root_fd, path, O_PATH, 0, NULL);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : cell_error_errno(err, errno, "maskedPaths: %s", path);
 	struct stat st;
-	char buf[32];
 	if (fstat(fd, &st) < 0)
 		return cell_error_errno(err, errno, "maskedPaths: %s", path);
-	int r = S_ISDIR(st.st_mode) ?
-			mount("tmpfs", mount_fd_path(buf, fd), "tmpfs", MS_RDONLY, "size=0k") :
-			mount("/dev/null", mount_fd_path(buf, fd), NULL, MS_BIND, NULL);
-	if (r < 0)
+	if (S_ISDIR(st.st_mode)) {
+		char buf[32];
+		if (mount("tmpfs", mount_fd_path(buf, fd), "tmpfs", MS_RDONLY, "size=0k") < 0)
+			return cell_error_errno(err, errno, "maskedPaths: %s", path);
+		return 0;
+	}
+	_cleanup_close_ int null = open_null(root_fd, err);
+	if (null < 0)
+		return null;
+	/* Clone the very inode checked above: no path is looked up again between check and use. */
+	_cleanup_close_ int tree =
+		open_tree(null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0 ||
+	    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cell_error_errno(err, errno, "maskedPaths: %s", path);
 	return 0;
 }

@@ -5,20 +5,27 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "cleanup.h"
+#include "console.h"
 #include "exeguard.h"
+#include "hooks.h"
 #include "mount.h"
+#include "procattr.h"
 #include "rlimits.h"
 #include "seccomp-filter.h"
+#include "fdpass.h"
 #include "strv.h"
 
 int sync_wait(int fd, char msg, struct cell_error **err)
@@ -36,6 +43,60 @@ int sync_wait(int fd, char msg, struct cell_error **err)
 int sync_send(int fd, char msg)
 {
 	return send(fd, &msg, 1, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+int sync_send_cgroup(int fd, struct cgroup *cg, struct cell_error **err)
+{
+	struct cgroup_join join = { 0 };
+	int r = cg ? cgroup_open_join(cg, &join, err) : 0;
+	if (r == 0) {
+		char msg[sizeof(join.names) + 1];
+		int n = snprintf(msg, sizeof(msg), "%c%s", SYNC_CGROUP_READY, join.names);
+		/* A child that is gone left its error in the socket, for the caller to read. */
+		ssize_t q = fdpass_send(fd, msg, (size_t)n, join.fds, join.n);
+		if (q < 0 && q != -EPIPE && q != -ECONNRESET)
+			r = cell_error_errno(err, (int)-q, "hand the cgroup to the new process");
+	}
+	cgroup_join_close(&join);
+	return r;
+}
+
+int sync_join_cgroup(int fd, struct cell_error **err)
+{
+	char buf[sizeof(((struct cgroup_join *)0)->names) + 1];
+	int fds[CGROUP_JOIN_MAX];
+	size_t nfds = CGROUP_JOIN_MAX;
+	ssize_t n = fdpass_recv(fd, buf, sizeof(buf) - 1, fds, &nfds);
+	if (n < 1 || buf[0] != SYNC_CGROUP_READY) {
+		for (size_t i = 0; i < (n < 0 ? 0 : nfds); i++)
+			close(fds[i]);
+		return cell_error_set(err, EPIPE, "the runtime went away during setup");
+	}
+	buf[n] = '\0';
+	/* Move ourselves in (cgroup.h: no global lock, no grace period). */
+	int r = cgroup_join_self(fds, nfds, buf + 1, err);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	return r;
+}
+
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t process_clone(uint64_t flags, int cgroup_fd)
+{
+	struct clone_args_v2 a = { .flags = flags, .exit_signal = SIGCHLD };
+	if (cgroup_fd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgroup_fd;
+	}
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 }
 
 _Noreturn void sync_fail(int fd, struct cell_error *err)
@@ -97,13 +158,20 @@ static int set_credentials(const struct spec_process *p, struct cell_error **err
 	return 0;
 }
 
-static int write_oom_score_adj(int value, struct cell_error **err)
+int process_set_oom_score_adj(pid_t pid, const struct spec_process *p, struct cell_error **err)
 {
-	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%d", value);
-	_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, buf, n) != n)
-		return cell_error_errno(err, errno, "process.oomScoreAdj: write %d", value);
+	if (!p->has_oom_score_adj)
+		return 0;
+	/* From the runtime, through the host's /proc, which nothing in the container can reach
+	 * or mount over (the CVE-2025-52881 class), and where a user namespace's root could not
+	 * write: the non-dumpable init's /proc files belong to the host's root. */
+	char path[64], buf[16];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+	int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		return cell_error_errno(err, errno, "process.oomScoreAdj: write %s to %s", buf,
+					path);
 	return 0;
 }
 
@@ -127,18 +195,45 @@ static int wait_for_start(const struct process_exec *pe, struct cell_error **err
 	return 0;
 }
 
+/* The filter; a notification listener it comes with goes to the runtime, which hands it on to
+ * the agent at listenerPath. (A filter that notifies on sendmsg itself would wait for an agent
+ * that never gets its fd, as with runc.) */
+static int load_seccomp(const struct process_exec *pe, struct cell_error **err)
+{
+	int listener;
+	int r = seccomp_prog_load(pe->seccomp, &listener, err);
+	if (r < 0 || listener < 0)
+		return r;
+	r = console_send_fd(pe->sync_fd, SYNC_SECCOMP, listener);
+	close(listener);
+	if (r < 0)
+		return cell_error_errno(err, -r, "linux.seccomp: pass the listener to the runtime");
+	/* The process must not run before the agent has its listener (or the runtime gave up). */
+	return sync_wait(pe->sync_fd, SYNC_LISTENER_SENT, err);
+}
+
+/* startContainer: after start, in the container (its namespaces, root and credentials), before
+ * the process; the state's pid is the init's own, as seen from inside. */
+static int run_start_hooks(const struct process_exec *pe, struct cell_error **err)
+{
+	if (!hooks_has(pe->hooks, "startContainer") || !pe->state)
+		return 0;
+	json_object_set_new(pe->state, "pid", json_integer(getpid()));
+	return hooks_run(pe->hooks, "startContainer", pe->state, err);
+}
+
 int process_exec(const struct process_exec *pe, struct cell_error **err)
 {
 	const struct spec_process *p = pe->proc;
 	int r;
-	if (p->has_oom_score_adj && (r = write_oom_score_adj(p->oom_score_adj, err)) < 0)
-		return r;
-	if ((r = rlimits_apply(p, err)) < 0 || (r = exeguard_confine_exec(err)) < 0)
+	if ((r = rlimits_apply(p, err)) < 0 ||
+	    (pe->exeguard && (r = exeguard_confine_exec(err)) < 0) ||
+	    (r = procattr_apply(&p->sched, &p->ioprio, pe->personality, err)) < 0)
 		return r;
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cell_error_errno(err, errno, "process.noNewPrivileges");
 	/* Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the drop. */
-	if (!p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
+	if (!p->no_new_privs && (r = load_seccomp(pe, err)) < 0)
 		return r;
 	if ((r = caps_drop_bounding(&p->caps, err)) < 0 || (r = set_credentials(p, err)) < 0 ||
 	    (r = caps_apply(&p->caps, err)) < 0)
@@ -152,9 +247,11 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 	/* No descriptor the runtime inherited from its caller may reach the container. */
 	if (close_range(3 + (unsigned)pe->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return cell_error_errno(err, errno, "mark inherited descriptors close-on-exec");
-	if (p->no_new_privs && (r = seccomp_filter_load(pe->seccomp, err)) < 0)
+	if (p->no_new_privs && (r = load_seccomp(pe, err)) < 0)
 		return r;
 	if (pe->fifo_fd >= 0 && (r = wait_for_start(pe, err)) < 0)
+		return r;
+	if ((r = run_start_hooks(pe, err)) < 0)
 		return r;
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	return cell_error_errno(err, errno, "process.args[0]: exec %s", exe);

@@ -17,6 +17,7 @@
 #include "hooks.h"
 #include "strv.h"
 #include "mount.h"
+#include "procfs.h"
 #include "viewfs-mounts.h"
 
 static int enter_root(int root_fd, const char *rootfs, bool no_pivot, struct cell_error **err)
@@ -38,18 +39,18 @@ static int enter_root(int root_fd, const char *rootfs, bool no_pivot, struct cel
 	return 0;
 }
 
-static int write_sysctls(int root_fd, const struct spec *s, struct cell_error **err)
+static int write_sysctls(const struct spec *s, struct cell_error **err)
 {
 	for (size_t i = 0; i < s->nsysctls; i++) {
-		char path[512];
-		snprintf(path, sizeof(path), "/proc/sys/%s", s->sysctls[i].key);
-		for (char *p = path + 10; *p; p++)
+		char path[512], what[512];
+		snprintf(path, sizeof(path), "sys/%s", s->sysctls[i].key);
+		for (char *p = path + 4; *p; p++)
 			if (*p == '.')
 				*p = '/';
-		_cleanup_close_ int fd = fs_open_in_root(root_fd, path, O_WRONLY | O_TRUNC, 0, err);
-		size_t len = strlen(s->sysctls[i].value);
-		if (fd < 0 || write(fd, s->sysctls[i].value, len) != (ssize_t)len)
-			return cell_error_errno(err, errno, "linux.sysctl.%s", s->sysctls[i].key);
+		snprintf(what, sizeof(what), "linux.sysctl.%s", s->sysctls[i].key);
+		int r = procfs_write(path, s->sysctls[i].value, what, err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -57,7 +58,7 @@ static int write_sysctls(int root_fd, const struct spec *s, struct cell_error **
 static int finish_root(int root_fd, const struct spec *s, struct cell_error **err)
 {
 	int r;
-	if ((r = write_sysctls(root_fd, s, err)) < 0)
+	if ((r = write_sysctls(s, err)) < 0)
 		return r;
 	strv_foreach (path, s->masked_paths)
 		if ((r = mount_mask_path(root_fd, path, err)) < 0)

@@ -3,6 +3,8 @@
 #include "seccomp-filter.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@ static int parse_action(const char *name, uint32_t errno_ret, uint32_t *ret)
 		{ "SCMP_ACT_TRAP", SCMP_ACT_TRAP },
 		{ "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW },
 		{ "SCMP_ACT_LOG", SCMP_ACT_LOG },
+		{ "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY },
 	};
 	if (strcmp(name, "SCMP_ACT_ERRNO") == 0) {
 		*ret = SCMP_ACT_ERRNO(errno_ret);
@@ -140,6 +143,8 @@ static int add_rules(scmp_filter_ctx ctx, json_t *rule, const char *where, uint3
 			log_debug("%s: unknown syscall %s skipped", where, json_string_value(name));
 			continue;
 		}
+		if (!ctx)
+			continue; /* validating only */
 		r = seccomp_rule_add_array(ctx, action, nr, ncmp, cmp);
 		if (r < 0)
 			return cell_error_errno(err, -r, "%s: rule for %s", where,
@@ -169,10 +174,47 @@ static int add_archs(scmp_filter_ctx ctx, json_t *archs, struct cell_error **err
 			return cell_error_set(err, EINVAL,
 					      "linux.seccomp.architectures[%zu]: unknown '%s'", i,
 					      name);
-		int r = seccomp_arch_add(ctx, arch);
+		int r = ctx ? seccomp_arch_add(ctx, arch) : 0;
 		if (r < 0 && r != -EEXIST)
 			return cell_error_errno(err, -r, "linux.seccomp.architectures[%zu]", i);
 	}
+	return 0;
+}
+
+bool seccomp_filter_notifies(json_t *sc)
+{
+	json_t *rule, *a = json_object_get(sc, "defaultAction");
+	size_t i;
+	if (json_is_string(a) && strcmp(json_string_value(a), "SCMP_ACT_NOTIFY") == 0)
+		return true;
+	json_array_foreach (json_object_get(sc, "syscalls"), i, rule) {
+		a = json_object_get(rule, "action");
+		if (json_is_string(a) && strcmp(json_string_value(a), "SCMP_ACT_NOTIFY") == 0)
+			return true;
+	}
+	return false;
+}
+
+int seccomp_filter_listener(json_t *sc, char **ret_path, char **ret_metadata,
+			    struct cell_error **err)
+{
+	const char *w = "linux.seccomp", *path = NULL, *md = NULL;
+	int r;
+	*ret_path = *ret_metadata = NULL;
+	if ((r = json_get_string(sc, w, "listenerPath", &path, err)) < 0 ||
+	    (r = json_get_string(sc, w, "listenerMetadata", &md, err)) < 0)
+		return r;
+	if (seccomp_filter_notifies(sc) && !path)
+		return cell_error_set(err, EINVAL,
+				      "linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath, the "
+				      "socket of the agent that handles the notifications");
+	if (path && path[0] != '/')
+		return cell_error_set(err, EINVAL, "linux.seccomp.listenerPath: %s is not absolute",
+				      path);
+	if (path && !(*ret_path = strdup(path)))
+		return cell_error_set(err, ENOMEM, "out of memory");
+	if (md && !(*ret_metadata = strdup(md)))
+		return cell_error_set(err, ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -187,22 +229,25 @@ int seccomp_filter_build(json_t *sc, void **ret, struct cell_error **err)
 	    (r = json_get_array(sc, w, "syscalls", &syscalls, err)) < 0 ||
 	    (r = json_get_array(sc, w, "flags", &flags, err)) < 0)
 		return r;
-	scmp_filter_ctx ctx = seccomp_init(defact);
-	if (!ctx)
+	scmp_filter_ctx ctx = NULL;
+	if (ret && !(ctx = seccomp_init(defact)))
 		return cell_error_set(err, EINVAL, "linux.seccomp: cannot initialise libseccomp");
 	/* The filter is loaded after no_new_privs is set, or while CAP_SYS_ADMIN is held. */
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (ctx)
+		seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (archs && (r = add_archs(ctx, archs, err)) < 0)
 		goto fail;
 	size_t i;
 	json_t *f;
 	json_array_foreach (flags, i, f) {
 		const char *name = json_string_value(f);
-		if (name && strcmp(name, "SECCOMP_FILTER_FLAG_LOG") == 0)
-			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
-		else if (name && strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
-		else if (!name || strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC") != 0) {
+		if (name && strcmp(name, "SECCOMP_FILTER_FLAG_LOG") == 0) {
+			if (ctx)
+				seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
+		} else if (name && strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0) {
+			if (ctx)
+				seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
+		} else if (!name || strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC") != 0) {
 			r = cell_error_set(err, EINVAL, "linux.seccomp.flags[%zu]: unknown flag",
 					   i);
 			goto fail;
@@ -214,21 +259,13 @@ int seccomp_filter_build(json_t *sc, void **ret, struct cell_error **err)
 		if ((r = add_rules(ctx, rule, rw, defact, err)) < 0)
 			goto fail;
 	}
-	*ret = ctx;
+	if (ret)
+		*ret = ctx;
 	return 0;
 fail:
-	seccomp_release(ctx);
+	if (ctx)
+		seccomp_release(ctx);
 	return r;
-}
-
-int seccomp_filter_load(void *filter, struct cell_error **err)
-{
-	if (!filter)
-		return 0;
-	int r = seccomp_load(filter);
-	if (r < 0)
-		return cell_error_errno(err, -r, "linux.seccomp: load the filter");
-	return 0;
 }
 
 void seccomp_filter_free(void *filter)

@@ -121,7 +121,9 @@ void spec_free(struct spec *s)
 	strv_free(s->readonly_paths);
 	free(s->cgroups_path);
 	cgroup_resources_free(s->resources);
-	seccomp_filter_free(s->seccomp);
+	json_decref(s->seccomp);
+	free(s->seccomp_listener);
+	free(s->seccomp_metadata);
 	for (size_t i = 0; i < s->nsysctls; i++) {
 		free(s->sysctls[i].key);
 		free(s->sysctls[i].value);
@@ -281,10 +283,18 @@ int spec_parse_process(json_t *proc, const char *where, struct spec_process *p,
 		p->has_oom_score_adj = true;
 		p->oom_score_adj = (int)json_integer_value(oom);
 	}
+	char w[256];
+	snprintf(w, sizeof(w), "%s.scheduler", where);
+	if ((r = procattr_parse_scheduler(json_object_get(proc, "scheduler"), w, &p->sched, err)) <
+	    0)
+		return r;
+	snprintf(w, sizeof(w), "%s.ioPriority", where);
+	if ((r = procattr_parse_ioprio(json_object_get(proc, "ioPriority"), w, &p->ioprio, err)) <
+	    0)
+		return r;
 	if ((r = json_get_object(proc, where, "consoleSize", &console, err)) < 0)
 		return r;
 	if (console) {
-		char w[256];
 		uint32_t h = 0, wd = 0;
 		snprintf(w, sizeof(w), "%s.consoleSize", where);
 		if ((r = get_u32(console, w, "height", &h, true, err)) < 0 ||
@@ -296,7 +306,6 @@ int spec_parse_process(json_t *proc, const char *where, struct spec_process *p,
 	if ((r = json_get_object(proc, where, "capabilities", &caps, err)) < 0)
 		return r;
 	if (caps) {
-		char w[256];
 		snprintf(w, sizeof(w), "%s.capabilities", where);
 		if ((r = caps_parse(caps, w, &p->caps, err)) < 0)
 			return r;
@@ -535,21 +544,13 @@ static int parse_sysctl(json_t *lx, struct spec *s, struct cell_error **err)
 /* Fields this runtime cannot honour: refused by name rather than silently ignored. */
 static int refuse_unsupported(json_t *doc, json_t *lx, struct cell_error **err)
 {
-	json_t *proc = json_object_get(doc, "process"), *v;
-	static const char *const proc_fields[] = { "ioPriority", "scheduler" };
+	json_t *v;
+	(void)doc;
 	if ((v = json_object_get(lx, "intelRdt")) && !json_is_null(v))
 		return cell_error_set(err, ENOTSUP, "linux.intelRdt: not supported %s",
 				      access("/sys/fs/resctrl/info", F_OK) < 0 ?
 					      "on this host (no resctrl)" :
 					      "by this runtime yet");
-	if ((v = json_object_get(lx, "personality")) && !json_is_null(v))
-		return cell_error_set(err, ENOTSUP,
-				      "linux.personality: not supported by this runtime yet");
-	for (size_t i = 0; i < ARRAY_SIZE(proc_fields); i++)
-		if ((v = json_object_get(proc, proc_fields[i])) && !json_is_null(v))
-			return cell_error_set(err, ENOTSUP,
-					      "process.%s: not supported by this runtime yet",
-					      proc_fields[i]);
 	return 0;
 }
 
@@ -565,6 +566,8 @@ static int parse_linux(json_t *doc, struct spec *s, struct cell_error **err)
 		json_incref(lx);
 	_cleanup_json_ json_t *owned = lx;
 	if ((r = refuse_unsupported(doc, lx, err)) < 0 || (r = parse_namespaces(lx, s, err)) < 0 ||
+	    (r = procattr_parse_personality(json_object_get(lx, "personality"), &s->personality,
+					    err)) < 0 ||
 	    (r = parse_idmaps(lx, "uidMappings", &s->uid_maps, &s->nuid_maps, err)) < 0 ||
 	    (r = parse_idmaps(lx, "gidMappings", &s->gid_maps, &s->ngid_maps, err)) < 0 ||
 	    (r = parse_devices(lx, s, err)) < 0 ||
@@ -591,8 +594,13 @@ static int parse_linux(json_t *doc, struct spec *s, struct cell_error **err)
 					      s->devices[i].minor);
 	if ((r = json_get_object(lx, "linux", "seccomp", &seccomp, err)) < 0)
 		return r;
-	if (seccomp && (r = seccomp_filter_build(seccomp, &s->seccomp, err)) < 0)
+	/* Checked here, compiled (or taken from the cache) only by create and exec. */
+	if (seccomp && ((r = seccomp_filter_build(seccomp, NULL, err)) < 0 ||
+			(r = seccomp_filter_listener(seccomp, &s->seccomp_listener,
+						     &s->seccomp_metadata, err)) < 0))
 		return r;
+	if (seccomp)
+		s->seccomp = json_incref(seccomp);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "procattr.h"
 
 struct cgroup_resources;
 
@@ -79,6 +80,8 @@ struct spec_process {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	unsigned short console_rows, console_cols;
+	struct spec_sched sched;   /* process.scheduler */
+	struct spec_ioprio ioprio; /* process.ioPriority */
 };
 
 struct spec_time_offset {
@@ -109,10 +112,13 @@ struct spec {
 	unsigned long rootfs_propagation; /* 0: the default (rslave) */
 	char *cgroups_path;
 	struct cgroup_resources *resources;
-	void *seccomp; /* scmp_filter_ctx built from linux.seccomp, NULL when none */
+	void *seccomp;	      /* scmp_filter_ctx built from linux.seccomp, NULL when none */
+	json_t *seccomp_json; /* linux.seccomp itself, the key of the program cache */
+	char *seccomp_listener, *seccomp_metadata; /* listenerPath, listenerMetadata */
 	struct spec_time_offset time_monotonic, time_boottime;
 	struct spec_sysctl *sysctls;
 	size_t nsysctls;
+	long personality;    /* linux.personality as personality(2) takes it; -1: none */
 	json_t *annotations; /* object, or NULL */
 	json_t *hooks;	     /* validated "hooks" object (src/runtime/hooks.c), or NULL */
 };

@@ -35,6 +35,8 @@ void container_state_clear(struct container_state *st);
 int state_dir(const char *root, const char *id, char **ret, struct cell_error **err);
 int state_validate_id(const char *id, struct cell_error **err);
 int state_write(const char *root, const struct container_state *st, struct cell_error **err);
+/* --pid-file: the pid in decimal, replaced atomically. */
+int state_write_pid_file(const char *path, pid_t pid, struct cell_error **err);
 /* -ENOENT with "container ID does not exist" when there is no such container. */
 int state_read(const char *root, const char *id, struct container_state *st,
 	       struct cell_error **err);

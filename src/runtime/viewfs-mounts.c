@@ -28,6 +28,8 @@ static const char *const viewfs_files[] = {
 	"proc/pressure/memory",
 	"proc/pressure/io",
 	"sys/devices/system/cpu/online",
+	"sys/devices/system/cpu/possible",
+	"sys/devices/system/cpu/present",
 };
 
 bool viewfs_requested(json_t *annotations)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "viewfs.h"
@@ -299,6 +300,7 @@ void cgroup_read_set_root(const char *root)
 struct fd_entry {
 	char *path;
 	int fd;
+	uint32_t last_used; /* monotonic seconds */
 };
 static struct fd_entry fd_cache[FD_CACHE_SIZE];
 
@@ -334,6 +336,26 @@ static bool cacheable(const char *path)
 	return true;
 }
 
+static uint32_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+/* Removed cgroups and exited readers leave entries that nothing reads again: close those. */
+void read_text_sweep(unsigned idle_seconds)
+{
+	uint32_t now = mono_s();
+	for (size_t i = 0; i < FD_CACHE_SIZE; i++) {
+		if (fd_cache[i].path && now - fd_cache[i].last_used > idle_seconds) {
+			close(fd_cache[i].fd);
+			free(fd_cache[i].path);
+			fd_cache[i].path = NULL;
+		}
+	}
+}
+
 void read_text_forget(void)
 {
 	for (size_t i = 0; i < FD_CACHE_SIZE; i++) {
@@ -358,8 +380,10 @@ ssize_t read_text(const char *dir, const char *name, char *buf, size_t size)
 		e = &fd_cache[path_hash(name) % FD_CACHE_SIZE];
 		if (e->path && strcmp(e->path, name) == 0) {
 			ssize_t n = read_fd(e->fd, buf, size);
-			if (n >= 0)
+			if (n >= 0) {
+				e->last_used = mono_s();
 				return n;
+			}
 		}
 		if (e->path) { /* a collision or a dead fd: replace */
 			close(e->fd);
@@ -373,6 +397,7 @@ ssize_t read_text(const char *dir, const char *name, char *buf, size_t size)
 	ssize_t n = read_fd(fd, buf, size);
 	if (e && n >= 0 && (e->path = strdup(name))) {
 		e->fd = fd;
+		e->last_used = mono_s();
 		return n;
 	}
 	close(fd);
@@ -477,6 +502,37 @@ static void stat_get(const char *text, const char *key, uint64_t *ret)
 		*ret = 0;
 }
 
+/*
+ * Several keys in one pass over "key value" lines (memory.stat has ~70 lines and a view needs
+ * ~11 of them). A key that is absent leaves its value as it was.
+ */
+static void stat_get_many(const char *text, const char *const *keys, uint64_t *const *vals,
+			  size_t n)
+{
+	size_t lens[16];
+	if (n > 16)
+		n = 16;
+	for (size_t i = 0; i < n; i++)
+		lens[i] = strlen(keys[i]);
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		size_t klen = 0;
+		while (line[klen] && line[klen] != ' ' && line[klen] != '\t' && line[klen] != '\n')
+			klen++;
+		if (line[klen] != ' ' && line[klen] != '\t')
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (lens[i] != klen || memcmp(keys[i], line, klen) != 0)
+				continue;
+			const char *p = skip_blank(line + klen);
+			uint64_t v;
+			if (parse_u64(&p, &v) == 0)
+				*vals[i] = v;
+			break;
+		}
+	}
+}
+
 int reader_mem_facts(const struct reader_cgroup *cg, bool swap, struct mem_facts *f)
 {
 	char st[8192];
@@ -488,40 +544,67 @@ int reader_mem_facts(const struct reader_cgroup *cg, bool swap, struct mem_facts
 		f->limit = min_up(cg->memory, "memory.max");
 		if (read_u64_file(cg->memory, "memory.current", &f->usage) < 0)
 			return -EIO;
-		stat_get(st, "file", &f->cache);
-		stat_get(st, "anon", &f->anon);
-		stat_get(st, "shmem", &f->shmem);
-		stat_get(st, "file_mapped", &f->mapped);
-		stat_get(st, "unevictable", &f->unevictable);
-		stat_get(st, "active_anon", &f->active_anon);
-		stat_get(st, "inactive_anon", &f->inactive_anon);
-		stat_get(st, "active_file", &f->active_file);
-		stat_get(st, "inactive_file", &f->inactive_file);
-		stat_get(st, "slab_reclaimable", &f->slab_reclaimable);
-		stat_get(st, "slab_unreclaimable", &f->slab_unreclaimable);
+		static const char *const keys[] = {
+			"file",
+			"anon",
+			"shmem",
+			"file_mapped",
+			"unevictable",
+			"active_anon",
+			"inactive_anon",
+			"active_file",
+			"inactive_file",
+			"slab_reclaimable",
+			"slab_unreclaimable",
+		};
+		uint64_t *const vals[] = {
+			&f->cache,
+			&f->anon,
+			&f->shmem,
+			&f->mapped,
+			&f->unevictable,
+			&f->active_anon,
+			&f->inactive_anon,
+			&f->active_file,
+			&f->inactive_file,
+			&f->slab_reclaimable,
+			&f->slab_unreclaimable,
+		};
+		stat_get_many(st, keys, vals, sizeof(keys) / sizeof(keys[0]));
 		f->have_slab = true;
 		f->swap_limit = min_up(cg->memory, "memory.swap.max");
 		f->have_swap =
 			read_u64_file(cg->memory, "memory.swap.current", &f->swap_usage) == 0;
 		return 0;
 	}
-	uint64_t memsw_limit = VIEW_UNLIMITED, memsw_usage = 0;
-	if (cg_parse_keyed(st, "hierarchical_memory_limit", &f->limit) < 0 ||
+	uint64_t memsw_limit = UINT64_MAX - 1, memsw_usage = 0;
+	static const char *const keys[] = {
+		"hierarchical_memory_limit",
+		"hierarchical_memsw_limit",
+		"total_cache",
+		"total_rss",
+		"total_shmem",
+		"total_mapped_file",
+		"total_unevictable",
+		"total_active_anon",
+		"total_inactive_anon",
+		"total_active_file",
+		"total_inactive_file",
+	};
+	uint64_t *const vals[] = {
+		&f->limit,	   &memsw_limit,    &f->cache,	       &f->anon,
+		&f->shmem,	   &f->mapped,	    &f->unevictable,   &f->active_anon,
+		&f->inactive_anon, &f->active_file, &f->inactive_file,
+	};
+	f->limit = UINT64_MAX - 1; /* a sentinel: a memory.stat without the key */
+	stat_get_many(st, keys, vals, sizeof(keys) / sizeof(keys[0]));
+	if (f->limit == UINT64_MAX - 1 ||
 	    read_u64_file(cg->memory, "memory.usage_in_bytes", &f->usage) < 0)
 		return -EIO;
 	if (f->limit >= (UINT64_C(1) << 62))
 		f->limit = VIEW_UNLIMITED;
-	stat_get(st, "total_cache", &f->cache);
-	stat_get(st, "total_rss", &f->anon);
-	stat_get(st, "total_shmem", &f->shmem);
-	stat_get(st, "total_mapped_file", &f->mapped);
-	stat_get(st, "total_unevictable", &f->unevictable);
-	stat_get(st, "total_active_anon", &f->active_anon);
-	stat_get(st, "total_inactive_anon", &f->inactive_anon);
-	stat_get(st, "total_active_file", &f->active_file);
-	stat_get(st, "total_inactive_file", &f->inactive_file);
 	/* memsw counts memory + swap; without swap accounting the files are absent. */
-	if (swap && cg_parse_keyed(st, "hierarchical_memsw_limit", &memsw_limit) == 0 &&
+	if (swap && memsw_limit != UINT64_MAX - 1 &&
 	    read_u64_file(cg->memory, "memory.memsw.usage_in_bytes", &memsw_usage) == 0) {
 		f->have_swap = true;
 		if (memsw_limit >= (UINT64_C(1) << 62) || f->limit == VIEW_UNLIMITED)
@@ -607,9 +690,12 @@ unsigned view_visible_cpus(const struct cpu_facts *f, const struct cpumask *host
 		limit = f->quota / f->period + (f->quota % f->period ? 1 : 0);
 	if (limit == 0)
 		limit = 1;
-	for (unsigned c = 0; c < VIEW_MAX_CPUS && n < max && n < limit; c++)
-		if (cpumask_test(&f->cpuset, c) && (!host_online || cpumask_test(host_online, c)))
-			ret[n++] = c;
+	/* A word at a time: the cpus of a cpuset are few among the 8192 a mask can name. */
+	for (unsigned w = 0; w < VIEW_MAX_CPUS / 64 && n < max && n < limit; w++) {
+		uint64_t bits = f->cpuset.bits[w] & (host_online ? host_online->bits[w] : ~0ULL);
+		for (; bits && n < max && n < limit; bits &= bits - 1)
+			ret[n++] = w * 64 + (unsigned)__builtin_ctzll(bits);
+	}
 	if (n == 0 && max > 0) /* an empty or offline cpuset: say one cpu rather than none */
 		ret[n++] = 0;
 	return n;

@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -35,6 +36,7 @@
 #define MAX_WRITE (128 * 1024)
 #define REQ_BUF (MAX_WRITE + 64 * 1024)
 #define MAX_HANDLES 65536
+#define SMALL_CONTENT 64
 
 struct handle {
 	uint64_t nodeid; /* 0: free */
@@ -52,8 +54,20 @@ struct server {
 	struct handle *handles;
 	uint32_t next_handle;
 	int backing_fd[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];
-	off_t backing_len[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES]; /* -1: unknown (a new server) */
+	off_t backing_len[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];	/* -1: unknown (a new server) */
+	uint32_t last_open[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES]; /* monotonic seconds */
+	/* The content of a node's backing file when it is short (cpu masks, loadavg, the floor):
+	 * an open that renders the same bytes skips the write. Allocated per slot on first use. */
+	char (*small[CELLFS_MAX_SLOTS])[SMALL_CONTENT];
+	unsigned idle_seconds;
 };
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static int reply(struct server *s, uint64_t unique, int error, const void *data, size_t len)
 {
@@ -163,6 +177,8 @@ static void slot_release(struct server *s, int slot)
 		snprintf(name, sizeof(name), "%d.%u", slot, i);
 		(void)unlinkat(s->backing_dir, name, 0);
 	}
+	free(s->small[slot]);
+	s->small[slot] = NULL;
 	memset(sl, 0, sizeof(*sl));
 }
 
@@ -237,10 +253,21 @@ static int backing_fill(struct server *s, int slot, unsigned index, const struct
 		return fd;
 	/* Shrink only when the new content is shorter: a write past the end grows it anyway. */
 	off_t *len = &s->backing_len[slot][index];
+	bool small = content->len <= SMALL_CONTENT;
+	if (small && !s->small[slot])
+		s->small[slot] = calloc(CELLFS_MAX_NODES, SMALL_CONTENT);
+	if (small && s->small[slot] && *len == (off_t)content->len &&
+	    memcmp(s->small[slot][index], content->p, content->len) == 0)
+		goto registered; /* the file already holds these bytes */
 	if (pwrite(fd, content->p, content->len, 0) != (ssize_t)content->len ||
-	    ((*len < 0 || (size_t)*len > content->len) && ftruncate(fd, (off_t)content->len) < 0))
+	    ((*len < 0 || (size_t)*len > content->len) && ftruncate(fd, (off_t)content->len) < 0)) {
+		*len = -1;
 		return -EIO;
+	}
 	*len = (off_t)content->len;
+	if (small && s->small[slot])
+		memcpy(s->small[slot][index], content->p, content->len);
+registered:
 	if (sl->backing[index] <= 0) {
 		struct cellfs_backing_map map = { .fd = fd };
 		int id = ioctl(s->fd, CELLFS_DEV_IOC_BACKING_OPEN, &map);
@@ -296,7 +323,10 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 	/* One backing file per inode at a time: while another reader holds this node open, its
 	 * content must not change under it, so this open is served from memory instead. */
 	if (s->passthrough && sl->opens[index] == 0) {
+		pthread_mutex_lock(&s->load_lock); /* the idle sweep truncates backing files */
 		int id = backing_fill(s, slot, index, &s->out);
+		s->last_open[slot][index] = (uint32_t)mono_s();
+		pthread_mutex_unlock(&s->load_lock);
 		if (id > 0) {
 			o.fh = FH_PASSTHROUGH | in->nodeid;
 			o.open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
@@ -543,6 +573,38 @@ static int dispatch(struct server *s, const char *buf, size_t len, bool no_passt
 	return 0;
 }
 
+/*
+ * A backing file keeps the last content its node served, which only a reader between OPEN and
+ * RELEASE needs. Containers come and go and the kernel keeps their inodes (day-long timeouts), so
+ * without this the tmpfs would grow with every container ever seen: the content of nodes nobody
+ * opened for idle_seconds is dropped (the file, its fd and backing id stay for the next open).
+ * Runs in the sampler thread, under the lock do_open fills backing files with.
+ */
+static void backing_sweep(struct server *s)
+{
+	uint32_t now = (uint32_t)mono_s();
+	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
+		if (!s->st->slots[i].used)
+			continue;
+		for (unsigned n = 0; n < CELLFS_MAX_NODES; n++) {
+			if (s->backing_len[i][n] == 0 || s->backing_fd[i][n] < 0 ||
+			    s->st->slots[i].opens[n] > 0 ||
+			    now - s->last_open[i][n] <= s->idle_seconds)
+				continue;
+			if (ftruncate(s->backing_fd[i][n], 0) == 0)
+				s->backing_len[i][n] = 0;
+		}
+		/* With every file empty the short copies say nothing: give them back too. */
+		bool holding = false;
+		for (unsigned n = 0; n < CELLFS_MAX_NODES && !holding; n++)
+			holding = s->backing_len[i][n] > 0;
+		if (!holding) {
+			free(s->small[i]);
+			s->small[i] = NULL;
+		}
+	}
+}
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig)
@@ -559,6 +621,8 @@ static void *load_thread(void *arg)
 		sleep(5);
 		pthread_mutex_lock(&s->load_lock);
 		load_tracker_tick(s->load);
+		backing_sweep(s);
+		read_text_sweep(s->idle_seconds);
 		pthread_mutex_unlock(&s->load_lock);
 	}
 	return NULL;
@@ -606,11 +670,24 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 	memset(s->backing_fd, 0xff, sizeof(s->backing_fd));
 	memset(s->backing_len, 0xff, sizeof(s->backing_len));
 	s->handles = calloc(MAX_HANDLES, sizeof(*s->handles));
-	s->load = load_tracker_new();
+	/* A holder started by an older binary made a smaller state: grow it (zeros at the end). */
+	struct stat sst;
+	if (fstat(opts->state_fd, &sst) == 0 && (size_t)sst.st_size < sizeof(*s->st) &&
+	    ftruncate(opts->state_fd, sizeof(*s->st)) < 0) {
+		r = cell_error_errno(err, errno, "cellfs: grow the state memfd");
+		s->st = NULL;
+		goto out;
+	}
 	s->st = mmap(NULL, sizeof(*s->st), PROT_READ | PROT_WRITE, MAP_SHARED, opts->state_fd, 0);
-	if (s->st == MAP_FAILED || !s->handles || !s->load) {
+	if (s->st == MAP_FAILED || !s->handles) {
 		r = cell_error_errno(err, s->st == MAP_FAILED ? errno : ENOMEM, "cellfs: state");
 		s->st = NULL;
+		goto out;
+	}
+	/* Load averages live in the state too: a restarted server continues them. */
+	s->load = load_tracker_new_in(s->st->loads, &s->st->nloads, CELLFS_MAX_SLOTS);
+	if (!s->load) {
+		r = cell_error_set(err, ENOMEM, "cellfs: out of memory");
 		goto out;
 	}
 	/* Each open backs onto one kept fd: room for a few thousand containers. */
@@ -622,6 +699,9 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
 	pthread_mutex_init(&s->load_lock, NULL);
 	s->gen = ++s->st->generation;
+	/* $CELLFS_IDLE_SECONDS: for tests and bench/viewfs-mem.sh, which cannot wait a minute. */
+	const char *idle = getenv("CELLFS_IDLE_SECONDS");
+	s->idle_seconds = idle && atoi(idle) > 0 ? (unsigned)atoi(idle) : 60;
 	s->passthrough = s->st->passthrough && !opts->no_passthrough;
 	if (s->st->initialized && s->st->kernel_minor >= 41) {
 		/* A predecessor may have died holding requests it had read: have them sent again. */
@@ -638,6 +718,8 @@ out:
 	for (size_t i = 0; s->handles && i < MAX_HANDLES; i++)
 		vbuf_free(&s->handles[i].content);
 	free(s->handles);
+	for (int i = 0; i < CELLFS_MAX_SLOTS; i++)
+		free(s->small[i]);
 	vbuf_free(&s->out);
 	load_tracker_free(s->load);
 	free(s);

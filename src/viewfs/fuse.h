@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "viewfs.h"
 
 /* Protocol 7.40+ pieces that Debian 12's <linux/fuse.h> (7.38) lacks; values from the kernel's
  * include/uapi/linux/fuse.h, which are ABI and never change. */
@@ -49,6 +50,10 @@ struct cellfs_state {
 		generation; /* bumped by each server, so direct-io handles of a dead one are known */
 	uint64_t nlookup_root;
 	struct cellfs_slot slots[CELLFS_MAX_SLOTS];
+	/* Added after the slots, so that a new server can grow an older holder's memfd. */
+	uint32_t nloads;
+	uint32_t pad;
+	struct load_entry loads[CELLFS_MAX_SLOTS]; /* per-cgroup load averages */
 };
 
 struct cellfs_server_opts {

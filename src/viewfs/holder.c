@@ -25,51 +25,31 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdpass.h"
 #include "fuse.h"
 #include "holder.h"
 #include "log.h"
 
 static int send_fds(int sock, const int *fds, int n)
 {
-	char data = 'F';
-	struct iovec iov = { &data, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-		struct cmsghdr align;
-	} u = { 0 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	ssize_t r = fdpass_send(sock, "F", 1, fds, (size_t)n);
+	return r < 0 ? (int)r : 0;
 }
 
 int holder_receive(int sock, int *ret_fuse, int *ret_state, int *ret_dir, struct cell_error **err)
 {
 	char data;
-	struct iovec iov = { &data, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	int fds[3];
+	size_t nfds = 3;
+	ssize_t n = fdpass_recv(sock, &data, 1, fds, &nfds);
 	if (n < 0)
-		return cell_error_errno(err, errno, "receive fds from the holder");
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (n != 1 || !c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * 3))
+		return cell_error_errno(err, (int)-n, "receive fds from the holder");
+	if (n != 1 || nfds != 3) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
 		return cell_error_set(err, EPROTO,
 				      "receive fds from the holder: malformed message");
-	int fds[3];
-	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	}
 	*ret_fuse = fds[0];
 	*ret_state = fds[1];
 	*ret_dir = fds[2];

@@ -30,7 +30,7 @@ static const char usage[] =
 	") and serves, under\n"
 	"    MOUNTPOINT/ID/ for any container id ID, the files\n"
 	"        proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/loadavg proc/diskstats\n"
-	"        proc/swaps proc/pressure/{cpu,memory,io} sys/devices/system/cpu/online\n"
+	"        proc/swaps proc/pressure/{cpu,memory,io} sys/devices/system/cpu/{online,possible,present}\n"
 	"    each computed at open time for the process that opens it: memory and swap from its\n"
 	"    memory cgroup, cpus from its cpuset cut to the cpu quota rounded up, uptime from the start\n"
 	"    of its pid namespace's init, cpu time and I/O from its cgroup, and a load average that\n"

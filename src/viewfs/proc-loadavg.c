@@ -15,17 +15,12 @@
 /* A cgroup nobody asked about for this long is no longer sampled. */
 #define LOAD_IDLE_SECONDS 600
 
-struct load_entry {
-	char dir[512];
-	bool v2;
-	unsigned long avenrun[3];
-	unsigned running, total;
-	time_t last_read;
-};
-
 struct load_tracker {
 	struct load_entry *e;
-	size_t n, cap;
+	uint32_t *n;
+	size_t cap;
+	uint32_t own_n;
+	bool own; /* e is ours to grow and free; else it lives in the state memfd, fixed in size */
 };
 
 unsigned long load_calc(unsigned long load, unsigned long exp, unsigned long active)
@@ -38,18 +33,37 @@ unsigned long load_calc(unsigned long load, unsigned long exp, unsigned long act
 
 struct load_tracker *load_tracker_new(void)
 {
-	return calloc(1, sizeof(struct load_tracker));
+	struct load_tracker *t = calloc(1, sizeof(struct load_tracker));
+	if (t) {
+		t->own = true;
+		t->n = &t->own_n;
+	}
+	return t;
+}
+
+struct load_tracker *load_tracker_new_in(struct load_entry *mem, uint32_t *n, size_t cap)
+{
+	struct load_tracker *t = calloc(1, sizeof(struct load_tracker));
+	if (!t)
+		return NULL;
+	t->e = mem;
+	t->n = n;
+	t->cap = cap;
+	if (*t->n > cap) /* a damaged state: start over rather than read past the end */
+		*t->n = 0;
+	return t;
 }
 
 void load_tracker_free(struct load_tracker *t)
 {
 	if (!t)
 		return;
-	free(t->e);
+	if (t->own)
+		free(t->e);
 	free(t);
 }
 
-static time_t now_s(void)
+static int64_t now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -61,10 +75,10 @@ void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 {
 	struct load_entry *e = NULL;
 	memset(ret, 0, sizeof(*ret));
-	for (size_t i = 0; i < t->n && !e; i++)
+	for (size_t i = 0; i < *t->n && !e; i++)
 		if (!strcmp(t->e[i].dir, cg->cpu))
 			e = &t->e[i];
-	if (!e && t->n == t->cap) {
+	if (!e && *t->n == t->cap && t->own) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
 		struct load_entry *ne = realloc(t->e, cap * sizeof(*ne));
 		if (ne) {
@@ -72,33 +86,45 @@ void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 			t->cap = cap;
 		}
 	}
-	if (!e && t->n < t->cap) {
-		e = &t->e[t->n++];
+	if (!e && *t->n < t->cap) {
+		e = &t->e[*t->n];
 		memset(e, 0, sizeof(*e));
 		snprintf(e->dir, sizeof(e->dir), "%s", cg->cpu);
 		e->v2 = cg->v2;
-	}
-	char buf[256];
-	if (read_text(NULL, "/proc/loadavg", buf, sizeof(buf)) > 0) {
-		const char *sp = strrchr(buf, ' ');
-		ret->last_pid = sp ? atoi(sp + 1) : 0;
+		++*t->n; /* counted once filled: a crash in between leaves no half entry */
 	}
 	if (!e)
 		return; /* out of memory: report zeros rather than fail the read */
 	e->last_read = now_s();
-	memcpy(ret->avenrun, e->avenrun, sizeof(ret->avenrun));
+	for (int i = 0; i < 3; i++)
+		ret->avenrun[i] = (unsigned long)e->avenrun[i];
 	ret->running = e->running;
 	ret->total = e->total;
 }
 
-/* Count the cgroup's threads and those running or in uninterruptible sleep. */
-static void count_tasks(struct load_entry *e)
+/* A reader blocked on a FUSE request (ours, most often: a view being read) sleeps
+ * uninterruptibly but is no load: it waits for a server, not for a CPU or a disk. */
+static bool waits_on_fuse(const char *pid)
+{
+	char path[64], wchan[64];
+	snprintf(path, sizeof(path), "/proc/%.20s/wchan", pid);
+	if (read_text(NULL, path, wchan, sizeof(wchan)) <= 0)
+		return false;
+	return strncmp(wchan, "request_wait_answer", 19) == 0 || strncmp(wchan, "fuse_", 5) == 0;
+}
+
+/* Count the cgroup's threads and those running or in uninterruptible sleep (but not on a FUSE
+ * request); false once the cgroup is gone. */
+static bool count_tasks(struct load_entry *e)
 {
 	static char list[1 << 18];
 	char path[64], st[512];
 	unsigned running = 0, total = 0;
-	if (read_text(e->dir, e->v2 ? "cgroup.threads" : "tasks", list, sizeof(list)) < 0)
-		return;
+	ssize_t r = read_text(e->dir, e->v2 ? "cgroup.threads" : "tasks", list, sizeof(list));
+	if (r == -ENOENT || r == -ENODEV)
+		return false;
+	if (r < 0)
+		return true;
 	for (char *p = list, *nl; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl)
@@ -109,23 +135,25 @@ static void count_tasks(struct load_entry *e)
 			continue;
 		const char *rp = strrchr(st, ')'); /* comm may hold spaces and parens */
 		total++;
-		if (rp && rp[1] == ' ' && (rp[2] == 'R' || rp[2] == 'D'))
+		if (rp && rp[1] == ' ' && (rp[2] == 'R' || (rp[2] == 'D' && !waits_on_fuse(p))))
 			running++;
 	}
 	e->running = running;
 	e->total = total;
+	return true;
 }
 
 void load_tracker_tick(struct load_tracker *t)
 {
-	time_t now = now_s();
-	for (size_t i = 0; i < t->n;) {
+	int64_t now = now_s();
+	for (size_t i = 0; i < *t->n;) {
 		struct load_entry *e = &t->e[i];
-		if (now - e->last_read > LOAD_IDLE_SECONDS) {
-			t->e[i] = t->e[--t->n];
+		/* Nobody asked for a while, or the cgroup was removed: stop tracking it. */
+		if (now - e->last_read > LOAD_IDLE_SECONDS || !count_tasks(e)) {
+			t->e[i] = t->e[*t->n - 1];
+			--*t->n;
 			continue;
 		}
-		count_tasks(e);
 		unsigned long active = e->running * FIXED_1;
 		e->avenrun[0] = load_calc(e->avenrun[0], EXP_1, active);
 		e->avenrun[1] = load_calc(e->avenrun[1], EXP_5, active);

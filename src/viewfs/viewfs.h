@@ -87,6 +87,8 @@ ssize_t read_text(const char *dir, const char *name, char *buf, size_t size);
 /* Close the fds read_text() keeps (kernfs files of a removed cgroup fail on their own; files on
  * other filesystems, as in tests, do not). */
 void read_text_forget(void);
+/* Close the kept fds not read for idle_seconds (the daemon's sampler calls it). */
+void read_text_sweep(unsigned idle_seconds);
 
 /* The cpus a reader sees: its cpuset (within the host's online cpus), cut to ceil(quota/period).
  * Returns their host numbers in ret (at least one), count in the return value. */
@@ -95,6 +97,22 @@ unsigned view_visible_cpus(const struct cpu_facts *f, const struct cpumask *host
 
 /* --- pure renderers: facts (+ the host's own file) -> content; unit tested --- */
 int render_meminfo(const char *host, const struct mem_facts *f, struct vbuf *out);
+/* The host's meminfo cut once into kept runs and replaced lines (the host text is kept for
+ * 100 ms and read at every open): rendering is then copies and a few numbers. */
+#define MEMINFO_MAX_SEGS 128
+struct meminfo_seg {
+	uint32_t off, len;
+	int16_t key; /* -1: the host's lines, kept */
+	uint16_t keylen;
+};
+struct meminfo_tmpl {
+	const char *host; /* the text the segments point into; must outlive the template */
+	uint64_t host_total_kb, host_swap_kb;
+	unsigned n;
+	struct meminfo_seg seg[MEMINFO_MAX_SEGS];
+};
+int meminfo_tmpl_build(const char *host, struct meminfo_tmpl *t);
+int render_meminfo_tmpl(const struct meminfo_tmpl *t, const struct mem_facts *f, struct vbuf *out);
 int render_cpuinfo(const char *host, const unsigned *cpus, unsigned n, struct vbuf *out);
 struct stat_facts {
 	unsigned ncpus;
@@ -118,9 +136,21 @@ uint64_t meminfo_value_kb(const char *text, const char *key);
 
 /* --- per-container load average, sampled every 5 s like the kernel's --- */
 struct load_tracker;
+/* One tracked cgroup. Plain data: the server keeps these in the holder's state memfd, so that
+ * load averages survive a server restart. */
+struct load_entry {
+	char dir[512];
+	uint8_t v2;
+	uint8_t pad[7];
+	uint64_t avenrun[3];
+	uint32_t running, total;
+	int64_t last_read; /* CLOCK_MONOTONIC seconds: the same clock in every process */
+};
 struct load_tracker *load_tracker_new(void);
+/* A tracker over cap entries at mem, *n of them in use (both kept by the caller). */
+struct load_tracker *load_tracker_new_in(struct load_entry *mem, uint32_t *n, size_t cap);
 void load_tracker_free(struct load_tracker *t);
-/* Current figures for the cgroup dir (starts tracking it). */
+/* Current figures for the cgroup dir (starts tracking it); last_pid is left 0 for the caller. */
 void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 		      struct load_facts *ret);
 /* One 5-second tick: count runnable tasks of every tracked cgroup, decay the averages. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,8 @@ enum {
 	V_SYS_CPU,
 	V_CPU_ONLINE,
 	V_FLOOR,
+	V_CPU_POSSIBLE,
+	V_CPU_PRESENT,
 	V_COUNT,
 };
 
@@ -56,6 +59,9 @@ const struct view_node view_nodes[] = {
 	[V_CPU_ONLINE] = { "online", V_SYS_CPU, VIEW_FILE, "/sys/devices/system/cpu/online" },
 	/* A constant file served by the same path: the benchmark's floor. */
 	[V_FLOOR] = { ".floor", V_TOP, VIEW_FILE, NULL },
+	/* lscpu counts the cpus of these masks and reads cpuN/ only for them. */
+	[V_CPU_POSSIBLE] = { "possible", V_SYS_CPU, VIEW_FILE, "/sys/devices/system/cpu/possible" },
+	[V_CPU_PRESENT] = { "present", V_SYS_CPU, VIEW_FILE, "/sys/devices/system/cpu/present" },
 };
 const unsigned view_nodes_count = V_COUNT;
 
@@ -84,6 +90,7 @@ struct host_file {
 	char *buf;
 	size_t size;
 };
+#define HOST_ONLINE 4 /* the index of /sys/devices/system/cpu/online below */
 static struct host_file host_files[] = {
 	{ "/proc/meminfo", HOST_TTL_NS, 0, -1, NULL, 1 << 14 },
 	{ "/proc/stat", HOST_TTL_NS, 0, -1, NULL, 1 << 17 },
@@ -91,6 +98,8 @@ static struct host_file host_files[] = {
 	{ "/proc/swaps", HOST_TTL_NS, 0, -1, NULL, 1 << 14 },
 	{ "/sys/devices/system/cpu/online", HOST_TTL_NS, 0, -1, NULL, 1 << 12 },
 	{ "/proc/cpuinfo", 10 * HOST_TTL_NS, 0, -1, NULL, 1 << 20 },
+	/* only its last field, the host's most recent pid, as LXCFS shows it */
+	{ "/proc/loadavg", HOST_TTL_NS, 0, -1, NULL, 256 },
 };
 
 static long long mono_ns(void)
@@ -121,19 +130,25 @@ static const char *host_file(const char *path)
 	return NULL;
 }
 
-static int host_online(struct cpumask *ret)
+/* The host's online cpus, parsed again only when the kept text was re-read. */
+static const struct cpumask *host_online(void)
 {
+	static struct cpumask online;
+	static long long parsed = -1;
+	static bool ok;
 	const char *t = host_file("/sys/devices/system/cpu/online");
-	if (!t || cg_parse_cpulist(t, ret) < 0)
-		return -EIO;
-	return 0;
+	if (!t)
+		return NULL;
+	if (parsed != host_files[HOST_ONLINE].stamp) {
+		ok = cg_parse_cpulist(t, &online) == 0;
+		parsed = host_files[HOST_ONLINE].stamp;
+	}
+	return ok ? &online : NULL;
 }
 
 static unsigned visible_cpus(const struct cpu_facts *cf, unsigned *cpus, unsigned max)
 {
-	static struct cpumask online;
-	bool have = host_online(&online) == 0;
-	return view_visible_cpus(cf, have ? &online : NULL, cpus, max);
+	return view_visible_cpus(cf, host_online(), cpus, max);
 }
 
 /* Field 22 of /proc/PID/stat: start time in clock ticks after boot. */
@@ -186,7 +201,7 @@ static struct init_entry {
 	unsigned long long start;
 } init_cache[INIT_CACHE];
 
-static int ns_init_start(pid_t pid, unsigned long long *ret)
+static int ns_init_start_uncached(pid_t pid, unsigned long long *ret)
 {
 	char path[64];
 	struct stat st;
@@ -219,13 +234,88 @@ static int ns_init_start(pid_t pid, unsigned long long *ret)
 	return 0;
 }
 
-static double container_uptime(pid_t pid)
+/*
+ * What a reader's pid resolves to - its cgroup directories and its pid namespace's init start -
+ * kept for a second. Reading /proc/PID/cgroup walks every hierarchy under the css_set lock: it
+ * was the biggest single cost of an open for a reader that reads again and again (top, a JVM, a
+ * monitoring agent). A pidfd taken before the resolution proves at each hit that the pid still
+ * names the same thread (a dead one's pid could be reused); the second bounds how long a
+ * process moved to another cgroup keeps its old view.
+ */
+#define PID_CACHE 256
+#define PID_TTL_NS 1000000000LL
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+static struct pid_entry {
+	pid_t pid;
+	int pidfd; /* 0: empty */
+	long long stamp;
+	int start_rc; /* 1: not yet asked */
+	unsigned long long start;
+	struct reader_cgroup cg;
+} pid_cache[PID_CACHE];
+
+static bool pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+static void pid_entry_drop(struct pid_entry *e)
+{
+	if (e->pidfd > 0)
+		close(e->pidfd);
+	e->pidfd = 0;
+	e->pid = 0;
+}
+
+/* The reader's cached entry, resolved now if absent or stale; NULL if it cannot be cached
+ * (then ret holds the resolution). */
+static struct pid_entry *reader_resolve(pid_t pid, struct reader_cgroup *ret, int *ret_rc)
+{
+	struct pid_entry *e = &pid_cache[(unsigned)pid % PID_CACHE];
+	long long now = mono_ns();
+	if (e->pidfd > 0 && e->pid == pid && now - e->stamp < PID_TTL_NS && pidfd_alive(e->pidfd)) {
+		*ret_rc = 0;
+		return e;
+	}
+	pid_entry_drop(e);
+	/* The pidfd first: if the thread is still alive after the read, the read was its. */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, PIDFD_THREAD);
+	if (pidfd < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* before 6.9: leaders only */
+	*ret_rc = reader_cgroup_resolve(pid, ret);
+	if (*ret_rc < 0 || pidfd < 0 || !pidfd_alive(pidfd)) {
+		if (pidfd >= 0)
+			close(pidfd);
+		return NULL;
+	}
+	if (pidfd == 0) { /* 0 marks an empty entry; never happens in a daemon with stdin open */
+		close(pidfd);
+		return NULL;
+	}
+	*e = (struct pid_entry){ .pid = pid, .pidfd = pidfd, .stamp = now, .start_rc = 1 };
+	e->cg = *ret;
+	return e;
+}
+
+static int ns_init_start(pid_t pid, struct pid_entry *e, unsigned long long *ret)
+{
+	if (!e)
+		return ns_init_start_uncached(pid, ret);
+	if (e->start_rc == 1)
+		e->start_rc = ns_init_start_uncached(pid, &e->start);
+	*ret = e->start;
+	return e->start_rc;
+}
+
+static double container_uptime(pid_t pid, struct pid_entry *pe)
 {
 	struct timespec ts;
 	unsigned long long start;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	double up = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (ns_init_start(pid, &start) < 0)
+	if (ns_init_start(pid, pe, &start) < 0)
 		return up;
 	double since = up - (double)start / (double)sysconf(_SC_CLK_TCK);
 	return since > 0 ? since : 0;
@@ -245,24 +335,34 @@ static int render_pressure(const struct reader_cgroup *cg, const char *what, str
 	return n < 0 ? -EIO : vbuf_put(out, host_buf, (size_t)n);
 }
 
+#define HOST_MEMINFO 0 /* the index of /proc/meminfo in host_files */
+
 static int view_mem(unsigned index, const struct reader_cgroup *cg, struct vbuf *out)
 {
+	static struct meminfo_tmpl tmpl;
+	static long long built = -1;
 	struct mem_facts mf;
 	const char *meminfo = host_file("/proc/meminfo");
 	if (!meminfo)
 		return -EIO;
-	int r = reader_mem_facts(cg, meminfo_value_kb(meminfo, "SwapTotal") > 0, &mf);
+	if (built != host_files[HOST_MEMINFO].stamp || tmpl.host != meminfo) {
+		if (meminfo_tmpl_build(meminfo, &tmpl) < 0)
+			return -EIO;
+		built = host_files[HOST_MEMINFO].stamp;
+	}
+	int r = reader_mem_facts(cg, tmpl.host_swap_kb > 0, &mf);
 	if (r < 0)
 		return r;
 	if (index == V_MEMINFO)
-		return render_meminfo(meminfo, &mf, out);
+		return render_meminfo_tmpl(&tmpl, &mf, out);
 	const char *swaps = host_file("/proc/swaps");
 	if (!swaps)
 		return -EIO;
-	return render_swaps(swaps, &mf, meminfo_value_kb(meminfo, "SwapTotal"), out);
+	return render_swaps(swaps, &mf, tmpl.host_swap_kb, out);
 }
 
-static int view_cpu(unsigned index, pid_t pid, const struct reader_cgroup *cg, struct vbuf *out)
+static int view_cpu(unsigned index, pid_t pid, struct pid_entry *pe, const struct reader_cgroup *cg,
+		    struct vbuf *out)
 {
 	static struct cpu_facts cf;
 	static unsigned cpus[VIEW_MAX_CPUS];
@@ -270,13 +370,13 @@ static int view_cpu(unsigned index, pid_t pid, const struct reader_cgroup *cg, s
 	if (r < 0)
 		return r;
 	unsigned n = visible_cpus(&cf, cpus, VIEW_MAX_CPUS);
-	if (index == V_CPU_ONLINE)
+	if (index == V_CPU_ONLINE || index == V_CPU_POSSIBLE || index == V_CPU_PRESENT)
 		return render_cpu_online(n, out);
 	if (index == V_CPUINFO) {
 		const char *host = host_file("/proc/cpuinfo");
 		return host ? render_cpuinfo(host, cpus, n, out) : -EIO;
 	}
-	double up = container_uptime(pid);
+	double up = container_uptime(pid, pe);
 	double used = (double)(cf.user_ns + cf.system_ns) / 1e9;
 	if (index == V_UPTIME)
 		return render_uptime(up, up * n - used, out);
@@ -294,18 +394,20 @@ static int view_cpu(unsigned index, pid_t pid, const struct reader_cgroup *cg, s
 
 int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 {
-	struct reader_cgroup cg;
+	struct reader_cgroup cgbuf;
 	if (index >= V_COUNT || view_nodes[index].kind != VIEW_FILE)
 		return -EISDIR;
 	if (index == V_FLOOR) {
 		vbuf_reset(out);
 		return vbuf_printf(out, "cellfs\n");
 	}
-	int r = reader_cgroup_resolve(ctx->pid, &cg);
+	int r;
+	struct pid_entry *pe = reader_resolve(ctx->pid, &cgbuf, &r);
 	if (r < 0)
 		return -EIO; /* the reader exited or its cgroup is unreadable */
+	const struct reader_cgroup *cg = pe ? &pe->cg : &cgbuf;
 	vbuf_reset(out);
-	if (cg.root && view_nodes[index].host_path) {
+	if (cg->root && view_nodes[index].host_path) {
 		/* A reader in the v2 root cgroup is in no container: it sees the host. */
 		ssize_t n =
 			read_text(NULL, view_nodes[index].host_path, host_buf, sizeof(host_buf));
@@ -314,33 +416,38 @@ int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 	switch (index) {
 	case V_MEMINFO:
 	case V_SWAPS:
-		return view_mem(index, &cg, out);
+		return view_mem(index, cg, out);
 	case V_CPUINFO:
 	case V_STAT:
 	case V_UPTIME:
 	case V_CPU_ONLINE:
-		return view_cpu(index, ctx->pid, &cg, out);
+	case V_CPU_POSSIBLE:
+	case V_CPU_PRESENT:
+		return view_cpu(index, ctx->pid, pe, cg, out);
 	case V_LOADAVG: {
 		struct load_facts lf;
 		if (!ctx->load)
 			return -EIO;
-		load_tracker_get(ctx->load, &cg, &lf);
+		load_tracker_get(ctx->load, cg, &lf);
+		const char *host = host_file("/proc/loadavg");
+		const char *sp = host ? strrchr(host, ' ') : NULL;
+		lf.last_pid = sp ? atoi(sp + 1) : 0;
 		return render_loadavg(&lf, out);
 	}
 	case V_DISKSTATS: {
 		static struct io_dev devs[256];
 		size_t n;
-		if ((r = reader_io_facts(&cg, devs, 256, &n)) < 0)
+		if ((r = reader_io_facts(cg, devs, 256, &n)) < 0)
 			return r;
 		const char *disks = host_file("/proc/diskstats");
 		return disks ? render_diskstats(disks, devs, n, out) : -EIO;
 	}
 	case V_PSI_CPU:
-		return render_pressure(&cg, "cpu", out);
+		return render_pressure(cg, "cpu", out);
 	case V_PSI_MEMORY:
-		return render_pressure(&cg, "memory", out);
+		return render_pressure(cg, "memory", out);
 	case V_PSI_IO:
-		return render_pressure(&cg, "io", out);
+		return render_pressure(cg, "io", out);
 	}
 	return -ENOENT;
 }

@@ -74,7 +74,7 @@ static int json_memory(struct vmm_config *cfg, json_t *o, struct cell_error **er
 static int json_rest(struct vmm_config *cfg, json_t *o, struct cell_error **err)
 {
 	int64_t cpus = -1;
-	const char *console = NULL;
+	const char *console = NULL, *decompress = NULL;
 	json_t *net = NULL;
 	int r;
 	if ((r = json_get_int64(o, "config", "cpus", &cpus, err)) < 0)
@@ -90,6 +90,10 @@ static int json_rest(struct vmm_config *cfg, json_t *o, struct cell_error **err)
 		return cell_error_set(err, EINVAL, "config.console: expected serial or virtio");
 	if (console)
 		cfg->console = strcmp(console, "virtio") ? VMM_CONSOLE_SERIAL : VMM_CONSOLE_VIRTIO;
+	if ((r = json_get_string(o, "config", "decompress", &decompress, err)) < 0)
+		return r;
+	if (decompress && vmm_parse_decompress(decompress, &cfg->decompress) < 0)
+		return cell_error_set(err, EINVAL, "config.decompress: expected host or guest");
 	if ((r = json_get_bool(o, "config", "rng", &cfg->rng, err)) < 0 ||
 	    (r = json_get_bool(o, "config", "sandbox", &cfg->sandbox, err)) < 0 ||
 	    (r = json_get_bool(o, "config", "hugepages", &cfg->hugepages, err)) < 0 ||
@@ -114,9 +118,9 @@ static int json_rest(struct vmm_config *cfg, json_t *o, struct cell_error **err)
 
 int vmm_config_load_json(struct vmm_config *cfg, const char *path, struct cell_error **err)
 {
-	static const char *known[] = { "kernel", "initrd",  "cmdline",	 "cpus",
-				       "memory", "disks",   "net",	 "console",
-				       "rng",	 "sandbox", "hugepages", NULL };
+	static const char *known[] = { "kernel",    "initrd",	  "cmdline", "cpus", "memory",
+				       "disks",	    "net",	  "console", "rng",  "sandbox",
+				       "hugepages", "decompress", NULL };
 	_cleanup_json_ json_t *o = NULL;
 	int r = json_load_object_file(path, &o, err);
 	if (r < 0)

@@ -142,6 +142,17 @@ static int config_set_console(struct vmm_config *cfg, const char *v, struct cell
 	return 0;
 }
 
+int vmm_parse_decompress(const char *s, enum vmm_decompress *ret)
+{
+	if (strcmp(s, "host") == 0)
+		*ret = VMM_DECOMPRESS_HOST;
+	else if (strcmp(s, "guest") == 0)
+		*ret = VMM_DECOMPRESS_GUEST;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int config_set_memory(struct vmm_config *cfg, const char *v, struct cell_error **err)
 {
 	if (vmm_parse_size(v, &cfg->memory) < 0)
@@ -190,7 +201,7 @@ static void vmm_usage(FILE *f)
 	fputs("usage: cellvm --kernel PATH [--initrd PATH] [--cmdline STR] [--cpus N]\n"
 	      "              [--memory SIZE] [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]\n"
 	      "              [--console serial|virtio] [--rng] [--config FILE] [--no-sandbox]\n"
-	      "              [--hugepages] [--raw-real-mode]\n"
+	      "              [--hugepages] [--decompress host|guest] [--raw-real-mode]\n"
 	      "Exit status: 0 guest powered off, 2 rebooted, 3 triple fault, 4 crashed,\n"
 	      "             1 the VMM failed or the input was bad.\n",
 	      f);
@@ -210,6 +221,7 @@ enum {
 	OPT_NO_SANDBOX,
 	OPT_HUGEPAGES,
 	OPT_RAW,
+	OPT_DECOMPRESS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -248,6 +260,11 @@ static int config_apply_opt(struct vmm_config *cfg, int opt, const char *arg,
 	case OPT_RAW:
 		cfg->raw_real_mode = true;
 		return 0;
+	case OPT_DECOMPRESS:
+		if (vmm_parse_decompress(arg, &cfg->decompress) < 0)
+			return cell_error_set(err, EINVAL,
+					      "--decompress %s: expected host or guest", arg);
+		return 0;
 	default:
 		return cell_error_set(err, EINVAL, "unknown option (see --help)");
 	}
@@ -269,6 +286,7 @@ int vmm_config_parse_args(struct vmm_config *cfg, int argc, char **argv, struct 
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 		{ "raw-real-mode", no_argument, NULL, OPT_RAW },
+		{ "decompress", required_argument, NULL, OPT_DECOMPRESS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },

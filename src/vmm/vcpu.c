@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exit.h"
@@ -81,12 +82,21 @@ static void vcpu_trace_exit(const struct vcpu *v)
 		fprintf(stderr, "vcpu%u: exit %u\n", v->id, r->exit_reason);
 }
 
-static void *vcpu_thread(void *arg)
+static void vcpu_trace_time(struct vcpu *v, unsigned i)
 {
-	struct vcpu *v = arg;
+	struct timespec t;
+	if (!v->vm->trace || v->id != 0 || v->vm->trace_vcpu[i])
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	v->vm->trace_vcpu[i] = (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+void vcpu_run(struct vcpu *v)
+{
 	struct vm *vm = v->vm;
 	struct cell_error *err = NULL;
 
+	vcpu_trace_time(v, 0);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
@@ -94,10 +104,17 @@ static void *vcpu_thread(void *arg)
 	if (vm->cfg->sandbox && sandbox_apply(SANDBOX_VCPU, &err) < 0) {
 		vm_request_end(vm, VM_END_ERROR, "vcpu %u: %s", v->id, err->msg);
 		cell_error_free(err);
-		return NULL;
+		if (v->id == 0)
+			sem_post(&vm->vcpu0_ready);
+		return;
 	}
+	vcpu_trace_time(v, 1);
+	if (v->id == 0)
+		sem_post(&vm->vcpu0_ready);
 	while (atomic_load(&vm->end) == VM_END_RUNNING) {
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+		int r = ioctl(v->fd, KVM_RUN, 0);
+		vcpu_trace_time(v, 2);
+		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;
 				continue;
@@ -116,17 +133,26 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	vcpu_run(arg);
 	return NULL;
 }
 
-int vcpus_start(struct vm *vm, uint64_t unused, struct cell_error **err)
+int vcpus_start(struct vm *vm, struct cell_error **err)
 {
+	/* vCPU 0 is the caller's to run (vcpu_run()): the thread that has the CPU keeps it. */
+	vm->vcpus[0].thread = pthread_self();
+	vm->vcpus[0].started = true;
+	vm->vcpus[0].inline_run = true;
 	/* Threads start with the kick signal blocked; each unblocks it itself. */
 	sigset_t set, old;
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	for (unsigned i = 0; i < vm->ncpus; i++) {
+	for (unsigned i = 1; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
 		if (r != 0) {
@@ -139,10 +165,14 @@ int vcpus_start(struct vm *vm, uint64_t unused, struct cell_error **err)
 	return 0;
 }
 
-void vcpus_stop(struct vm *vm)
+void vcpus_wait_running(struct vm *vm)
 {
-	if (!vm->vcpus)
-		return;
+	while (sem_wait(&vm->vcpu0_ready) < 0 && errno == EINTR)
+		;
+}
+
+void vcpus_kick(struct vm *vm)
+{
 	if (atomic_load(&vm->end) == VM_END_RUNNING)
 		vm_request_end(vm, VM_END_ERROR, "VMM stopped");
 	for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -154,11 +184,31 @@ void vcpus_stop(struct vm *vm)
 		v->run->immediate_exit = 1;
 		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
 	}
+}
+
+void vcpus_join(struct vm *vm)
+{
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		if (v->started)
+		if (!v->started)
+			continue;
+		if (v->inline_run)
+			while (sem_wait(&vm->vcpu0_done) < 0 && errno == EINTR)
+				;
+		else
 			pthread_join(v->thread, NULL);
 		v->started = false;
+	}
+}
+
+void vcpus_stop(struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	vcpus_kick(vm);
+	vcpus_join(vm);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
 		if (v->run)
 			munmap(v->run, v->run_size);
 		if (v->fd >= 0)

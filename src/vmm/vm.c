@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -52,7 +53,30 @@ static int vm_create_platform(struct vm *vm, struct cell_error **err)
 	uint64_t idmap = VM_IDENTITY_MAP_ADDR;
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0 && errno != EINVAL)
 		return cell_error_errno(err, errno, "KVM_SET_IDENTITY_MAP_ADDR");
-	/* The irqchip and PIT are created with the memslots, off the critical path (memory.c). */
+	return 0;
+}
+
+int vm_create_irqchip(struct vm *vm, struct cell_error **err)
+{
+	/* RAM first: see vm_memory_register(). */
+	int r = vm_memory_register(vm, err);
+	if (r < 0)
+		return r;
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return cell_error_errno(err, errno, "KVM_CREATE_IRQCHIP");
+	return 0;
+}
+
+/*
+ * The in-kernel PIT starts a kernel thread: ~1-2 ms, and up to tens of ms on a busy host. Nothing
+ * the guest runs first needs it (Linux under our hardware-reduced ACPI never programs it; it takes
+ * the TSC frequency from kvmclock), so it is made after the vCPUs start (main.c).
+ */
+int vm_create_pit(struct vm *vm, struct cell_error **err)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return cell_error_errno(err, errno, "KVM_CREATE_PIT2");
 	return 0;
 }
 
@@ -65,6 +89,8 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg, struct cell_error **e
 			   .next_irq = VM_FIRST_VIRTIO_IRQ,
 			   .next_mmio = VM_VIRTIO_MMIO_BASE };
 	atomic_store(&vm->end, VM_END_RUNNING);
+	sem_init(&vm->vcpu0_ready, 0, 0);
+	sem_init(&vm->vcpu0_done, 0, 0);
 	vm->loop.epfd = -1;
 	int r = vm_open_kvm(vm, err);
 	if (r < 0)
@@ -86,8 +112,9 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg, struct cell_error **e
 
 void vm_destroy(struct vm *vm)
 {
-	vm_memory_wait(vm, NULL);
 	vcpus_stop(vm);
+	free(vm->cpuid);
+	vm->cpuid = NULL;
 	loop_free(&vm->loop);
 	iobus_free(&vm->pio);
 	iobus_free(&vm->mmio);

@@ -3,6 +3,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,6 +60,7 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	bool started;
+	bool inline_run; /* run by the thread that called vcpus_start() (vCPU 0) */
 };
 
 /* A device described to the guest in ACPI's DSDT. */
@@ -90,24 +92,31 @@ struct vm {
 	unsigned next_irq;
 	uint64_t next_mmio;
 	int next_slot;
-	pthread_t slot_thread;
-	bool slot_thread_running;
-	int slot_errno;
-	const char *slot_what;
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, fetched once (cpuid.c) */
+	sem_t vcpu0_ready; /* posted by vCPU 0 just before its first KVM_RUN (or when it gave up) */
+	sem_t vcpu0_done;  /* posted by the thread running vCPU 0 when vcpu_run() returned */
+	/* CELLVM_TRACE_START: CLOCK_MONOTONIC ns at which vCPU 0 started, entered KVM_RUN, first exited */
+	bool trace;
+	uint64_t trace_vcpu[3];
 	_Atomic int end;
 	char end_msg[256];
 	const struct vmm_config *cfg;
 	void *devices; /* devices.c's state */
 };
 
+/* Open /dev/kvm, create the VM and map (not register) guest RAM, the loop and the stop eventfd. */
 int vm_create(struct vm *vm, const struct vmm_config *cfg, struct cell_error **err);
+/* Register guest RAM with KVM, then create the in-kernel PIC, IOAPIC and LAPICs. */
+int vm_create_irqchip(struct vm *vm, struct cell_error **err);
+/* The in-kernel PIT (may run while vCPUs run). */
+int vm_create_pit(struct vm *vm, struct cell_error **err);
 void vm_destroy(struct vm *vm);
 
 /* Guest memory: a host pointer for [gpa, gpa+len) inside RAM, or NULL (checked, no overflow). */
 void *vm_gpa_to_hva(const struct vm *vm, uint64_t gpa, uint64_t len);
+/* Map guest RAM (no KVM call), and register it as memslots. */
 int vm_memory_init(struct vm *vm, struct cell_error **err);
-/* Wait for the memslots registered in the background by vm_memory_init(). */
-int vm_memory_wait(struct vm *vm, struct cell_error **err);
+int vm_memory_register(struct vm *vm, struct cell_error **err);
 
 /* Record how the guest ended (first caller wins) and wake the main loop to stop the vCPUs. */
 void vm_request_end(struct vm *vm, enum vm_end end, const char *fmt, ...)
@@ -126,5 +135,14 @@ int vm_alloc_mmio_device(struct vm *vm, const char *hid, uint64_t *ret_base, uin
 
 /* vcpu.c */
 int vcpus_create(struct vm *vm, struct cell_error **err);
-int vcpus_start(struct vm *vm, uint64_t entry_info, struct cell_error **err);
+/* Threads for vCPUs 1..N-1; vCPU 0 is the caller's to run with vcpu_run() (then post vcpu0_done). */
+int vcpus_start(struct vm *vm, struct cell_error **err);
+/* Run a vCPU until the guest ends (the thread body; vCPU 0 runs on the main thread). */
+void vcpu_run(struct vcpu *v);
+/* Wait until vCPU 0 is about to enter the guest (or has failed to). */
+void vcpus_wait_running(struct vm *vm);
+/* Make every started vCPU leave KVM_RUN (recording an end first if there is none), then wait. */
+void vcpus_kick(struct vm *vm);
+void vcpus_join(struct vm *vm);
+/* Kick, join and free the vCPUs. */
 void vcpus_stop(struct vm *vm);

@@ -13,6 +13,12 @@ enum vmm_console {
 	VMM_CONSOLE_VIRTIO,
 };
 
+/* Who decompresses a bzImage's kernel (see docs/vmm.md, "Boot"). */
+enum vmm_decompress {
+	VMM_DECOMPRESS_HOST,  /* cellvm, when it can (LZ4 payload, PVH note); else the guest */
+	VMM_DECOMPRESS_GUEST, /* always the kernel's own decompressor, through the 64-bit entry */
+};
+
 struct vmm_disk {
 	char *path;
 	bool readonly;
@@ -29,6 +35,7 @@ struct vmm_config {
 	char *net_tap; /* NULL: no network */
 	char *net_mac; /* NULL: generated */
 	enum vmm_console console;
+	enum vmm_decompress decompress;
 	bool rng;
 	bool sandbox;	    /* seccomp + capability drop after setup (default on) */
 	bool hugepages;	    /* back RAM with hugetlbfs pages instead of transparent huge pages */
@@ -42,4 +49,6 @@ int vmm_config_parse_args(struct vmm_config *cfg, int argc, char **argv, struct 
 int vmm_config_load_json(struct vmm_config *cfg, const char *path, struct cell_error **err);
 /* Parse "512M", "2G", "1048576" into bytes. */
 int vmm_parse_size(const char *s, uint64_t *ret);
+/* "host" or "guest" into *ret; -EINVAL otherwise. */
+int vmm_parse_decompress(const char *s, enum vmm_decompress *ret);
 int vmm_config_validate(const struct vmm_config *cfg, struct cell_error **err);

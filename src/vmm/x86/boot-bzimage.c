@@ -2,6 +2,7 @@
 #include <asm/bootparam.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vm.h"
 #include "x86/x86.h"
@@ -97,6 +98,33 @@ static void bzimage_fill_params(struct vm *vm, struct boot_params *bp, const uin
 	bp->e820_entries = (uint8_t)n;
 }
 
+/*
+ * --decompress host: unpack the payload here and enter the kernel at its PVH entry (boot-unpack.c
+ * says why). -ENOENT when this kernel cannot be booted so (not LZ4, no PVH note): the caller
+ * loads it for its own decompressor instead.
+ */
+static int bzimage_load_unpacked(struct vm *vm, const uint8_t *img, size_t size,
+				 const struct bzimage_info *info, uint64_t cmdline_max,
+				 struct boot_entry *ret, struct cell_error **err)
+{
+	const uint8_t *payload;
+	size_t len, elf_len;
+	uint8_t *elf;
+	if (bzimage_payload(img, size, info, &payload, &len) < 0)
+		return -ENOENT;
+	int r = boot_unpack_lz4(payload, len, vm->low_ram_size, &elf, &elf_len);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0)
+		return cell_error_errno(err, -r, "kernel %s: unpacking its LZ4 payload",
+					vm->cfg->kernel);
+	r = -ENOENT;
+	if (boot_pvh_probe(elf, elf_len))
+		r = boot_load_pvh(vm, elf, elf_len, cmdline_max, ret, err);
+	munmap(elf, elf_len);
+	return r;
+}
+
 int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
 		      struct cell_error **err)
 {
@@ -115,10 +143,16 @@ int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boo
 			"kernel %s: needs %llu MiB of guest memory to decompress, --memory is %llu MiB",
 			vm->cfg->kernel, (unsigned long long)(footprint_end >> 20) + 1,
 			(unsigned long long)(vm->ram_size >> 20));
+	uint64_t cmdline_max = info.version >= 0x206 ? info.cmdline_size : 255;
+	if (vm->cfg->decompress == VMM_DECOMPRESS_HOST) {
+		r = bzimage_load_unpacked(vm, img, size, &info, cmdline_max, ret, err);
+		if (r != -ENOENT)
+			return r;
+	}
 	memcpy(vm_gpa_to_hva(vm, VM_HIMEM_ADDR, info.kernel_size), img + info.setup_size,
 	       info.kernel_size);
 
-	r = boot_write_cmdline(vm, info.version >= 0x206 ? info.cmdline_size : 255, err);
+	r = boot_write_cmdline(vm, cmdline_max, err);
 	if (r < 0)
 		return r;
 	uint64_t initrd_max = info.initrd_addr_max ? info.initrd_addr_max : 0x37ffffff;

@@ -48,20 +48,42 @@ static uint64_t pvh_find_entry(const uint8_t *p, uint64_t len)
 	return 0;
 }
 
+/* The program headers of an x86-64 ELF, bounds-checked; NULL if it is not one. */
+static const Elf64_Phdr *pvh_phdrs(const uint8_t *img, size_t size, unsigned *ret_n)
+{
+	const Elf64_Ehdr *eh = (const void *)img;
+	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh->e_phoff > size || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff)
+		return NULL;
+	*ret_n = eh->e_phnum;
+	return (const void *)(img + eh->e_phoff);
+}
+
+int boot_pvh_probe(const uint8_t *img, size_t size)
+{
+	unsigned n;
+	const Elf64_Phdr *ph = pvh_phdrs(img, size, &n);
+	for (unsigned i = 0; ph && i < n; i++)
+		if (ph[i].p_type == PT_NOTE && ph[i].p_offset <= size &&
+		    ph[i].p_filesz <= size - ph[i].p_offset &&
+		    pvh_find_entry(img + ph[i].p_offset, ph[i].p_filesz))
+			return 1;
+	return 0;
+}
+
 static int pvh_load_segments(struct vm *vm, const uint8_t *img, size_t size, uint64_t *ret_entry,
 			     uint64_t *ret_end, struct cell_error **err)
 {
-	const Elf64_Ehdr *eh = (const void *)img;
-	if (size < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
-		return cell_error_set(err, ENOEXEC, "not an x86-64 ELF kernel");
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
-	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff)
-		return cell_error_set(err, ENOEXEC, "truncated ELF program headers");
-	const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff);
+	unsigned nph;
+	const Elf64_Phdr *ph = pvh_phdrs(img, size, &nph);
+	if (!ph)
+		return cell_error_set(err, ENOEXEC,
+				      "not an x86-64 ELF kernel (or truncated program headers)");
 	*ret_entry = 0;
 	*ret_end = 0;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
+	for (unsigned i = 0; i < nph; i++) {
 		const Elf64_Phdr *p = &ph[i];
 		if (p->p_offset > size || p->p_filesz > size - p->p_offset)
 			return cell_error_set(err, ENOEXEC, "truncated: segment %u past the file",
@@ -85,14 +107,14 @@ static int pvh_load_segments(struct vm *vm, const uint8_t *img, size_t size, uin
 	return 0;
 }
 
-int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
-		  struct cell_error **err)
+int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, uint64_t cmdline_max,
+		  struct boot_entry *ret, struct cell_error **err)
 {
 	uint64_t entry = 0, end = 0;
 	int r = pvh_load_segments(vm, img, size, &entry, &end, err);
 	if (r < 0)
 		return cell_error_wrap(err, "kernel %s", vm->cfg->kernel);
-	r = boot_write_cmdline(vm, VM_CMDLINE_MAX - 1, err);
+	r = boot_write_cmdline(vm, cmdline_max, err);
 	if (r < 0)
 		return r;
 	uint64_t initrd, initrd_size;

@@ -96,7 +96,7 @@ int boot_load(struct vm *vm, struct boot_entry *ret, struct cell_error **err)
 		if (r >= 0)
 			r = boot_load_initrd(vm, 0xffffffffULL, VM_HIMEM_ADDR, &a, &n, err);
 	} else if (size >= 4 && memcmp(img, "\177ELF", 4) == 0)
-		r = boot_load_pvh(vm, img, size, ret, err);
+		r = boot_load_pvh(vm, img, size, VM_CMDLINE_MAX - 1, ret, err);
 	else
 		r = boot_load_bzimage(vm, img, size, ret, err);
 	munmap((void *)img, size);

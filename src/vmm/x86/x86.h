@@ -32,8 +32,8 @@ struct boot_image {
 int boot_load(struct vm *vm, struct boot_entry *ret, struct cell_error **err);
 int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
 		      struct cell_error **err);
-int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
-		  struct cell_error **err);
+int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, uint64_t cmdline_max,
+		  struct boot_entry *ret, struct cell_error **err);
 /* Pick the initrd's guest-physical address: page-aligned, as high as allowed, above min_addr. */
 int boot_place_initrd(uint64_t ram_top, uint64_t max_addr, uint64_t min_addr, uint64_t size,
 		      uint64_t *ret_addr);
@@ -52,6 +52,14 @@ struct bzimage_info {
 };
 int bzimage_parse(const uint8_t *img, size_t size, struct bzimage_info *ret,
 		  struct cell_error **err);
+
+/* The compressed kernel inside a bzImage (header fields of protocol 2.08+); -ENOENT if none. */
+int bzimage_payload(const uint8_t *img, size_t size, const struct bzimage_info *info,
+		    const uint8_t **ret, size_t *ret_len);
+/* Unpack an LZ4 legacy frame of at most max bytes (boot-unpack.c); munmap() the result. */
+int boot_unpack_lz4(const uint8_t *in, size_t len, size_t max, uint8_t **ret, size_t *ret_len);
+/* 1 if img is an x86-64 ELF with a PVH entry note, else 0 (nothing is loaded). */
+int boot_pvh_probe(const uint8_t *img, size_t size);
 
 /* e820 */
 struct e820_entry_x {
@@ -73,7 +81,8 @@ long acpi_build_tables(uint8_t *buf, size_t size, uint64_t base, unsigned ncpus,
 		       const struct vm_acpi_dev *devs, unsigned ndevs);
 uint8_t acpi_checksum(const void *p, size_t len);
 
-/* Per-vCPU state */
+/* Per-vCPU state; cpuid_fetch() asks KVM for its supported CPUID once (cpuid_setup() does if not). */
+int cpuid_fetch(struct vm *vm, struct cell_error **err);
 int cpuid_setup(struct vm *vm, struct vcpu *v, struct cell_error **err);
 int msr_setup(struct vm *vm, struct vcpu *v, struct cell_error **err);
 int regs_setup_bsp(struct vm *vm, struct vcpu *v, const struct boot_entry *e,

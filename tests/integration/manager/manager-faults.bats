@@ -68,6 +68,22 @@ teardown_file() {
   cell delete -f "$n" "$m"
 }
 
+# celld_threads / celld_fds: what celld holds now (its HTTP and operation threads end with them).
+celld_threads() { awk '/^Threads:/ {print $2}' "/proc/$(celld_pid)/status"; }
+celld_fds() { ls "/proc/$(celld_pid)/fd" | wc -l; }
+
+# settled MAX CMD: true once CMD prints a number <= MAX (within 5 s).
+settled() {
+  local max=$1 i
+  shift
+  for i in $(seq 100); do
+    [ "$("$@")" -le "$max" ] && return 0
+    sleep 0.05
+  done
+  echo "$* is $("$@"), expected at most $max" >&2
+  return 1
+}
+
 # kill9_during CMD...: run a cell command in the background, SIGKILL celld while it works,
 # restart celld, and check that the database and the disk agree.
 kill9_during() {
@@ -120,21 +136,85 @@ kill9_during() {
   db_disk_agree
 }
 
-@test "concurrent launches through the API: none lost" {
+@test "100 instances launched concurrently through the API: none lost, nothing leaked" {
+  base=$(cell_id)
+  # One launch first: celld opens its idmap user namespace once, at the first one.
+  cell launch busybox "$base-0" >/dev/null
+  cell delete -f "$base-0"
+  threads0=$(celld_threads)
+  fds0=$(celld_fds)
   names=()
-  for i in $(seq 10); do
-    names+=("$(cell_id)-$i")
+  pids=()
+  for i in $(seq 100); do
+    names+=("$base-$i")
+    cell launch busybox "$base-$i" >/dev/null &
+    pids+=($!)
   done
-  for n in "${names[@]}"; do
-    cell launch busybox "$n" >/dev/null &
-  done
-  wait
+  failed=0
+  for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+  [ "$failed" -eq 0 ]
   run cell list --format csv
-  for n in "${names[@]}"; do
-    [[ "$output" == *"$n,Running"* ]]
-  done
+  [ "$(grep -c "^$base-[0-9]*,Running," <<<"$output")" -eq 100 ]
+  [ "$(ls "$MGR_STATE/instances" | grep -c "^$base-")" -eq 100 ]
   cell delete -f "${names[@]}"
   db_disk_agree
+  [ -z "$(ls "$MGR_STATE/instances" | grep "^$base-" || true)" ]
+  ! grep -q "$MGR_STATE/instances/$base-" /proc/self/mountinfo
+  [ -z "$(find /sys/fs/cgroup/*/cell-test -maxdepth 1 -name "$base-*" 2>/dev/null)" ]
+  settled "$threads0" celld_threads
+  settled "$fds0" celld_fds
+}
+
+# Regression: copies, launches and execs (over WebSockets) side by side with clients listing and
+# waiting on operations once crashed celld (a stream's reader thread outlived its socket and
+# read the next connection given that descriptor) or left requests hanging.
+@test "concurrent copies, launches, execs and operation waits: celld survives, nothing lost or leaked" {
+  need curl
+  b=$(cell_id)
+  cell launch busybox "$b"
+  cell exec "$b" -- sh -c 'echo base >/root/f'
+  threads0=$(celld_threads)
+  fds0=$(celld_fds)
+  pids=()
+  for i in 1 2 3 4 5; do
+    cell copy "$b" "$b-c$i" 2>/dev/null &
+    pids+=($!)
+    cell launch busybox "$b-l$i" >/dev/null &
+    pids+=($!)
+  done
+  for i in $(seq 12); do
+    cell exec "$b" -- cat /root/f >"$BATS_TEST_TMPDIR/out.$i" &
+    pids+=($!)
+  done
+  for i in $(seq 8); do
+    (
+      for op in $(curl -sf --max-time 20 --unix-socket "$CELL_SOCKET" http://c/1.0/operations |
+        jq -r '.metadata.running[]?'); do
+        curl -sf --max-time 20 --unix-socket "$CELL_SOCKET" "http://c$op/wait?timeout=10" >/dev/null
+      done
+      curl -sf --max-time 20 --unix-socket "$CELL_SOCKET" 'http://c/1.0/operations?recursion=1' >/dev/null
+      curl -sf --max-time 20 --unix-socket "$CELL_SOCKET" 'http://c/1.0/instances?recursion=1' >/dev/null
+    ) &
+    pids+=($!)
+  done
+  failed=0
+  for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+  celld_alive
+  [ "$failed" -eq 0 ]
+  for i in $(seq 12); do [ "$(cat "$BATS_TEST_TMPDIR/out.$i")" = base ]; done
+  run cell list --format csv
+  for i in 1 2 3 4 5; do
+    [[ "$output" == *"$b-c$i,Stopped"* ]]
+    [[ "$output" == *"$b-l$i,Running"* ]]
+  done
+  cell start "$b-c1" "$b-c2"
+  [ "$(cell exec "$b-c1" -- cat /root/f)" = base ]
+  [ "$(cell exec "$b-c2" -- cat /root/f)" = base ]
+  cell delete -f "$b" "$b"-c{1,2,3,4,5} "$b"-l{1,2,3,4,5}
+  db_disk_agree
+  # Every exec session, stream and operation thread is gone, and so are their descriptors.
+  settled "$threads0" celld_threads
+  settled "$fds0" celld_fds
 }
 
 @test "the suite leaves no instance, mount, cgroup or process behind" {

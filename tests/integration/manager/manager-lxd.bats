@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # manager-lxd.bats - Debian's LXD client (`lxc` from lxd-client 5.0) drives celld unchanged,
 # pointed at its socket with LXD_DIR: list, launch of a local alias, exec (piped and on a
-# terminal), config set, info, stop, delete.
+# terminal), console, config set, info, stop, delete.
 
 load helpers
 
@@ -51,6 +51,39 @@ lxc_() {
   run timeout 20 script -qec "lxc exec $n -- sh -c 'tty; exit 5'" /dev/null
   [ "$status" -eq 5 ]
   [[ "$output" == */dev/pts/* ]]
+}
+
+@test "lxc console attaches to the instance's console and detaches on ctrl+a q" {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  need tmux "tmux is not installed"
+  n=$(cat "$BATS_FILE_TMPDIR/name")
+  t=$BATS_FILE_TMPDIR/tmux.sock
+  tmux -S "$t" new-session -d -s console -x 120 -y 30 \
+    "env LXD_DIR=$LXD_DIR lxc console $n; echo lxc-exit-\$?; sleep 30"
+  word=lxc-$RANDOM$RANDOM
+  local i seen=
+  for i in $(seq 50); do
+    tmux -S "$t" send-keys -t console "echo $word" Enter
+    sleep 0.2
+    tmux -S "$t" capture-pane -p -t console | tr -d '\r' | grep -qx -- "$word" && seen=1 && break
+  done
+  # lxc looks at the first byte of each read only: ctrl+a and q must come in separate reads.
+  tmux -S "$t" send-keys -t console C-a
+  sleep 0.3
+  tmux -S "$t" send-keys -t console q
+  for i in $(seq 50); do
+    tmux -S "$t" capture-pane -p -t console | grep -q lxc-exit-0 && break
+    sleep 0.1
+  done
+  tmux -S "$t" capture-pane -p -t console
+  out=$(tmux -S "$t" capture-pane -p -t console)
+  tmux -S "$t" kill-server
+  [ -n "$seen" ]
+  [[ "$out" == *lxc-exit-0* ]]
+  run lxc_ console "$n" --show-log
+  [[ "$output" == *"$word"* ]]
+  run lxc_ list
+  [[ "$output" == *"$n"*RUNNING* ]]
 }
 
 @test "lxc config set applies a limit live; lxc stop and delete" {

@@ -52,6 +52,9 @@ cg_limit() { # ID CONTROLLER FILE
 	echo "$output" | jq -e '.linux.capabilities | index("CAP_SYS_ADMIN")'
 	echo "$output" | jq -e '.linux.seccomp.enabled and (.linux.seccomp.actions | index("SCMP_ACT_ERRNO"))'
 	echo "$output" | jq -e '.linux.cgroup.v1 == true'
+	echo "$output" | jq -e '.hooks | index("startContainer") and index("poststop")'
+	echo "$output" | jq -e '.annotations["io.github.cell.cellrt.linux.personality"] == "LINUX,LINUX32"'
+	echo "$output" | jq -e '.annotations["io.github.cell.cellrt.process.scheduler"] | contains("SCHED_BATCH")'
 }
 
 @test "ps --format json: the container's host pids; table by default" {
@@ -112,6 +115,11 @@ cg_limit() { # ID CONTROLLER FILE
 	run rt update --memory lots "$id"
 	[ "$status" -ne 0 ]
 	[ "$(cg_limit "$id" memory memory.limit_in_bytes)" = 50331648 ]
+	# an exec joins the cgroup; it must not put back the limits of creation
+	run rt exec "$id" true
+	[ "$status" -eq 0 ]
+	[ "$(cg_limit "$id" memory memory.limit_in_bytes)" = 50331648 ]
+	[ "$(cg_limit "$id" pids pids.max)" = 70 ]
 	rt delete --force "$id"
 }
 

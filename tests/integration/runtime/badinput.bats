@@ -110,13 +110,13 @@ refused() {
   [ "$output" = fine ]
 }
 
-@test "config fields this runtime cannot honour are refused by name, not ignored" {
+@test "config fields this runtime cannot honour or read are refused by name, not ignored" {
   b=$(cell_bundle '.linux.intelRdt = {"closID": "x"}')
   refused "linux.intelRdt: not supported" cellrt create --bundle "$b" "$ID"
-  b=$(cell_bundle '.linux.personality = {"domain": "LINUX32"}')
-  refused "linux.personality: not supported by this runtime yet" cellrt run --bundle "$b" "$ID"
-  b=$(cell_bundle '.process.ioPriority = {"class": "IOPRIO_CLASS_IDLE", "priority": 0}')
-  refused "process.ioPriority: not supported by this runtime yet" cellrt create --bundle "$b" "$ID"
-  b=$(cell_bundle '.process.scheduler = {"policy": "SCHED_BATCH"}')
-  refused "process.scheduler: not supported by this runtime yet" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.linux.personality = {"domain": "LINUX64"}')
+  refused "linux.personality.domain: LINUX64 is neither LINUX nor LINUX32" cellrt run --bundle "$b" "$ID"
+  b=$(cell_bundle '.process.ioPriority = {"class": "IOPRIO_CLASS_NONE", "priority": 0}')
+  refused "process.ioPriority.class: unknown class IOPRIO_CLASS_NONE" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.process.scheduler = {"nice": 3}')
+  refused "process.scheduler.policy: required" cellrt create --bundle "$b" "$ID"
 }

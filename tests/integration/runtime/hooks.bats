@@ -139,8 +139,35 @@ refused() {
   refused "hooks.prestart[0].path: bin/true is not absolute" cellrt create --bundle "$b" "$ID"
   b=$(cell_bundle '.hooks.poststop = [{"path": "/nonexistent/hook"}]')
   refused "hooks.poststop[0].path: /nonexistent/hook: No such file or directory" cellrt create --bundle "$b" "$ID"
-  b=$(cell_bundle '.hooks.startContainer = [{"path": "/bin/true"}]')
-  refused "hooks.startContainer: not supported by this runtime yet" cellrt create --bundle "$b" "$ID"
+  b=$(cell_bundle '.hooks.startContainer = [{"path": "bin/true"}]')
+  refused "hooks.startContainer[0].path: bin/true is not absolute" cellrt create --bundle "$b" "$ID"
   b=$(cell_bundle '.process.args = ["true"] | .hooks.someFutureKind = [{"path": "relative"}]')
   cellrt run --bundle "$b" "$ID"
+}
+
+@test "startContainer runs in the container after start, before the process, with its state" {
+  # the hook is the container's own shell, in its root: it sees the container's hostname and
+  # root, gets the state (pid as seen inside) and runs after start released the init
+  b=$(cell_bundle '.hostname = "hooked" | .process.args = ["sh", "-c", "cat /dev/shm/start.log; echo process"] | .hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "{ hostname; readlink /proc/self/exe; cat; echo; echo $X; } >/dev/shm/start.log"], "env": ["X=from-env"]}]')
+  cellrt create --bundle "$b" "$ID" >"$BATS_TEST_TMPDIR/out" 2>&1
+  # not yet: nothing ran before start
+  [ "$(cellrt state "$ID" | jq -r .status)" = created ]
+  cellrt start "$ID"
+  for i in $(seq 50); do grep -q process "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+  cat "$BATS_TEST_TMPDIR/out"
+  [ "$(sed -n 1p "$BATS_TEST_TMPDIR/out")" = hooked ]
+  [ "$(sed -n 2p "$BATS_TEST_TMPDIR/out")" = /bin/busybox ]
+  [ "$(sed -n 3p "$BATS_TEST_TMPDIR/out" | jq -r '.id, .pid, .status' | tr '\n' ' ')" = "$ID 1 created " ]
+  [ "$(sed -n 4p "$BATS_TEST_TMPDIR/out")" = from-env ]
+  [ "$(sed -n 5p "$BATS_TEST_TMPDIR/out")" = process ]
+}
+
+@test "a failing startContainer hook stops the container before its process runs" {
+  b=$(cell_bundle '.process.args = ["echo", "process ran"] | .hooks.startContainer = [{"path": "/bin/false"}]')
+  run cellrt run --bundle "$b" "$ID"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"hooks.startContainer[0]: /bin/false exited with status 1"* ]]
+  [[ "$output" != *"process ran"* ]]
+  [ ! -e "$CELL_TEST_ROOT/$ID" ]
 }

@@ -189,6 +189,11 @@ status_of() {
   cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
   cellrt start "$ID"
   pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  # the loop has written once (a pause right after start may come before its first write)
+  for _ in $(seq 100); do
+    [ -s "/proc/$pid/root/dev/shm/t" ] && break
+    sleep 0.05
+  done
   cellrt pause "$ID"
   [ "$(status_of "$ID")" = paused ]
   a=$(cat "/proc/$pid/root/dev/shm/t")

@@ -85,3 +85,14 @@ status_of() {
   cellrt delete --force "$ID"
   [ ! -e "$CELL_TEST_ROOT/$ID" ]
 }
+
+@test "userns: oomScoreAdj and sysctls reach the container's own procfs files, for exec too" {
+  b=$(cell_bundle "$MAPS"' | .process.oomScoreAdj = 222 | .linux.sysctl = {"kernel.shm_rmid_forced": "1"} | .process.args = ["sleep", "100"]')
+  cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+  cellrt start "$ID"
+  [ "$(cat /proc/"$(cat "$BATS_TEST_TMPDIR/pid")"/oom_score_adj)" = 222 ]
+  run cellrt exec "$ID" sh -c 'cat /proc/self/oom_score_adj /proc/sys/kernel/shm_rmid_forced'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf '222\n1')" ]
+}

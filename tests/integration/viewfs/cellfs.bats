@@ -141,7 +141,7 @@ setup() {
   if [ "$ncpu" -ge 2 ]; then [ "${lines[1]}" = 0-1 ]; else [ "${lines[1]}" = 0 ]; fi
 }
 
-@test "the load average rises with a busy loop inside that container only" {
+@test "the load average rises with a busy loop inside that container only, and survives a server restart" {
   # the first read starts the sampling of each container
   ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg" >/dev/null
   ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg" >/dev/null
@@ -157,6 +157,20 @@ setup() {
   [ "$l_idle" = 0.00 ]
   [ "$l_busy" != 0.00 ]
   awk -v l="$l_busy" 'BEGIN { exit !(l >= 0.05) }'
+  # The load state lives in the holder's memfd: a new server carries on from it.
+  local holder server next
+  holder=$(cat "$BATS_FILE_TMPDIR/cellfs.pid")
+  server=$(pgrep -P "$holder")
+  kill -KILL "$server"
+  for _ in $(seq 100); do
+    next=$(pgrep -P "$holder" || true)
+    [ -n "$next" ] && [ "$next" != "$server" ] && break
+    sleep 0.02
+  done
+  run ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg"
+  echo "after a server restart: $output"
+  [ "$status" -eq 0 ]
+  awk -v l="${output%% *}" 'BEGIN { exit !(l >= 0.05) }'
 }
 
 @test "a reader loops over /proc/meminfo while the server is SIGKILLed and restarted 10 times: zero errors" {
@@ -210,6 +224,18 @@ setup() {
   [ "${lines[0]}" = "MemTotal:         262144 kB" ]
   [ "${lines[1]}" = 0 ]
   [ "${lines[2]}" = 1 ]
+}
+
+@test "lscpu in a container with the views bound counts the view's one cpu" {
+  host_only
+  command -v lscpu >/dev/null || cell_skip "no lscpu (util-linux)"
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && cat /sys/devices/system/cpu/possible /sys/devices/system/cpu/present && lscpu"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = 0 ]
+  echo "$output" | grep -Eq '^CPU\(s\): +1$'
+  echo "$output" | grep -Eq '^On-line CPU\(s\) list: +0$'
 }
 
 @test "without a cellfs the hook warns once and the container starts" {

@@ -64,6 +64,17 @@ ctr_create() {
     done
   fi
   echo "$dirs" >"$BATS_FILE_TMPDIR/ctr.$name"
+  # A sleeper keeps each cgroup busy: on a shared machine another job's sweep of empty cgroups
+  # must not remove it between two of the test's readers (ctr_destroy kills it).
+  CTR_DIRS=$dirs setsid sh -c 'for d in $CTR_DIRS; do echo $$ >"$d/cgroup.procs"; done; exec sleep 100000' \
+    </dev/null >/dev/null 2>&1 &
+  disown $! # no job notice when ctr_destroy kills it
+  local i last
+  for last in $dirs; do :; done
+  for i in $(seq 50); do
+    [ -n "$(cat "$last/cgroup.procs" 2>/dev/null)" ] && break
+    sleep 0.02
+  done
 }
 
 # ctr_exec NAME SCRIPT: run SCRIPT with sh inside NAME's cgroups, in new pid + mount namespaces.

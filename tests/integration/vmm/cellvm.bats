@@ -79,6 +79,7 @@ PRINT_OK="ba f8 03 b0 4f ee b0 4b ee b0 0a ee"
 		--config $BATS_TEST_TMPDIR/bad.json|cpus
 		--config /nonexistent.json|nonexistent.json
 		--kernel $good --net mac=1|tap=NAME
+		--kernel $good --decompress foo|--decompress
 	EOF
 	[ -z "$(pgrep -x cellvm)" ]
 }

@@ -37,6 +37,17 @@ for a in $(arg cell.action | tr ',' ' '); do
 		ip addr add "$(arg cell.ip)" dev eth0 && ip link set eth0 up
 		if ping -c 2 -W 3 "$(arg cell.peer)" >/dev/null 2>&1; then echo PING=ok; else echo PING=fail; fi
 		;;
+	dmesg)
+		echo "UPTIME=$(cut -d' ' -f1 /proc/uptime)"
+		# Boot milestones and initcalls of 1 ms or more from the kernel log, with their
+		# timestamps (bench/vmm-boot-trace.py compares VMMs' boots; all of it over a nested
+		# serial port would take minutes).
+		dmesg | awk '/ after [0-9]+ usecs/ { u = $0; sub(/.* after /, "", u); if (u + 0 < 1000) next }
+			/Linux version|tsc:|clocksource|Calibrating|smp:|Trying to unpack|Freeing unused|Run \/init|after [0-9]+ usecs|Serial|ttyS|RTC|rtc|i8042|APIC|ACPI: Interpreter/'
+		echo "CLOCKSOURCE=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+		grep -m1 '^flags' /proc/cpuinfo
+		cat /proc/interrupts
+		;;
 	rng)
 		[ -e /dev/hwrng ] && dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n' | sed 's/^/RNG=/;s/$/\n/'
 		;;

@@ -251,6 +251,73 @@ static void test_v1_failure_rolls_back(void **state)
 	cgroup_resources_free(res);
 }
 
+static void test_v1_joins_name_systemd(void **state)
+{
+	/* A host with a name=systemd hierarchy: the container gets its own cgroup there (a systemd
+	 * inside needs it), joined like the others; without one, nothing is made for it. */
+	put("freezer/cgroup.procs", "");
+	put("systemd/cgroup.procs", "");
+	_cleanup_error_ struct cell_error *err = NULL;
+	struct cgroup *cg = new_cg(CGROUP_LAYOUT_V1, "/", "c1", "/p/c1");
+	if (cgroup_create(cg, NULL, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_true(exists("systemd/p/c1"));
+	assert_true(cg->dirs[CGH_SYSTEMD].used);
+	put("systemd/p/c1/cgroup.procs", "");
+	put("freezer/p/c1/cgroup.procs", "");
+	assert_int_equal(cgroup_attach(cg, 4242, &err), 0);
+	assert_file("systemd/p/c1/cgroup.procs", "4242");
+	assert_file("freezer/p/c1/cgroup.procs", "4242");
+	cgroup_free(cg);
+	fs_rm_rf(root, NULL);
+	assert_int_equal(mkdir(root, 0700), 0);
+	put("freezer/cgroup.procs", "");
+	cg = new_cg(CGROUP_LAYOUT_V1, "/", "c1", "/p/c1");
+	assert_int_equal(cgroup_create(cg, NULL, &err), 0);
+	assert_false(cg->dirs[CGH_SYSTEMD].used);
+	assert_false(exists("systemd"));
+	cgroup_free(cg);
+}
+
+/* Hybrid: the cgroup2 directory is made for clone3(CLONE_INTO_CGROUP) before the rest, and the
+ * init joins the v1 hierarchies itself through their tasks files, in order and named. */
+static void test_hybrid_clone_leaf_then_self_join(void **state)
+{
+	put("freezer/c1/tasks", "");
+	put("devices/c1/tasks", "");
+	put("devices/c1/devices.deny", "");
+	put("devices/c1/devices.allow", "");
+	put("unified/cgroup.procs", "");
+	_cleanup_error_ struct cell_error *err = NULL;
+	struct cgroup_resources *res =
+		parse("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}");
+	struct cgroup *cg = new_cg(CGROUP_LAYOUT_HYBRID, "/", "c1", "/c1");
+	int fd = cgroup_open_leaf(cg, &err);
+	if (fd < 0)
+		fail_msg("%s", err->msg);
+	close(fd);
+	assert_true(exists("unified/c1"));
+	assert_false(exists("memory/c1"));
+	if (cgroup_create(cg, res, &err) < 0)
+		fail_msg("%s", err->msg);
+	struct cgroup_join j;
+	if (cgroup_open_join(cg, &j, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_int_equal(j.n, 2);
+	assert_string_equal(j.names, "freezer,devices");
+	assert_int_equal(cgroup_join_self(j.fds, j.n, j.names, &err), 0);
+	assert_file("freezer/c1/tasks", "0");
+	assert_file("devices/c1/tasks", "0");
+	/* A failed write names its hierarchy. */
+	int bad[2] = { j.fds[0], open("/dev/null", O_RDONLY | O_CLOEXEC) };
+	assert_int_equal(cgroup_join_self(bad, 2, j.names, &err), -EBADF);
+	assert_string_equal(err->msg, "join the container's cgroup (devices): Bad file descriptor");
+	close(bad[1]);
+	cgroup_join_close(&j);
+	cgroup_free(cg);
+	cgroup_resources_free(res);
+}
+
 static void fake_v2(const char *controllers)
 {
 	static const char *const files[] = {
@@ -381,6 +448,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_paths_saved_map_round_trips, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_writes_only_what_is_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_failure_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_joins_name_systemd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hybrid_clone_leaf_then_self_join, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_v2_conversions_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_bad_input_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_delegate_chowns, setup, teardown),

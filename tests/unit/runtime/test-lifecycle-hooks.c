@@ -61,6 +61,12 @@ static void test_accepted(void **state)
 	assert_false(hooks_has(s->hooks, "startContainer"));
 	assert_false(hooks_has(s->hooks, "createContainer"));
 	spec_free(s);
+	/* startContainer's path is in the container's root: not looked for on the host */
+	assert_int_equal(parse_hooks("{\"startContainer\": [{\"path\": \"/only/in/rootfs\"}]}", &s,
+				     msg, sizeof(msg)),
+			 0);
+	assert_true(hooks_has(s->hooks, "startContainer"));
+	spec_free(s);
 	/* no hooks at all */
 	assert_int_equal(parse_hooks("null", &s, msg, sizeof(msg)), 0);
 	assert_false(hooks_has(s->hooks, "prestart"));
@@ -90,8 +96,8 @@ static void test_errors(void **state)
 		     "hooks.createRuntime[0].env[1]: expected a string");
 	expect_error("{\"createRuntime\": [\"/bin/true\"]}",
 		     "hooks.createRuntime[0]: expected an object");
-	expect_error("{\"startContainer\": [{\"path\": \"/bin/true\"}]}",
-		     "hooks.startContainer: not supported");
+	expect_error("{\"startContainer\": [{\"path\": \"true\"}]}",
+		     "hooks.startContainer[0].path: true is not absolute");
 	(void)state;
 }
 

@@ -110,14 +110,16 @@ static void test_unsupported_refused(void **state)
 {
 	expect_error("{" NOLINUX ", \"linux\": {\"intelRdt\": {\"closID\": \"x\"}}}",
 		     "linux.intelRdt: not supported");
-	expect_error("{" NOLINUX ", \"linux\": {\"personality\": {\"domain\": \"LINUX32\"}}}",
-		     "linux.personality: not supported by this runtime yet");
+	expect_error("{" NOLINUX ", \"linux\": {\"personality\": {\"domain\": \"X\"}}}",
+		     "linux.personality.domain: X is neither LINUX nor LINUX32");
 	expect_error("{\"ociVersion\": \"1.1.0\", \"root\": {\"path\": \"r\"}, \"process\": "
-		     "{\"args\": [\"sh\"], \"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\"}}}",
-		     "process.ioPriority: not supported by this runtime yet");
+		     "{\"args\": [\"sh\"], \"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\", "
+		     "\"priority\": 8}}}",
+		     "process.ioPriority.priority: 8 is not in 0..7");
 	expect_error("{\"ociVersion\": \"1.1.0\", \"root\": {\"path\": \"r\"}, \"process\": "
-		     "{\"args\": [\"sh\"], \"scheduler\": {\"policy\": \"SCHED_OTHER\"}}}",
-		     "process.scheduler: not supported by this runtime yet");
+		     "{\"args\": [\"sh\"], \"scheduler\": {\"policy\": \"SCHED_OTHER\", "
+		     "\"nice\": 40}}}",
+		     "process.scheduler.nice: 40 is not in -20..19");
 	(void)state;
 }
 

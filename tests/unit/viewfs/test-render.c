@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -138,6 +139,34 @@ static void test_load_calc(void **state)
 	assert_int_equal(l, 0);
 }
 
+/* A tracker over caller-kept memory (the state memfd): a second one, as after a server restart,
+ * continues the first one's averages. */
+static void test_load_tracker_kept(void **state)
+{
+	static struct load_entry mem[4];
+	uint32_t n = 0;
+	struct reader_cgroup cg = { .v2 = true };
+	struct load_facts lf;
+	snprintf(cg.cpu, sizeof(cg.cpu), "/nonexistent/cellfs-unit");
+	struct load_tracker *a = load_tracker_new_in(mem, &n, 4);
+	assert_non_null(a);
+	load_tracker_get(a, &cg, &lf);
+	assert_int_equal(n, 1);
+	mem[0].avenrun[0] = 1024; /* as if sampled busy */
+	load_tracker_free(a);
+	struct load_tracker *b = load_tracker_new_in(mem, &n, 4);
+	load_tracker_get(b, &cg, &lf);
+	assert_int_equal(n, 1);
+	assert_int_equal(lf.avenrun[0], 1024);
+	/* a full table reports zeros rather than failing or growing */
+	n = 4;
+	snprintf(cg.cpu, sizeof(cg.cpu), "/nonexistent/other");
+	load_tracker_get(b, &cg, &lf);
+	assert_int_equal(n, 4);
+	assert_int_equal(lf.avenrun[0], 0);
+	load_tracker_free(b);
+}
+
 static void test_swaps_diskstats(void **state)
 {
 	struct vbuf b = { 0 };
@@ -168,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_stat),
 		cmocka_unit_test(test_uptime_loadavg_online),
 		cmocka_unit_test(test_load_calc),
+		cmocka_unit_test(test_load_tracker_kept),
 		cmocka_unit_test(test_swaps_diskstats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,7 +48,7 @@ static void test_full_cli(void **state)
 			       "console=ttyS0", "--cpus", "4", "--memory", "1G", "--disk",
 			       "/a.img,ro", "--disk", "/b.img", "--net",
 			       "tap=tap0,mac=52:54:00:00:00:01", "--console", "virtio", "--rng",
-			       NULL),
+			       "--decompress", "guest", NULL),
 			 0);
 	assert_string_equal(cfg.kernel, "/k");
 	assert_int_equal(cfg.cpus, 4);
@@ -60,6 +60,7 @@ static void test_full_cli(void **state)
 	assert_int_equal(cfg.console, VMM_CONSOLE_VIRTIO);
 	assert_true(cfg.rng);
 	assert_true(cfg.sandbox);
+	assert_int_equal(cfg.decompress, VMM_DECOMPRESS_GUEST);
 	vmm_config_free(&cfg);
 }
 
@@ -94,6 +95,7 @@ static void test_bad_cli(void **state)
 	expect_bad("tap=NAME", "--kernel", "/k", "--net", "bridge=br0", NULL);
 	expect_bad("mac=zz", "--kernel", "/k", "--net", "tap=t,mac=zz", NULL);
 	expect_bad("serial or virtio", "--kernel", "/k", "--console", "vga", NULL);
+	expect_bad("host or guest", "--kernel", "/k", "--decompress", "both", NULL);
 	expect_bad("--bogus", "--kernel", "/k", "--bogus", NULL);
 	expect_bad("unexpected argument", "--kernel", "/k", "extra", NULL);
 }
@@ -114,8 +116,9 @@ static void test_json(void **state)
 	struct cell_error *err = NULL;
 	char *p = write_tmp("{\"kernel\": \"/k\", \"cpus\": 2, \"memory\": \"256M\", \"disks\": "
 			    "[{\"path\": \"/d\", \"readonly\": true}], \"net\": {\"tap\": \"t0\"}, "
-			    "\"console\": \"serial\", \"rng\": true}");
+			    "\"console\": \"serial\", \"rng\": true, \"decompress\": \"guest\"}");
 	assert_int_equal(parse(&cfg, &err, "--config", p, NULL), 0);
+	assert_int_equal(cfg.decompress, VMM_DECOMPRESS_GUEST);
 	assert_int_equal(cfg.cpus, 2);
 	assert_int_equal(cfg.memory, 256ULL << 20);
 	assert_int_equal(cfg.ndisks, 1);

@@ -1,0 +1,79 @@
+/* cmd-nethook.c - cell-nethook: the OCI hook that plugs an instance's nic in. As createRuntime
+ * (the container's namespaces exist, its process has not started) it creates a veth pair whose
+ * far end is born inside the container's network namespace with the instance's name and MAC, and
+ * enslaves the near end to the network's bridge; as poststop it removes the near end if the
+ * namespace's end did not take it along. The OCI state arrives on stdin. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs.h"
+#include "json.h"
+#include "netlink.h"
+
+static int plug(int argc, char **argv, struct cell_error **err)
+{
+	const char *bridge = argv[2], *host = argv[3], *ifname = argv[4];
+	uint8_t mac[6];
+	unsigned mtu = argc > 6 ? (unsigned)atoi(argv[6]) : 0;
+	if (nl_mac_parse(argv[5], mac) < 0)
+		return cell_error_set(err, EINVAL, "invalid MAC address: %s", argv[5]);
+	_cleanup_free_ char *state = NULL;
+	int r = fs_read_fd(0, &state, NULL, err);
+	_cleanup_json_ json_t *st = NULL;
+	if (r == 0)
+		r = json_load_object_string(state, "the OCI state on stdin", &st, err);
+	if (r < 0)
+		return r;
+	json_int_t pid = json_integer_value(json_object_get(st, "pid"));
+	if (pid <= 0)
+		return cell_error_set(err, EINVAL, "the OCI state on stdin has no pid");
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%lld/ns/net", (long long)pid);
+	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return cell_error_errno(err, errno, "open %s", path);
+	_cleanup_nl_ struct nl *nl = NULL;
+	if ((r = nl_open(&nl, err)) < 0)
+		return r;
+	int br = nl_link_index(nl, bridge);
+	if (br < 0)
+		return cell_error_set(err, ENODEV, "bridge %s does not exist", bridge);
+	/* A near end left by a run whose namespace outlived it would block the name. */
+	if ((r = nl_link_del(nl, host, err)) < 0 ||
+	    (r = nl_veth_add(nl, host, ifname, ns, mac, mtu, err)) < 0)
+		return r;
+	int idx = nl_link_index(nl, host);
+	r = idx < 0 ? cell_error_set(err, ENODEV, "veth %s vanished", host) :
+		      nl_link_up(nl, idx, br, 0, err);
+	if (r < 0)
+		nl_link_del(nl, host, NULL);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_error_ struct cell_error *e = NULL;
+	int r;
+	if (argc >= 6 && argc <= 7 && strcmp(argv[1], "up") == 0) {
+		r = plug(argc, argv, &e);
+	} else if (argc == 3 && strcmp(argv[1], "down") == 0) {
+		_cleanup_nl_ struct nl *nl = NULL;
+		r = nl_open(&nl, &e);
+		if (r == 0)
+			r = nl_link_del(nl, argv[2], &e);
+	} else {
+		fprintf(stderr, "usage: cell-nethook up BRIDGE HOST-VETH IFNAME MAC [MTU] < STATE\n"
+				"       cell-nethook down HOST-VETH\n");
+		return 2;
+	}
+	if (r < 0) {
+		cell_error_print(e, "cell-nethook", stderr);
+		return 1;
+	}
+	return 0;
+}
