@@ -23,9 +23,9 @@ def qemu(machine):
 VMMS = {
     "cellvm": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory", f"{MEM_MB}M",
                "--cpus", "1", "--cmdline", cmdline],
-    "cellvm-guest-decompress": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory",
-                                f"{MEM_MB}M", "--cpus", "1", "--cmdline", cmdline,
-                                "--decompress", "guest"],
+    "cellvm-host-unpack": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory",
+                           f"{MEM_MB}M", "--cpus", "1", "--cmdline", cmdline,
+                           "--decompress", "host"],
     "qemu-microvm": qemu("microvm,x-option-roms=off,pit=off,pic=off,rtc=on"),
     "qemu-pc": qemu("pc"),
 }

@@ -41,7 +41,7 @@ field() { # FILE KEY
 	status=0
 	# The bzImage's LZ4 payload is unpacked by cellvm and entered at its PVH entry (load:pvh).
 	CELLVM_TRACE_START=1 timeout 150 ip netns exec "$ns" "$CELLVM" --kernel "$VMM_KERNEL" --initrd "$VMM_INITRD" \
-		--cpus 2 --memory 2G --disk "$d/ro.img,ro" --disk "$d/rw.img" --rng \
+		--decompress host --cpus 2 --memory 2G --disk "$d/ro.img,ro" --disk "$d/rw.img" --rng \
 		--net "tap=$tap,mac=52:54:00:12:34:56" \
 		--cmdline "console=ttyS0 quiet cell.action=info,disks,rng,net cell.ip=10.77.0.2/24 cell.peer=10.77.0.1 cell.end=reboot" \
 		</dev/null >"$d/o" 2>"$d/o.err" || status=$?
