@@ -5,22 +5,6 @@
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
 load runtime
 
-# refused TEXT CMD...: fails with exactly one line "cellrt: ...TEXT...", and nothing is left.
-refused() {
-  local want=$1
-  shift
-  run "$@"
-  echo "status=$status output=$output"
-  [ "$status" -ne 0 ]
-  [ "${#lines[@]}" -eq 1 ]
-  [[ "$output" == "cellrt: "* ]]
-  [[ "$output" == *"$want"* ]]
-  [ ! -e "$CELL_TEST_ROOT/$ID" ]
-  [ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$ID" 2>/dev/null)" ]
-  ! grep -qF -e "$ID" -e "$BATS_TEST_TMPDIR" /proc/self/mountinfo
-  ! pgrep -f "$ID" >/dev/null
-}
-
 @test "a missing config.json" {
   mkdir -p "$BATS_TEST_TMPDIR/empty"
   refused "empty/config.json: No such file or directory" cellrt run --bundle "$BATS_TEST_TMPDIR/empty" "$ID"

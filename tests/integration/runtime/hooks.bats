@@ -26,20 +26,6 @@ hook() {
   echo ".hooks.$1 += [{\"path\": \"$H\", \"args\": [\"hook.sh\", \"$BATS_TEST_TMPDIR/$1\"]}]"
 }
 
-# refused TEXT CMD...: one line "cellrt: ...TEXT...", non-zero, and nothing of $ID left.
-refused() {
-  local want=$1
-  shift
-  run "$@"
-  echo "status=$status output=$output"
-  [ "$status" -ne 0 ]
-  [ "${#lines[@]}" -eq 1 ]
-  [[ "$output" == "cellrt: "* ]]
-  [[ "$output" == *"$want"* ]]
-  [ ! -e "$CELL_TEST_ROOT/$ID" ]
-  [ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$ID" 2>/dev/null)" ]
-  ! pgrep -f "$ID" >/dev/null
-}
 
 @test "createRuntime, prestart, createContainer, poststart and poststop run at their points with the state" {
   mkhook

@@ -3,20 +3,10 @@
 # CVE-2019-5736 class), the waiting init is not inspectable, and capabilities stay bounded.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
-
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
+load runtime
 
 setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
+  runtime_setup
   SUM=$(sha256sum "$CELLRT" | cut -d' ' -f1)
 }
 

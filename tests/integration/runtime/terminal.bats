@@ -3,21 +3,11 @@
 # pty from the container's own devpts, driven here by script(1) and tmux.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
-
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
+load runtime
 
 setup() {
-  need_root
-  need jq
+  runtime_setup
   need script
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
 }
 
 teardown() {

@@ -3,20 +3,10 @@
 # unprivileged host uid (user namespace mapping 0 to 1000000, 65536 ids), as celld runs them.
 
 load "$CELL_SOURCE_ROOT/tests/integration/lib"
-
-setup_file() {
-  leak_snapshot
-}
-
-teardown_file() {
-  leak_check
-}
+load runtime
 
 setup() {
-  need_root
-  need jq
-  [ -x "$CELLRT" ] || cell_skip "cellrt is not built"
-  ID=$(cell_id)
+  runtime_setup
   # the mapped root must be able to reach the built-in rootfs through the bundle's directories
   local d=$BATS_TEST_TMPDIR
   while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
