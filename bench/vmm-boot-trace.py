@@ -4,6 +4,7 @@ time under each VMM. Boots the same kernel and initramfs with `initcall_debug` a
 command line, has the init print the kernel log after its marker, and prints side by side the
 kernel's own timestamps of boot milestones and the slowest initcalls. Diagnostic only (the extra
 option changes the boot a little); the benchmark itself is vmm-boot.py."""
+from vmm_commands import vmm_commands
 import os, re, select, subprocess, sys, time
 
 kernel, initrd, cellvm = sys.argv[1:4]
@@ -13,22 +14,7 @@ MEM_MB = 128
 cmdline = "console=ttyS0 quiet initcall_debug cell.action=dmesg"
 
 
-def qemu(machine):
-    return ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-M", machine,
-            "-m", f"{MEM_MB}M", "-smp", "1", "-nodefaults", "-no-user-config", "-nographic",
-            "-serial", "stdio", "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
-            "-no-reboot"]
-
-
-VMMS = {
-    "cellvm": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory", f"{MEM_MB}M",
-               "--cpus", "1", "--cmdline", cmdline],
-    "cellvm-host-unpack": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory",
-                           f"{MEM_MB}M", "--cpus", "1", "--cmdline", cmdline,
-                           "--decompress", "host"],
-    "qemu-microvm": qemu("microvm,x-option-roms=off,pit=off,pic=off,rtc=on"),
-    "qemu-pc": qemu("pc"),
-}
+VMMS = vmm_commands(kernel, initrd, cellvm, cmdline, MEM_MB)
 if os.environ.get("CELL_TRACE_VMLINUX"):  # the same kernel, uncompressed: cellvm's PVH entry
     VMMS["cellvm-pvh"] = [cellvm, "--kernel", os.environ["CELL_TRACE_VMLINUX"], "--initrd", initrd,
                           "--memory", f"{MEM_MB}M", "--cpus", "1", "--cmdline", cmdline]

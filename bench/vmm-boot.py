@@ -7,6 +7,7 @@ VMM's resident memory beyond guest RAM while the guest idles after the marker.
 Memory method: from /proc/PID/smaps, Rss and Pss of every mapping except guest RAM (the one mapping
 at least as large as --memory: anonymous for cellvm, the "pc.ram"/memfd backing for QEMU), summed.
 Pss splits shared library pages among their users; Rss counts them whole (an upper bound)."""
+from vmm_commands import vmm_commands
 import os, re, statistics, subprocess, sys, time
 
 kernel, initrd, cellvm = sys.argv[1:4]
@@ -15,23 +16,7 @@ MEM_MB = 128
 MARKER = b"CELL-GUEST-INIT-OK"
 cmdline = "console=ttyS0 quiet cell.sleep=2"
 
-def qemu(machine):
-    return ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-M", machine,
-            "-m", f"{MEM_MB}M", "-smp", "1", "-nodefaults", "-no-user-config", "-nographic",
-            "-serial", "stdio", "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
-            "-no-reboot"]
-
-VMMS = {
-    "cellvm": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory", f"{MEM_MB}M",
-               "--cpus", "1", "--cmdline", cmdline],
-    # The same, with cellvm unpacking an LZ4 bzImage itself and entering at its PVH entry
-    # (--decompress host; in the lab cellvm runs under TCG, so that unpacking is emulated too).
-    "cellvm-host-unpack": [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory",
-                           f"{MEM_MB}M", "--cpus", "1", "--cmdline", cmdline,
-                           "--decompress", "host"],
-    "qemu-microvm": qemu("microvm,x-option-roms=off,pit=off,pic=off,rtc=on"),
-    "qemu-pc": qemu("pc"),
-}
+VMMS = vmm_commands(kernel, initrd, cellvm, cmdline, MEM_MB)
 
 # CELL_BENCH_VMMS=cellvm,qemu-microvm: only those (quick checks); the default is all.
 if os.environ.get("CELL_BENCH_VMMS"):

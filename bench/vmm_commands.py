@@ -1,0 +1,22 @@
+"""The VMMs the lab benchmarks compare, as command lines: cellvm (both decompression paths) and
+QEMU (-accel kvm, -M microvm minimal with rtc=on, and -M pc -nodefaults), all booting the same
+kernel, initramfs and command line with 1 vCPU. Shared by vmm-boot.py and vmm-boot-trace.py."""
+
+
+def vmm_commands(kernel, initrd, cellvm, cmdline, mem_mb):
+    def qemu(machine):
+        return ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-M", machine,
+                "-m", f"{mem_mb}M", "-smp", "1", "-nodefaults", "-no-user-config", "-nographic",
+                "-serial", "stdio", "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
+                "-no-reboot"]
+
+    cell = [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory", f"{mem_mb}M",
+            "--cpus", "1", "--cmdline", cmdline]
+    return {
+        "cellvm": cell,
+        # cellvm unpacking an LZ4 bzImage itself and entering at its PVH entry (in the lab cellvm
+        # runs under TCG, so that unpacking is emulated too)
+        "cellvm-host-unpack": cell + ["--decompress", "host"],
+        "qemu-microvm": qemu("microvm,x-option-roms=off,pit=off,pic=off,rtc=on"),
+        "qemu-pc": qemu("pc"),
+    }
