@@ -170,6 +170,31 @@ cg_limit() { # ID CONTROLLER FILE
 	true
 }
 
+@test "bad input: exec --process that is not JSON, exec into a stopped container, a console socket that is not a socket" {
+	local id
+	id=$(cell_id)
+	started "$id"
+	echo 'nope{' >"$BATS_TEST_TMPDIR/p.json"
+	run rt exec --process "$BATS_TEST_TMPDIR/p.json" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"p.json:1:"* ]]
+	[ "$(rt state "$id" | jq -r .status)" = running ]
+	rt kill "$id" KILL
+	for _ in $(seq 50); do [ "$(rt state "$id" | jq -r .status)" = stopped ] && break; sleep 0.1; done
+	run rt exec "$id" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"it is stopped"* ]]
+	[ "$(rt state "$id" | jq -r .status)" = stopped ]
+	rt delete "$id"
+	touch "$BATS_TEST_TMPDIR/notsock"
+	local b
+	b=$(cell_bundle ".root.path = \"$CELL_IMAGE/rootfs\" | .process.terminal = true")
+	run rt create --bundle "$b" --console-socket "$BATS_TEST_TMPDIR/notsock" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--console-socket"* ]]
+	[ ! -e "$RT_ROOT/$id" ]
+}
+
 @test "verbs: nothing left behind" {
 	rm -rf "$RT_ROOT"
 	leak_check
