@@ -34,6 +34,7 @@ struct exec_ctx {
 	int ns_fds[NS__MAX];
 	int root_fd;
 	int sync;
+	int preserve_fds;
 };
 
 /* Open the namespaces of pid that differ from ours. */
@@ -88,6 +89,7 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 		.seccomp = &x->seccomp,
 		.sync_fd = x->sync,
 		.fifo_fd = -1,
+		.preserve_fds = x->preserve_fds,
 		.personality = s->personality,
 		.exeguard = exeguard_wanted(s->annotations),
 	};
@@ -177,7 +179,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	struct container_state st;
 	_cleanup_spec_ struct spec *s = NULL;
 	struct cgroup *cg = NULL;
-	struct exec_ctx x = { .root_fd = -1, .sync = -1 };
+	struct exec_ctx x = { .root_fd = -1, .sync = -1, .preserve_fds = o->preserve_fds };
 	int r = state_read(o->root, o->id, &st, err), sv[2] = { -1, -1 }, master = -1;
 	int own_pidns = -1, leaf = -1;
 	pid_t pid = -1;
