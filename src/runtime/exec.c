@@ -75,10 +75,12 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 	/* The init's root, not the mount namespace's: right under --no-pivot too. */
 	if (fchdir(x->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return cell_error_errno(err, errno, "enter the container's root");
+	/* A pty of its own, as runc gives; /dev/console stays the init's (a bind here would
+	 * change the container's mounts for every process, and outlive this one). */
 	if (s->process.terminal) {
 		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		_cleanup_close_ int master =
-			console_setup(root, s->process.console_rows, s->process.console_cols, err);
+		_cleanup_close_ int master = console_setup(root, s->process.console_rows,
+							   s->process.console_cols, false, err);
 		if (master < 0)
 			return master;
 		if ((r = console_send_fd(x->sync, SYNC_TERMINAL, master)) < 0)
@@ -181,7 +183,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	struct cgroup *cg = NULL;
 	struct exec_ctx x = { .root_fd = -1, .sync = -1, .preserve_fds = o->preserve_fds };
 	int r = state_read(o->root, o->id, &st, err), sv[2] = { -1, -1 }, master = -1;
-	int own_pidns = -1, leaf = -1;
+	int own_pidns = -1, leaf = -1, console = -1;
 	pid_t pid = -1;
 	for (int t = 0; t < NS__MAX; t++)
 		x.ns_fds[t] = -1;
@@ -203,6 +205,12 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		goto out;
 	if ((x.root_fd = open(rootpath, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = cell_error_errno(err, errno, "%s", rootpath);
+		goto out;
+	}
+	/* The pty's destination is connected to first: a bad one fails before anything runs. */
+	if (o->detach && o->console_socket && s->process.terminal &&
+	    (console = console_socket_connect(o->console_socket, err)) < 0) {
+		r = console;
 		goto out;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -284,8 +292,8 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	}
 	if (o->detach) {
 		/* the caller (conmon, the shim) is the subreaper that waits for it */
-		if (master >= 0 && o->console_socket)
-			r = console_socket_send(o->console_socket, master, err);
+		if (master >= 0 && console >= 0)
+			r = console_socket_send(console, o->console_socket, master, err);
 		if (r == 0)
 			pid = -1;
 		goto out;
@@ -303,6 +311,8 @@ out:
 	}
 	if (master >= 0)
 		close(master);
+	if (console >= 0)
+		close(console);
 	for (int i = 0; i < 2; i++)
 		if (sv[i] >= 0)
 			close(sv[i]);

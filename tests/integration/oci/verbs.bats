@@ -195,6 +195,15 @@ cg_limit() { # ID CONTROLLER FILE
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"p.json:1:"* ]]
 	[ "$(as_it_is "$id")" = "$before" ]
+	touch "$BATS_TEST_TMPDIR/notsock"
+	run rt exec --detach --tty --console-socket "$BATS_TEST_TMPDIR/notsock" "$id" touch /dev/shm/ran
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--console-socket"* ]]
+	[ "$(as_it_is "$id")" = "$before" ]
+	# refused before the process ran
+	run rt exec "$id" test -e /dev/shm/ran
+	[ "$status" -ne 0 ]
 	rt kill "$id" KILL
 	for _ in $(seq 50); do [ "$(rt state "$id" | jq -r .status)" = stopped ] && break; sleep 0.1; done
 	before=$(as_it_is "$id")
@@ -204,7 +213,6 @@ cg_limit() { # ID CONTROLLER FILE
 	[[ "$output" == *"it is stopped"* ]]
 	[ "$(as_it_is "$id")" = "$before" ]
 	rt delete "$id"
-	touch "$BATS_TEST_TMPDIR/notsock"
 	local b
 	b=$(cell_bundle ".root.path = \"$CELL_IMAGE/rootfs\" | .process.terminal = true")
 	run rt create --bundle "$b" --console-socket "$BATS_TEST_TMPDIR/notsock" "$id"
@@ -237,13 +245,13 @@ cg_limit() { # ID CONTROLLER FILE
 	id=$(cell_id)
 	started "$id"
 	before=$(as_it_is "$id")
-	run rt exec --preserve-fds 2 "$id" touch /tmp/ran 3</dev/null 4<&-
+	run rt exec --preserve-fds 2 "$id" touch /dev/shm/ran 3</dev/null 4<&-
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"--preserve-fds 2: fd 4 is not open"* ]]
 	[ "$(as_it_is "$id")" = "$before" ]
-	run rt exec "$id" test -e /tmp/ran
+	run rt exec "$id" test -e /dev/shm/ran
 	[ "$status" -ne 0 ]
 }
 
