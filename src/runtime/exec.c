@@ -176,6 +176,72 @@ static int pass_listener(const struct spec *s, const struct container_state *st,
 				     err);
 }
 
+/* The child's messages until it execs (its socket closes on exec): a pty master, a seccomp
+ * listener to pass on, or the error that stopped it. */
+static int exec_receive(int sock, const struct spec *s, const struct container_state *st, pid_t pid,
+			const char *id, int *master, struct cell_error **err)
+{
+	for (;;) {
+		char buf[2048];
+		int fd;
+		ssize_t n = console_recv(sock, buf, sizeof(buf) - 1, &fd);
+		if (n <= 0)
+			return 0;
+		buf[n] = '\0';
+		if (buf[0] == SYNC_TERMINAL) {
+			*master = fd;
+			continue;
+		}
+		if (buf[0] == SYNC_SECCOMP) {
+			int r = pass_listener(s, st, pid, fd, err);
+			if (r < 0)
+				return r;
+			sync_send(sock, SYNC_LISTENER_SENT);
+			continue;
+		}
+		return cell_error_set(err, EINVAL, "exec in %s: %s", id,
+				      buf[0] == SYNC_ERROR ? buf + 1 : "protocol error");
+	}
+}
+
+/* Clone the child into the container's pid namespace (we return to ours) and, where the layout
+ * allows, straight into its cgroup2 directory; *leaf says whether that worked. */
+static pid_t exec_clone(struct exec_ctx *x, const struct spec *s, const struct exec_opts *o,
+			struct cgroup *cg, int sv[2], int *leaf, struct cell_error **err)
+{
+	_cleanup_close_ int own_pidns = -1;
+	/* Our child is born in the container's pid namespace; we stay where we are, and so do our
+	 * later children (LeakSanitizer's tracer must see us: it hangs our exit otherwise). */
+	if (x->ns_fds[NS_PID] >= 0 &&
+	    ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
+	     setns(x->ns_fds[NS_PID], CLONE_NEWPID) < 0))
+		return cell_error_errno(err, errno, "join the container's pid namespace");
+	*leaf = cgroup_open_leaf(cg, NULL);
+	fflush(NULL);
+	pid_t pid = process_clone(0, *leaf);
+	if (pid < 0 && *leaf >= 0) {
+		close(*leaf);
+		*leaf = -1;
+		pid = process_clone(0, -1);
+	}
+	int clone_errno = errno;
+	if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+		log_warn("return to our own pid namespace: %s", strerror(errno));
+	if (pid == 0) {
+		struct cell_error *cerr = NULL;
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (!o->detach)
+			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(sv[0]);
+		x->sync = sv[1];
+		exec_child(x, s, &cerr);
+		sync_fail(x->sync, cerr);
+	}
+	if (pid < 0)
+		return cell_error_errno(err, clone_errno, "fork");
+	return pid;
+}
+
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err)
 {
 	struct container_state st;
@@ -183,7 +249,7 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	struct cgroup *cg = NULL;
 	struct exec_ctx x = { .root_fd = -1, .sync = -1, .preserve_fds = o->preserve_fds };
 	int r = state_read(o->root, o->id, &st, err), sv[2] = { -1, -1 }, master = -1;
-	int own_pidns = -1, leaf = -1, console = -1;
+	int leaf = -1, console = -1;
 	pid_t pid = -1;
 	for (int t = 0; t < NS__MAX; t++)
 		x.ns_fds[t] = -1;
@@ -217,42 +283,15 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		r = cell_error_errno(err, errno, "socketpair");
 		goto out;
 	}
-	/* Our child is born in the container's pid namespace; we stay where we are, and so do our
-	 * later children (LeakSanitizer's tracer must see us: it hangs our exit otherwise). */
-	if (x.ns_fds[NS_PID] >= 0 &&
-	    ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
-	     setns(x.ns_fds[NS_PID], CLONE_NEWPID) < 0)) {
-		r = cell_error_errno(err, errno, "join the container's pid namespace");
-		goto out;
-	}
 	/* Born in the container's v2 (or hybrid cgroup2) directory where we can: no attach. */
 	enum cgroup_layout layout;
 	if ((r = cgroup_detect_layout(&layout, err)) < 0)
 		goto out;
-	leaf = cgroup_open_leaf(cg, NULL);
-	fflush(NULL);
-	pid = process_clone(0, leaf);
-	if (pid < 0 && leaf >= 0) {
-		close(leaf);
-		leaf = -1;
-		pid = process_clone(0, -1);
-	}
-	if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
-		log_warn("return to our own pid namespace: %s", strerror(errno));
-	if (pid == 0) {
-		struct cell_error *cerr = NULL;
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		if (!o->detach)
-			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		close(sv[0]);
-		x.sync = sv[1];
-		exec_child(&x, s, &cerr);
-		sync_fail(x.sync, cerr);
-	}
+	pid = exec_clone(&x, s, o, cg, sv, &leaf, err);
 	close(sv[1]);
 	sv[1] = -1;
 	if (pid < 0) {
-		r = cell_error_errno(err, errno, "fork");
+		r = pid;
 		goto out;
 	}
 	/* A cgroup object from a saved path knows its directories but not which hierarchies the
@@ -265,27 +304,8 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	    (r = process_set_oom_score_adj(pid, &s->process, err)) < 0 ||
 	    (r = sync_send_cgroup(sv[0], self_join ? cg : NULL, err)) < 0)
 		goto out;
-	for (;;) {
-		char buf[2048];
-		int fd;
-		ssize_t n = console_recv(sv[0], buf, sizeof(buf) - 1, &fd);
-		if (n <= 0)
-			break;
-		buf[n] = '\0';
-		if (buf[0] == SYNC_TERMINAL) {
-			master = fd;
-			continue;
-		}
-		if (buf[0] == SYNC_SECCOMP) {
-			if ((r = pass_listener(s, &st, pid, fd, err)) < 0)
-				goto out;
-			sync_send(sv[0], SYNC_LISTENER_SENT);
-			continue;
-		}
-		r = cell_error_set(err, EINVAL, "exec in %s: %s", o->id,
-				   buf[0] == SYNC_ERROR ? buf + 1 : "protocol error");
+	if ((r = exec_receive(sv[0], s, &st, pid, o->id, &master, err)) < 0)
 		goto out;
-	}
 	if (o->pid_file) {
 		if ((r = state_write_pid_file(o->pid_file, pid, err)) < 0)
 			goto out;
@@ -318,8 +338,6 @@ out:
 			close(sv[i]);
 	if (x.root_fd >= 0)
 		close(x.root_fd);
-	if (own_pidns >= 0)
-		close(own_pidns);
 	if (leaf >= 0)
 		close(leaf);
 	for (int t = 0; t < NS__MAX; t++)
