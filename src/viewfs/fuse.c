@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -628,8 +629,24 @@ static void *load_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The request thread runs as SCHED_BATCH: a woken batch task never preempts the running one.
+ * Every close of a passthrough file queues an asynchronous RELEASE, whose wake-up used to
+ * preempt the reader on its own cpu: two extra context switches for half of all opens (1.5
+ * switches of the server per open; 1.0 as batch, the floor 19 -> 16 us). OPEN loses nothing: its
+ * reader sleeps at once, so the server runs as soon as it is woken either way. The sampler
+ * thread inherits it (it is background work anyway).
+ */
+static void sched_batch(void)
+{
+	struct sched_param sp = { 0 };
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) < 0)
+		log_warn("cellfs: SCHED_BATCH: %m");
+}
+
 static int serve_loop(struct server *s, bool no_passthrough, struct cell_error **err)
 {
+	sched_batch();
 	struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART: read() returns EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
