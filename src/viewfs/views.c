@@ -350,7 +350,11 @@ static int view_mem(unsigned index, const struct reader_cgroup *cg, struct vbuf 
 			return -EIO;
 		built = host_files[HOST_MEMINFO].stamp;
 	}
-	int r = reader_mem_facts(cg, tmpl.host_swap_kb > 0, &mf);
+	/* A host without swap: /proc/swaps is its header line for everyone, and the memory.stat
+	 * the kernel would format for the swap figures (most of the cost) is not read. */
+	bool need_facts = index == V_MEMINFO || tmpl.host_swap_kb > 0;
+	memset(&mf, 0, sizeof(mf));
+	int r = need_facts ? reader_mem_facts(cg, tmpl.host_swap_kb > 0, &mf) : 0;
 	if (r < 0)
 		return r;
 	if (index == V_MEMINFO)
