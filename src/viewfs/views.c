@@ -33,6 +33,10 @@ enum {
 	V_FLOOR,
 	V_CPU_POSSIBLE,
 	V_CPU_PRESENT,
+	V_SYS_NODE,
+	V_NODE0,
+	V_NODE0_CPULIST,
+	V_NODE0_CPUMAP,
 	V_COUNT,
 };
 
@@ -62,6 +66,13 @@ const struct view_node view_nodes[] = {
 	/* lscpu counts the cpus of these masks and reads cpuN/ only for them. */
 	[V_CPU_POSSIBLE] = { "possible", V_SYS_CPU, VIEW_FILE, "/sys/devices/system/cpu/possible" },
 	[V_CPU_PRESENT] = { "present", V_SYS_CPU, VIEW_FILE, "/sys/devices/system/cpu/present" },
+	/* One NUMA node holding the view's cpus (lscpu reads cpumap, numactl/hwloc cpulist). */
+	[V_SYS_NODE] = { "node", V_SYS_SYSTEM, VIEW_DIR, "/sys/devices/system/node" },
+	[V_NODE0] = { "node0", V_SYS_NODE, VIEW_DIR, "/sys/devices/system/node/node0" },
+	[V_NODE0_CPULIST] = { "cpulist", V_NODE0, VIEW_FILE,
+			      "/sys/devices/system/node/node0/cpulist" },
+	[V_NODE0_CPUMAP] = { "cpumap", V_NODE0, VIEW_FILE,
+			     "/sys/devices/system/node/node0/cpumap" },
 };
 const unsigned view_nodes_count = V_COUNT;
 
@@ -100,6 +111,7 @@ static struct host_file host_files[] = {
 	{ "/proc/cpuinfo", 10 * HOST_TTL_NS, 0, -1, NULL, 1 << 20 },
 	/* only its last field, the host's most recent pid, as LXCFS shows it */
 	{ "/proc/loadavg", HOST_TTL_NS, 0, -1, NULL, 256 },
+	{ "/sys/devices/system/node/node0/cpumap", 10 * HOST_TTL_NS, 0, -1, NULL, 4096 },
 };
 
 static long long mono_ns(void)
@@ -374,8 +386,13 @@ static int view_cpu(unsigned index, pid_t pid, struct pid_entry *pe, const struc
 	if (r < 0)
 		return r;
 	unsigned n = visible_cpus(&cf, cpus, VIEW_MAX_CPUS);
-	if (index == V_CPU_ONLINE || index == V_CPU_POSSIBLE || index == V_CPU_PRESENT)
+	if (index == V_CPU_ONLINE || index == V_CPU_POSSIBLE || index == V_CPU_PRESENT ||
+	    index == V_NODE0_CPULIST)
 		return render_cpu_online(n, out);
+	if (index == V_NODE0_CPUMAP) {
+		const char *host = host_file("/sys/devices/system/node/node0/cpumap");
+		return host && render_cpumap(host, n, out) == 0 ? 0 : -EIO;
+	}
 	if (index == V_CPUINFO) {
 		const char *host = host_file("/proc/cpuinfo");
 		return host ? render_cpuinfo(host, cpus, n, out) : -EIO;
@@ -427,6 +444,8 @@ int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 	case V_CPU_ONLINE:
 	case V_CPU_POSSIBLE:
 	case V_CPU_PRESENT:
+	case V_NODE0_CPULIST:
+	case V_NODE0_CPUMAP:
 		return view_cpu(index, ctx->pid, pe, cg, out);
 	case V_LOADAVG: {
 		struct load_facts lf;

@@ -81,6 +81,19 @@ setup() {
   [ "$output" = 0 ]
 }
 
+@test "node0's cpulist and cpumap hold the view's one cpu, in the host's mask shape" {
+  run view "$DUMP" sys/devices/system/node/node0/cpulist
+  [ "$output" = 0 ]
+  run view "$DUMP" sys/devices/system/node/node0/cpumap
+  echo "$output"
+  if [ ! -e /sys/devices/system/node/node0/cpumap ]; then
+    [ -z "$output" ] # a kernel without NUMA: no shape to follow, the read fails
+    return 0
+  fi
+  [ "$(tr -d , <<<"$output" | sed 's/^0*//')" = 1 ]
+  [ "${#output}" = "$(wc -L </sys/devices/system/node/node0/cpumap)" ]
+}
+
 @test "/proc/stat has one cpuN line" {
   run view "$DUMP" proc/stat
   [ "$(grep -c '^cpu[0-9]' <<<"$output")" = 1 ]
@@ -236,6 +249,9 @@ setup() {
   [ "${lines[1]}" = 0 ]
   echo "$output" | grep -Eq '^CPU\(s\): +1$'
   echo "$output" | grep -Eq '^On-line CPU\(s\) list: +0$'
+  if [ -e /sys/devices/system/node/node0/cpumap ]; then
+    echo "$output" | grep -Eq '^NUMA node0 CPU\(s\): +0$'
+  fi
 }
 
 @test "without a cellfs the hook warns once and the container starts" {
