@@ -1,6 +1,7 @@
 /* views.c - the tree each container gets (path -> handler table) and the per-reader gatherers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,9 +269,12 @@ static struct pid_entry {
 	struct reader_cgroup cg;
 } pid_cache[PID_CACHE];
 
+/* A pidfd polls readable once its thread (PIDFD_THREAD) or process has exited; a pid is reused
+ * only after that. poll costs 0.45 us here, pidfd_send_signal(0) 0.75 us (its permission checks). */
 static bool pidfd_alive(int pidfd)
 {
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;
 }
 
 static void pid_entry_drop(struct pid_entry *e)
