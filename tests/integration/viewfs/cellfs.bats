@@ -230,6 +230,37 @@ setup() {
   rmdir "$mnt2"
 }
 
+@test "idle container directories are dropped; bound views keep working; a gone container's slot is freed" {
+  host_only
+  local holder m=$BATS_FILE_TMPDIR/mnt3-$CELL_TEST_PREFIX gone=$CELL_TEST_PREFIX-gone i
+  mkdir -p "$m"
+  CELLFS_IDLE_SECONDS=1 "$CELLFS" "$m" 2>/dev/null &
+  holder=$!
+  for _ in $(seq 100); do [ "$(cat "$m/$gone/.floor" 2>/dev/null)" = cellfs ] && break; sleep 0.05; done
+  [ "$(cat "$m/$gone/proc/loadavg" | wc -l)" = 1 ]
+  ls "$m" | grep -qx "$gone"
+  # C1's views stay bound across the sampler's rounds (every 5 s) that invalidate idle entries;
+  # its slot lives while the mounts do.
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $m && grep MemTotal /proc/meminfo && sleep 8 && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && ls $m"
+  echo "$output"
+  # Once C1's mounts are gone, nothing holds its entries either.
+  for i in $(seq 40); do
+    ls "$m" | grep -qx -e "$gone" -e "$C1" || break
+    sleep 0.25
+  done
+  local left
+  left=$(ls "$m")
+  kill -TERM "$holder"
+  wait "$holder"
+  rmdir "$m"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[1]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[2]}" = 0 ]
+  [ "${lines[3]}" = "$C1" ] # the directory nobody held was gone already
+  [ -z "$left" ]
+}
+
 @test "the runtime's hook binds every view into a container rootfs" {
   run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat"
   echo "$output"
