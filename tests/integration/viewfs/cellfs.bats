@@ -261,6 +261,17 @@ setup() {
   [ -z "$left" ]
 }
 
+@test "the request thread runs as SCHED_BATCH (a RELEASE's wake-up does not preempt readers)" {
+  host_only
+  local holder server
+  holder=$(cat "$BATS_FILE_TMPDIR/cellfs.pid")
+  server=$(pgrep -P "$holder" | head -1)
+  [ -n "$server" ]
+  run chrt -p "$server"
+  echo "$output"
+  [[ "${lines[0]}" == *SCHED_BATCH ]]
+}
+
 @test "the runtime's hook binds every view into a container rootfs" {
   run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat"
   echo "$output"
