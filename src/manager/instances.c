@@ -580,11 +580,21 @@ static int instance_console(struct request *req, struct response *resp)
 	_cleanup_json_ json_t *inst = NULL;
 	if (instance_load(req->d, req->seg[1], &inst, &e) < 0)
 		return api_error(resp, e);
+	/* The rotated part first (the monitor caps the log), then the current one. */
+	_cleanup_free_ char *old = storage_path(req->d, req->seg[1], "run/console.log.1");
 	_cleanup_free_ char *path = storage_path(req->d, req->seg[1], "run/console.log");
-	if (!path || fs_read_file(path, &resp->raw, &resp->raw_len, NULL) < 0) {
-		resp->raw = strdup("");
-		resp->raw_len = 0;
-	}
+	_cleanup_free_ char *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	if (!old || fs_read_file(old, &a, &na, NULL) < 0)
+		na = 0;
+	if (!path || fs_read_file(path, &b, &nb, NULL) < 0)
+		nb = 0;
+	resp->raw = malloc(na + nb + 1);
+	if (!resp->raw)
+		return api_errorf(resp, 500, "out of memory");
+	memcpy(resp->raw, a ? a : "", na);
+	memcpy(resp->raw + na, b ? b : "", nb);
+	resp->raw_len = na + nb;
 	resp->status = 200;
 	return 0;
 }

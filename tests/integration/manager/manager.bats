@@ -86,6 +86,9 @@ teardown_file() {
   run cell exec "$n" --env FOO=bar --cwd /tmp --user 1000 -- sh -c 'echo $FOO $(pwd) $(id -u)'
   [ "$status" -eq 0 ]
   [ "$output" = "bar /tmp 1000" ]
+  # SIGPIPE is not left ignored (celld ignores it): `yes | head` ends.
+  run timeout 10 "$CELL" exec "$n" -- sh -c 'yes | head -n 1'
+  [ "$output" = y ]
   # init is PID 1, and the instance is unprivileged: root inside is 1000000 outside.
   run cell exec "$n" -- sh -c 'cat /proc/1/comm; cat /proc/self/uid_map'
   [[ "${lines[0]}" == init ]]
