@@ -360,8 +360,13 @@ static int instance_apply(struct celld *d, json_t *inst, json_t *old, struct cel
 	r = instance_expand(d, inst, &config, NULL, err);
 	if (r == 0)
 		r = instance_driver(inst)->update(d, inst, config, err);
-	if (r < 0)
+	if (r < 0) {
 		db_instance_update(d->db, old, NULL);
+		/* Undo what applied before the failure (a nic plugged in before the one that failed). */
+		_cleanup_json_ json_t *before = NULL;
+		if (config && instance_expand(d, old, &before, NULL, NULL) == 0)
+			instance_driver(old)->update(d, old, before, NULL);
+	}
 	return r;
 }
 

@@ -253,10 +253,18 @@ wait_ipv4() {
   # eth0 was never touched.
   cell exec "$n" -- ping -c 1 -W 2 "$SUBNET.1"
   [ "$(in_ns ip -o link show master hpnet type veth | wc -l)" -eq 0 ]
-  # A plug that fails (an address taken on the network) changes nothing.
+  # A nic refused (an address taken on the network) or failing to plug (its interface name is
+  # taken in the instance) changes nothing, even next to one that would plug.
   run cell config device add "$n" eth1 nic network="$NET" ipv4.address="$SUBNET.50"
   [ "$status" -ne 0 ]
+  curl -s --unix-socket "$CELL_SOCKET" -X PATCH "http://cell/1.0/instances/$n" -d \
+    '{"devices": {"eth5": {"type": "nic", "network": "hpnet"}, "eth6": {"type": "nic", "network": "hpnet", "name": "eth0"}}}' |
+    tee "$BATS_TEST_TMPDIR/patch.json"
+  [[ "$(jq -r .error "$BATS_TEST_TMPDIR/patch.json")" == "device eth6: "*"File exists"* ]]
+  [ -z "$(cell config device list "$n")" ]
   [ "$(cell exec "$n" -- ls /sys/class/net | grep -c eth)" -eq 1 ]
+  [ "$(in_ns ip -o link show master hpnet type veth | wc -l)" -eq 0 ]
+  [ -z "$(ls "$MGR_STATE/networks/hpnet/dnsmasq.hosts")" ]
   cell delete -f "$n"
   cell profile delete hp
   cell network delete hpnet
