@@ -104,8 +104,11 @@ int network_instance_hotplug(struct celld *d, json_t *inst, pid_t pid, json_t **
 		return r;
 	want = nics_of(devices);
 	*ret_added = json_array();
-	if (!path || !(plugged = json_load_file(path, 0, NULL)) || !json_is_object(plugged))
-		return path ? json_dump_file_atomic(want, path, err) : -ENOMEM;
+	if (!path)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	/* Started by a celld without hot-plug: what it plugged in is what the config says. */
+	if (!(plugged = json_load_file(path, 0, NULL)) || !json_is_object(plugged))
+		return json_dump_file_atomic(want, path, err);
 	const char *dev;
 	json_t *x;
 	void *tmp;

@@ -169,6 +169,15 @@ static int static_addr_check(const char *dev, const char *key, const char *addr,
 	return 0;
 }
 
+/* fd42::10 and fd42:0::10 are one address. */
+static bool same_addr(const char *a, const char *b)
+{
+	struct nl_addr x, y;
+	if (nl_addr_parse(a, false, &x) < 0 || nl_addr_parse(b, false, &y) < 0)
+		return strcmp(a, b) == 0;
+	return x.family == y.family && memcmp(x.bytes, y.bytes, sizeof(x.bytes)) == 0;
+}
+
 /* Another instance holding the same static address on the same network. */
 static int static_addr_unique(struct celld *d, const char *instance, const char *dev,
 			      const char *net, const char *key, const char *addr,
@@ -191,7 +200,7 @@ static int static_addr_unique(struct celld *d, const char *instance, const char 
 		json_object_foreach (devices, k, x) {
 			const char *n = network_of_device(x);
 			const char *a = json_string_value(json_object_get(x, key));
-			if (n && a && strcmp(n, net) == 0 && strcmp(a, addr) == 0)
+			if (n && a && strcmp(n, net) == 0 && same_addr(a, addr))
 				return cell_error_set(err, EADDRINUSE,
 						      "device %s: %s %s is already used by"
 						      " instance %s",

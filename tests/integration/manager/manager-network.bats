@@ -297,8 +297,8 @@ wait_ipv4() {
   [ -z "$(cell config device list "$N1")" ]
   cell init busybox "$n"
   cell config device add "$n" eth0 nic network="$NET" ipv6.address=fd42:181::10
-  run cell config device add "$N2" eth1 nic network="$NET" ipv6.address=fd42:181::10
-  [[ "$output" == *"ipv6.address fd42:181::10 is already used by instance $n"* ]]
+  run cell config device add "$N2" eth1 nic network="$NET" ipv6.address=fd42:181:0::10
+  [[ "$output" == *"ipv6.address fd42:181:0::10 is already used by instance $n"* ]]
   cell start "$n"
   cell exec "$n" -- ip -6 -o addr show eth0 | grep -q "fd42:181::10/64"
   cell exec "$N1" -- ping6 -c 1 -W 2 fd42:181::10
