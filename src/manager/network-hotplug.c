@@ -65,15 +65,22 @@ static int nethook_run(json_t *up, pid_t pid, struct cell_error **err)
 	return cell_error_set(err, EIO, "%s", msg && *msg ? msg : "cell-nethook failed");
 }
 
+/* The host end goes (taking the container's end with it), then the host entry and, as LXD
+ * clears it, the nic's lease. */
 static void nic_unplug(struct celld *d, const char *inst, const char *dev, json_t *x)
 {
-	char host[16];
-	nic_host_name(d, inst, dev, x, host);
+	char mac[18], host[16];
+	nic_ids(d, inst, dev, x, mac, host);
 	_cleanup_nl_ struct nl *nl = NULL;
-	/* Removing the host end takes the container's end with it. */
 	if (nl_open(&nl, NULL) == 0)
 		nl_link_del(nl, host, NULL);
 	nic_forget(d, inst, dev, x);
+	const char *net = network_of_device(x);
+	_cleanup_json_ json_t *row = NULL;
+	struct named_lock *l = named_lock_acquire(NETWORK_LOCK);
+	if (db_network_get(d->db, net, &row, NULL) == 0)
+		network_dns_release(d, net, json_object_get(row, "config"), mac);
+	named_lock_release(l);
 	log_info("instance %s: nic %s removed", inst, dev);
 }
 

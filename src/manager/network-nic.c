@@ -286,9 +286,9 @@ static void nic_names(struct celld *d, const char *inst, const char *dev, json_t
 		snprintf(host, 16, "veth%08x", fnv1a(d->state_dir, inst, dev));
 }
 
-void nic_host_name(struct celld *d, const char *inst, const char *dev, json_t *x, char host[16])
+void nic_ids(struct celld *d, const char *inst, const char *dev, json_t *x, char mac[18],
+	     char host[16])
 {
-	char mac[18];
 	nic_names(d, inst, dev, x, mac, host);
 }
 

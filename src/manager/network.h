@@ -81,7 +81,9 @@ int nic_prepare(struct celld *d, const char *inst, const char *dev, json_t *x, j
 		char ret_host[16], struct cell_error **err);
 /* Drop one nic's host entry. */
 void nic_forget(struct celld *d, const char *inst, const char *dev, json_t *x);
-void nic_host_name(struct celld *d, const char *inst, const char *dev, json_t *x, char host[16]);
+/* A nic's MAC and host end name (hwaddr/host_name, else derived from the names). */
+void nic_ids(struct celld *d, const char *inst, const char *dev, json_t *x, char mac[18],
+	     char host[16]);
 /* run/nics.json: the nics now plugged into the running instance. */
 int nic_record(struct celld *d, const char *inst, json_t *devices, struct cell_error **err);
 /* Make a running instance's nics (pid: its init) match its expanded devices: remove those gone

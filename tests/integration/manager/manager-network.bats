@@ -237,11 +237,14 @@ wait_ipv4() {
   cell exec "$n" -- ping -c 1 -W 2 10.183.7.1
   [ "$(in_ns ip -o link show master hpnet type veth | wc -l)" -eq 1 ]
   [ -n "$(ls "$MGR_STATE/networks/hpnet/dnsmasq.hosts")" ]
+  cell network list-leases hpnet | grep -q 10.183.7.20
   cell config device remove "$n" eth1
   run cell exec "$n" -- ip link show eth1
   [ "$status" -ne 0 ]
   [ "$(in_ns ip -o link show master hpnet type veth | wc -l)" -eq 0 ]
   [ -z "$(ls "$MGR_STATE/networks/hpnet/dnsmasq.hosts")" ]
+  # Its lease is gone too.
+  [ "$(cell network list-leases hpnet | grep -c 10.183.7.20)" -eq 0 ]
   # A nic added to (then removed from) a profile the running instance uses: live too, as LXD.
   cell profile assign "$n" default,hp
   cell profile device add hp eth2 nic network=hpnet
