@@ -138,7 +138,62 @@ static int pool_resources(struct request *req, struct response *resp)
 				  (json_int_t)st.f_files));
 }
 
+static json_t *volume_json(const char *type, const char *name, const char *used)
+{
+	json_t *v =
+		json_pack("{ss ss ss s{} s[] ss ss}", "name", name, "type", type, "description", "",
+			  "config", "used_by", "content_type", "filesystem", "location", "none");
+	if (used)
+		json_array_append_new(json_object_get(v, "used_by"), json_string(used));
+	return v;
+}
+
+/* The volumes LXD would show on the pool: one per instance (its writable layer) and one per
+ * image (its unpacked tree). Read-only: custom volumes are not supported. */
+static int pool_volumes(struct request *req, struct response *resp)
+{
+	if (!pool_known(req))
+		return pool_not_found(req, resp);
+	_cleanup_json_ json_t *insts = NULL, *images = NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *row;
+	bool rec = api_recursion(req);
+	if (db_instance_list(req->d->db, &insts, NULL) == 0)
+		json_array_foreach (insts, i, row) {
+			const char *n = json_string_value(json_object_get(row, "name"));
+			_cleanup_free_ char *url = NULL;
+			if (asprintf(&url, "/1.0/instances/%s", n) < 0)
+				continue;
+			json_array_append_new(out,
+					      rec ? volume_json("container", n, url) :
+						    json_sprintf("/1.0/storage-pools/" POOL_NAME
+								 "/volumes/container/%s",
+								 n));
+		}
+	if (db_image_list(req->d->db, &images, NULL) == 0)
+		json_array_foreach (images, i, row) {
+			const char *fp = json_string_value(json_object_get(row, "fingerprint"));
+			json_array_append_new(out,
+					      rec ? volume_json("image", fp, NULL) :
+						    json_sprintf("/1.0/storage-pools/" POOL_NAME
+								 "/volumes/image/%s",
+								 fp));
+		}
+	return api_sync(resp, out);
+}
+
+static int pool_volume_create(struct request *req, struct response *resp)
+{
+	return api_errorf(resp, 501,
+			  "custom storage volumes are not supported: the pool holds instances and"
+			  " images only");
+}
+
 const struct api_route api_storage_routes[] = {
+	{ "GET", "storage-pools/*/volumes", pool_volumes },
+	{ "POST", "storage-pools/*/volumes", pool_volume_create },
+	{ "POST", "storage-pools/*/volumes/*", pool_volume_create },
 	{ "GET", "storage-pools", pools_list },
 	{ "POST", "storage-pools", pools_create },
 	{ "GET", "storage-pools/*", pool_get },

@@ -102,7 +102,7 @@ lxc_() {
   [[ "$output" != *"$n"* ]]
 }
 
-@test "lxc storage list, show and info: the default pool" {
+@test "lxc storage list, show, info and volume list: the default pool" {
   need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
   run lxc_ storage list
   [ "$status" -eq 0 ]
@@ -118,6 +118,16 @@ lxc_() {
   run lxc_ storage create p2 dir
   [ "$status" -ne 0 ]
   [[ "$output" == *"creating storage pools is not supported"* ]]
+  n=$(cell_id)
+  lxc_ init busybox "$n"
+  run lxc_ storage volume list default
+  lxc_ delete "$n"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"| container "*"| $n "* ]]
+  [[ "$output" == *"| image "* ]]
+  run lxc_ storage volume create default v1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"custom storage volumes are not supported"* ]]
 }
 
 @test "the suite leaves no instance, mount, cgroup or process behind" {

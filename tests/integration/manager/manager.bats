@@ -53,6 +53,8 @@ teardown_file() {
   [ "$total" -eq "$(df -B1 --output=size "$MGR_STATE" | tail -1)" ]
   [ "$used" -gt 0 ] && [ "$used" -le "$total" ]
   [ "$(echo "$output" | jq .metadata.inodes.total)" -ge 0 ]
+  run curl -sf --unix-socket "$CELL_SOCKET" 'http://cell/1.0/storage-pools/default/volumes?recursion=1'
+  echo "$output" | jq -e '.metadata | map(select(.type == "image")) | length > 0'
   run curl -s --unix-socket "$CELL_SOCKET" http://cell/1.0/storage-pools/nosuch
   [ "$(echo "$output" | jq -r .error)" = "storage pool not found: nosuch" ]
   run cell storage list
