@@ -48,6 +48,7 @@ struct exec_opts {
 	bool detach;		    /* return once the process runs; its waiter is the caller */
 	char **caps;		    /* --cap: added to the bounding, effective, permitted sets */
 	bool no_new_privs;	    /* --no-new-privs */
+	int preserve_fds;	    /* --preserve-fds N: fds 3 .. 2+N pass to the process */
 };
 
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err);

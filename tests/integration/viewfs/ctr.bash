@@ -16,7 +16,8 @@ host_only() {
 ctr_dump() {
   local name=$1 v script=""
   for v in proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/swaps proc/diskstats \
-    proc/pressure/cpu sys/devices/system/cpu/online; do
+    proc/pressure/cpu sys/devices/system/cpu/online sys/devices/system/node/node0/cpulist \
+    sys/devices/system/node/node0/cpumap; do
     script="$script echo '==> $v <=='; cat $MNT/$name/$v;"
   done
   ctr_exec "$name" "$script" >"$2"
