@@ -39,6 +39,7 @@ int cmd_restore(struct client *c, int argc, char **argv, struct cell_error **err
 int cmd_copy(struct client *c, int argc, char **argv, struct cell_error **err);
 int cmd_file(struct client *c, int argc, char **argv, struct cell_error **err);
 int cmd_network(struct client *c, int argc, char **argv, struct cell_error **err);
+int cmd_storage(struct client *c, int argc, char **argv, struct cell_error **err);
 /* config device / profile device: kind is "instances" or "profiles"; argv starts at "device". */
 int cli_device(struct client *c, const char *kind, int argc, char **argv, struct cell_error **err);
 
