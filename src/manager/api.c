@@ -39,6 +39,7 @@ struct api_conn {
 	int spool_fd; /* image uploads go to a file, not memory */
 	char *spool_path;
 	bool too_big;
+	struct ws_ctx *ws; /* an upgrade queued on this connection */
 };
 
 int api_sync(struct response *resp, json_t *md)
@@ -247,24 +248,26 @@ static int split_path(const char *url, char ***ret, size_t *ret_n)
 	return 0;
 }
 
+/*
+ * Upgraded connections (WebSockets). libmicrohttpd owns the socket and the upgrade handle until
+ * MHD_upgrade_action(CLOSE); MHD_stop_daemon frees every handle still open, and closes its
+ * socket, while our stream threads (blocked until their exec session ends) may still run. So each
+ * stream works on its own dup of the socket, and the handle is only used under ws_lock while the
+ * server is not stopping: a stream ending after the stop must neither touch a freed handle nor
+ * read a descriptor number that has been reused (either crashed celld).
+ */
 struct ws_ctx {
+	struct ws_ctx *next;
 	void (*fn)(void *cls, int fd);
 	void (*drop)(void *cls);
 	void *cls;
-	int fd;
+	int fd; /* our dup of the connection's socket */
 	struct MHD_UpgradeResponseHandle *urh;
 };
 
-static void *ws_thread(void *p)
-{
-	struct ws_ctx *c = p;
-	int flags = fcntl(c->fd, F_GETFL);
-	fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
-	c->fn(c->cls, c->fd);
-	MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
-	free(c);
-	return NULL;
-}
+static pthread_mutex_t ws_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ws_ctx *ws_open; /* streams whose thread runs (under ws_lock) */
+static bool ws_stopping;
 
 static void ws_ctx_drop(struct ws_ctx *c)
 {
@@ -273,24 +276,73 @@ static void ws_ctx_drop(struct ws_ctx *c)
 	free(c);
 }
 
+/* Give the connection back to libmicrohttpd (ws_lock held). */
+static void ws_release_locked(struct ws_ctx *c)
+{
+	for (struct ws_ctx **p = &ws_open; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	if (!ws_stopping)
+		MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+static void *ws_thread(void *p)
+{
+	struct ws_ctx *c = p;
+	c->fn(c->cls, c->fd);
+	pthread_mutex_lock(&ws_lock);
+	ws_release_locked(c);
+	pthread_mutex_unlock(&ws_lock);
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
 		       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct ws_ctx *c = cls;
-	c->fd = sock;
+	struct api_conn *ac = con_cls;
+	if (ac)
+		ac->ws = NULL; /* ours now: on_completed (later, on this thread) must not drop it */
 	c->urh = urh;
+	c->fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
+	pthread_mutex_lock(&ws_lock);
+	c->next = ws_open;
+	ws_open = c;
 	pthread_t t;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, ws_thread, c) != 0) {
-		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	if (c->fd < 0 || ws_stopping || pthread_create(&t, &attr, ws_thread, c) != 0) {
+		ws_release_locked(c);
+		pthread_mutex_unlock(&ws_lock);
+		if (c->fd >= 0)
+			close(c->fd);
 		ws_ctx_drop(c);
+	} else {
+		int flags = fcntl(c->fd, F_GETFL);
+		fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+		pthread_mutex_unlock(&ws_lock);
 	}
 	pthread_attr_destroy(&attr);
 }
 
-static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct response *resp)
+/* Before the server stops: no handle is used any more, and the streams' peers are cut off so that
+ * their readers end. */
+static void ws_stop_all(void)
+{
+	pthread_mutex_lock(&ws_lock);
+	ws_stopping = true;
+	for (struct ws_ctx *c = ws_open; c; c = c->next)
+		shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&ws_lock);
+}
+
+static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct api_conn *ac,
+				    struct response *resp)
 {
 	struct ws_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -301,6 +353,7 @@ static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct response
 	c->fn = resp->ws_fn;
 	c->drop = resp->ws_drop;
 	c->cls = resp->ws_cls;
+	c->fd = -1;
 	struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, c);
 	if (!r) {
 		ws_ctx_drop(c);
@@ -312,13 +365,16 @@ static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct response
 	MHD_destroy_response(r);
 	if (ret != MHD_YES)
 		ws_ctx_drop(c);
+	else
+		ac->ws = c; /* on_completed drops it if the client goes before the upgrade */
 	return ret;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *resp)
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_conn *c,
+				     struct response *resp)
 {
 	if (resp->ws_fn)
-		return send_upgrade(conn, resp);
+		return send_upgrade(conn, c, resp);
 	char *text = resp->raw;
 	size_t len = resp->raw_len;
 	if (!text) {
@@ -429,7 +485,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct response resp = { .status = 500 };
 	request_run(s, conn, url, method, c, &resp);
 	log_debug("%s %s -> %d", method, url, resp.status);
-	return send_response(conn, &resp);
+	return send_response(conn, c, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -438,6 +494,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct api_conn *c = *con_cls;
 	if (!c)
 		return;
+	/* An upgrade that was queued but never happened (the client went away first): the stream's
+	 * owner gets its reference back. */
+	if (c->ws)
+		ws_ctx_drop(c->ws);
 	if (c->spool_fd >= 0)
 		close(c->spool_fd);
 	if (c->spool_path)
@@ -508,6 +568,7 @@ void api_server_stop(struct api_server *s)
 {
 	if (!s)
 		return;
+	ws_stop_all();
 	MHD_stop_daemon(s->mhd);
 	close(s->fd);
 	unlink(s->d->socket_path);

@@ -132,6 +132,14 @@ mgr_kill_leftovers() {
   done
 }
 
+# A celld that died: the end of its log goes to the test's output, and the whole log to
+# $CELL_KEEP_LOGS when set (the state dir holding it is removed).
+mgr_keep_log() {
+  [ -f "$MGR_STATE/celld.log" ] || return 0
+  tail -n 30 "$MGR_STATE/celld.log" >&2
+  [ -z "${CELL_KEEP_LOGS:-}" ] || cp "$MGR_STATE/celld.log" "$CELL_KEEP_LOGS/celld-$CELL_TEST_PREFIX-$$.log"
+}
+
 # Remove every instance, stop celld, remove its state; then nothing of ours may be left. A celld
 # that died is started again (it re-attaches to the instances) so that it can delete them.
 mgr_teardown_file() {
@@ -143,6 +151,7 @@ mgr_teardown_file() {
   fi
   if ! celld_alive; then
     echo "celld was not running at teardown; starting it to clean up" >&2
+    mgr_keep_log
     celld_start || true
   fi
   local n

@@ -217,6 +217,38 @@ kill9_during() {
   settled "$fds0" celld_fds
 }
 
+# Regression: libmicrohttpd frees the handles of upgraded connections when celld stops, while
+# exec streams whose command still runs hold them; the stream ending after that used the freed
+# handle (SEGV in MHD_upgrade_action, found by a stress run under ASan). celld runs in this test's
+# own shell here, so that its exit status can be seen.
+@test "celld stopping while exec streams are open exits cleanly" {
+  n=$(cell_id)
+  cell launch busybox "$n"
+  celld_stop
+  local pid rc=0
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$CELLD" --state-dir "$MGR_STATE" \
+    --runtime "$MGR_RUNTIME" --image-dir "$CELL_IMAGE" --cgroup-parent cell-test \
+    3>&- 2>"$BATS_TEST_TMPDIR/celld.err" &
+  pid=$!
+  for i in $(seq 100); do
+    CELL_TIMEOUT=5 "$CELL" list >/dev/null 2>&1 && break
+    sleep 0.05
+  done
+  pids=()
+  for i in 1 2 3 4; do
+    "$CELL" exec "$n" -- sleep 2 >/dev/null 2>&1 &
+    pids+=($!)
+  done
+  sleep 0.5
+  kill -TERM "$pid"
+  wait "$pid" || rc=$?
+  for p in "${pids[@]}"; do wait "$p" || true; done
+  cat "$BATS_TEST_TMPDIR/celld.err" >&2
+  [ "$rc" -eq 0 ]
+  celld_start
+  cell delete -f "$n"
+}
+
 @test "the suite leaves no instance, mount, cgroup or process behind" {
   mgr_teardown_file
   mgr_leak_check "$BATS_FILE_TMPDIR/leaks.before"
