@@ -255,19 +255,44 @@ static int split_path(const char *url, char ***ret, size_t *ret_n)
  * stream works on its own dup of the socket, and the handle is only used under ws_lock while the
  * server is not stopping: a stream ending after the stop must neither touch a freed handle nor
  * read a descriptor number that has been reused (either crashed celld).
+ *
+ * The handle is also closed only once the connection's own libmicrohttpd thread has ended: that
+ * thread still marks the upgrade done and resumes the connection after on_upgrade returns, and a
+ * CLOSE racing with it let the daemon free the connection while MHD_upgrade_action was still
+ * writing to it (libmicrohttpd 0.9.75; heap corruption, celld aborted in malloc). A thread-specific
+ * key's destructor tells us when that thread is gone.
  */
 struct ws_ctx {
 	struct ws_ctx *next;
 	void (*fn)(void *cls, int fd);
 	void (*drop)(void *cls);
 	void *cls;
-	int fd; /* our dup of the connection's socket */
+	int fd;		/* our dup of the connection's socket */
+	bool conn_done; /* its libmicrohttpd thread has ended (under ws_lock) */
 	struct MHD_UpgradeResponseHandle *urh;
 };
 
 static pthread_mutex_t ws_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ws_cond = PTHREAD_COND_INITIALIZER;
 static struct ws_ctx *ws_open; /* streams whose thread runs (under ws_lock) */
 static bool ws_stopping;
+static pthread_key_t ws_key;
+static pthread_once_t ws_key_once = PTHREAD_ONCE_INIT;
+
+static void ws_conn_thread_gone(void *p)
+{
+	struct ws_ctx *c = p;
+	pthread_mutex_lock(&ws_lock);
+	c->conn_done = true;
+	pthread_cond_broadcast(&ws_cond);
+	pthread_mutex_unlock(&ws_lock);
+}
+
+static void ws_key_create(void)
+{
+	if (pthread_key_create(&ws_key, ws_conn_thread_gone) != 0)
+		abort(); /* only without memory at the first upgrade */
+}
 
 static void ws_ctx_drop(struct ws_ctx *c)
 {
@@ -293,6 +318,8 @@ static void *ws_thread(void *p)
 	struct ws_ctx *c = p;
 	c->fn(c->cls, c->fd);
 	pthread_mutex_lock(&ws_lock);
+	while (!c->conn_done)
+		pthread_cond_wait(&ws_cond, &ws_lock);
 	ws_release_locked(c);
 	pthread_mutex_unlock(&ws_lock);
 	close(c->fd);
@@ -316,7 +343,11 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (c->fd < 0 || ws_stopping || pthread_create(&t, &attr, ws_thread, c) != 0) {
+	pthread_once(&ws_key_once, ws_key_create);
+	if (c->fd < 0 || ws_stopping || pthread_setspecific(ws_key, c) != 0 ||
+	    pthread_create(&t, &attr, ws_thread, c) != 0) {
+		/* On this thread, before it resumes the connection: no race. */
+		pthread_setspecific(ws_key, NULL);
 		ws_release_locked(c);
 		pthread_mutex_unlock(&ws_lock);
 		if (c->fd >= 0)
