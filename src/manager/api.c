@@ -336,6 +336,9 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 		ac->ws = NULL; /* ours now: on_completed (later, on this thread) must not drop it */
 	c->urh = urh;
 	c->fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
+	/* Blocking before the thread starts reading (the flag is the socket's, shared with the dup). */
+	if (c->fd >= 0)
+		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
 	pthread_mutex_lock(&ws_lock);
 	c->next = ws_open;
 	ws_open = c;
@@ -354,8 +357,6 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 			close(c->fd);
 		ws_ctx_drop(c);
 	} else {
-		int flags = fcntl(c->fd, F_GETFL);
-		fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
 		pthread_mutex_unlock(&ws_lock);
 	}
 	pthread_attr_destroy(&attr);
