@@ -3,7 +3,8 @@
 # mid-request, launches, copies and operation waits; report whether it survived. A diagnostic for
 # issue 9 (intermittent celld crash), not part of any suite: run it by hand, as root.
 #   tests/stress/celld-stress.sh BUILD_DIR [SECONDS]   (ONLYWS=1: only exec traffic; NORAW=1: no raw
-#   WebSocket clients; NOWS=1: no killed/raw exec clients). Cores land in the current directory.
+#   WebSocket clients; NOWS=1: no killed/raw exec clients; NOWAIT=1: no
+#   operation waits). Cores land in the current directory.
 set -u
 B=$(realpath "$1")
 T=${2:-60}
@@ -49,6 +50,7 @@ while [ $SECONDS -lt $end ] && kill -0 $CP 2>/dev/null; do
     "$C" launch busybox "$P-l$n" >/dev/null 2>&1 &
     "$C" copy "$P-b" "$P-c$n" >/dev/null 2>&1 &
   fi
+  [ -n "${NOWAIT:-}" ] ||
   for op in $(curlu -f --max-time 5 http://c/1.0/operations | jq -r '.metadata.running[]?'); do
     curlu --max-time 0.$((RANDOM % 5 + 1)) "http://c$op/wait?timeout=10" >/dev/null &
   done
