@@ -55,7 +55,10 @@ static void write_file(const char *dir, const char *name, const char *text)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	if (write(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+	/* Atomic by rename but not fsynced: these files describe processes, which a power loss
+	 * ends anyway (an empty or missing file reads as "not running"), and an fsync costs
+	 * milliseconds on every start and stop. */
+	if (write(fd, text, strlen(text)) < 0) {
 		close(fd);
 		return;
 	}

@@ -143,6 +143,26 @@ teardown_file() {
   db_disk_agree
 }
 
+@test "delete -f frees the name at once; the layers are removed in the background" {
+  n=$(cell_id)
+  cell launch busybox "$n"
+  cell exec "$n" -- sh -c 'echo old >/root/f'
+  cell snapshot "$n" s1
+  cell delete -f "$n"
+  [ ! -e "$MGR_STATE/instances/$n" ]
+  [ ! -e "$MGR_STATE/snapshots/$n" ]
+  # Same name right away: a new instance, nothing of the old one in it.
+  cell launch busybox "$n"
+  run cell exec "$n" -- cat /root/f
+  [ "$status" -ne 0 ]
+  run cell info "$n"
+  [[ "$output" != *"s1"* ]]
+  cell delete -f "$n"
+  trash_emptied
+  ! grep -q "$MGR_STATE/instances/" /proc/self/mountinfo
+  db_disk_agree
+}
+
 @test "snapshot, restore and copy" {
   n=$(cell_id)
   cell launch busybox "$n"
