@@ -152,9 +152,9 @@ kill9_during() {
   # A teardown cut short at any point: a trash entry whose root is still mounted and whose
   # snapshots were moved too. celld empties it at start.
   t=$MGR_STATE/instances/.trash/$(cell_id).1
-  mkdir -p "$t/instance/rootfs" "$t/instance/upper/root" "$t/snapshots/s1"
-  mount -t tmpfs "$(cell_id)" "$t/instance/rootfs"
-  touch "$t/instance/rootfs/x" "$t/instance/upper/root/y" "$t/snapshots/s1/z"
+  mkdir -p "$t.instance/rootfs" "$t.instance/upper/root" "$t.snapshots/s1"
+  mount -t tmpfs "$(cell_id)" "$t.instance/rootfs"
+  touch "$t.instance/rootfs/x" "$t.instance/upper/root/y" "$t.snapshots/s1/z"
   celld_kill9
   celld_start
   trash_emptied
