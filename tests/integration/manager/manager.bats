@@ -83,6 +83,15 @@ teardown_file() {
   [[ "$output" == *"$n"*Running* ]]
   run cell list --format json
   [ "$(echo "$output" | jq -r --arg n "$n" '.[] | select(.name == $n) | .status')" = Running ]
+  [[ "$(cell list --format csv)" == *"$n,Running,CONTAINER,default"* ]]
+  for verb in list "network list" "storage list"; do
+    run cell $verb --format yaml
+    [ "$status" -ne 0 ]
+    [ "$output" = 'cell: --format: expected table, json or csv, got "yaml"' ]
+    run cell $verb --bogus
+    [ "$status" -ne 0 ]
+    [ "$output" = "cell: usage: cell $verb [--format table|json|csv]" ]
+  done
   run cell exec "$n" -- sh -c 'exit 7'
   [ "$status" -eq 7 ]
   run cell exec "$n" --env FOO=bar --cwd /tmp --user 1000 -- sh -c 'echo $FOO $(pwd) $(id -u)'
