@@ -5,6 +5,8 @@
 # (the path for kernels before 6.9: 3 round trips), a constant file served by the same cellfs
 # code (the FUSE floor), and the host's own file. Prints a table with ratios to LXCFS.
 # CPUS=0 takes cpuset 0 instead of 0-1 (a one-cpu machine, e.g. the lab with --smp 1).
+# BASE=/path/to/other/cellfs adds a column for that binary, read in the same interleaved blocks
+# (before/after a change in one run).
 set -eu
 cd "$(dirname "$0")/.."
 N=${1:-3000}
@@ -37,9 +39,16 @@ pids+=($!)
 pids+=($!)
 "$CELLFS" --no-passthrough "$tmp/direct" 2>"$tmp/direct.log" &
 pids+=($!)
+BASE=${BASE:-}
+if [ -n "$BASE" ]; then
+  mkdir -p "$tmp/base"
+  "$BASE" "$tmp/base" 2>"$tmp/base.log" &
+  pids+=($!)
+fi
 for _ in $(seq 100); do
   [ -e "$tmp/lxcfs/proc/meminfo" ] && [ "$(cat "$tmp/cellfs/$id/.floor" 2>/dev/null)" = cellfs ] &&
-    [ "$(cat "$tmp/direct/$id/.floor" 2>/dev/null)" = cellfs ] && break
+    [ "$(cat "$tmp/direct/$id/.floor" 2>/dev/null)" = cellfs ] &&
+    { [ -z "$BASE" ] || [ "$(cat "$tmp/base/$id/.floor" 2>/dev/null)" = cellfs ]; } && break
   sleep 0.1
 done
 ctr_create "$id" 268435456 "${CPUS:-0-1}" 50000
@@ -48,17 +57,22 @@ files="proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/loadavg proc/disksta
 args=()
 for f in $files; do
   args+=("$tmp/lxcfs/$f" "$tmp/cellfs/$id/$f" "$tmp/direct/$id/$f" "/$f")
+  [ -z "$BASE" ] || args+=("$tmp/base/$id/$f")
 done
 args+=("$tmp/cellfs/$id/.floor" "$tmp/direct/$id/.floor")
+[ -z "$BASE" ] || args+=("$tmp/base/$id/.floor")
 # The reader runs in the container so that every tool computes the container's view.
 ctr_exec "$id" "$tmp/bench $N 100 ${args[*]}" >"$tmp/out"
 
 us() { awk -v f="$1" '$1 == f { print $2 }' "$tmp/out"; }
 echo "kernel $(uname -r), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg); medians of $N, us"
-printf '%-32s %9s %9s %7s %12s %7s %7s\n' file lxcfs cellfs ratio cellfs-direct ratio host
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a/b}'; }
+printf '%-32s %9s %9s %7s %12s %7s %7s' file lxcfs cellfs ratio cellfs-direct ratio host
+[ -z "$BASE" ] && echo || printf ' %9s %7s\n' base ratio
 for f in $files; do
   l=$(us "$tmp/lxcfs/$f") c=$(us "$tmp/cellfs/$id/$f") d=$(us "$tmp/direct/$id/$f") h=$(us "/$f")
-  printf '%-32s %9s %9s %7s %12s %7s %7s\n' "$f" "$l" "$c" "$(awk -v a="$c" -v b="$l" 'BEGIN{printf "%.3f", a/b}')" \
-    "$d" "$(awk -v a="$d" -v b="$l" 'BEGIN{printf "%.3f", a/b}')" "$h"
+  printf '%-32s %9s %9s %7s %12s %7s %7s' "$f" "$l" "$c" "$(ratio "$c" "$l")" "$d" "$(ratio "$d" "$l")" "$h"
+  [ -z "$BASE" ] && echo || { b=$(us "$tmp/base/$id/$f"); printf ' %9s %7s\n' "$b" "$(ratio "$b" "$l")"; }
 done
-printf '%-32s %9s %9s %7s %12s\n' "floor (constant file)" - "$(us "$tmp/cellfs/$id/.floor")" - "$(us "$tmp/direct/$id/.floor")"
+printf '%-32s %9s %9s %7s %12s %7s %7s' "floor (constant file)" - "$(us "$tmp/cellfs/$id/.floor")" - "$(us "$tmp/direct/$id/.floor")" - -
+[ -z "$BASE" ] && echo || printf ' %9s\n' "$(us "$tmp/base/$id/.floor")"

@@ -54,16 +54,21 @@ printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 
 # Instances with a nic device get eth0 from celld; busybox init runs rcS, which asks for a lease
 # (as LXD's images do), and udhcpc's script applies it: address, default route, resolv.conf.
-mkdir -p "$root/etc/init.d" "$root/etc/udhcpc"
+# /etc/cell/nic-up IFNAME is also what celld runs in the container when a nic is hot-plugged.
+mkdir -p "$root/etc/init.d" "$root/etc/udhcpc" "$root/etc/cell"
 cat >"$root/etc/init.d/rcS" <<'RC'
 #!/bin/sh
 ip link set lo up 2>/dev/null
 for dev in /sys/class/net/eth*; do
   [ -e "$dev" ] || continue
-  ip link set "${dev##*/}" up
-  udhcpc -b -i "${dev##*/}" -x "hostname:$(hostname)" -s /etc/udhcpc/default.script >/dev/null 2>&1
+  /etc/cell/nic-up "${dev##*/}"
 done
 RC
+cat >"$root/etc/cell/nic-up" <<'UP'
+#!/bin/sh
+ip link set "$1" up
+udhcpc -b -i "$1" -x "hostname:$(hostname)" -s /etc/udhcpc/default.script >/dev/null 2>&1
+UP
 cat >"$root/etc/udhcpc/default.script" <<'SCRIPT'
 #!/bin/sh
 case "$1" in
@@ -80,7 +85,7 @@ bound|renew)
 esac
 exit 0
 SCRIPT
-chmod 0755 "$root/etc/init.d/rcS" "$root/etc/udhcpc/default.script"
+chmod 0755 "$root/etc/init.d/rcS" "$root/etc/udhcpc/default.script" "$root/etc/cell/nic-up"
 
 cp "$template" "$tmp/config.json"
 

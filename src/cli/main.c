@@ -44,6 +44,8 @@ static const struct cli_verb verbs[] = {
 	  "list [--format table|json|csv] | create NAME [key=value]... | show|delete NAME |"
 	  " set|unset|get NAME key[=value] | list-leases NAME",
 	  "manage networks", cmd_network },
+	{ "storage", "list [--format table|json|csv] | show|info NAME | create NAME DRIVER",
+	  "storage pools (one: default)", cmd_storage },
 };
 
 static void usage(FILE *f)

@@ -2,6 +2,7 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -209,7 +210,8 @@ int fs_write_file(const char *path, const char *data, size_t len, struct cell_er
 	return fs_write_fileat(AT_FDCWD, path, data, len, err);
 }
 
-int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
+/* A temporary file renamed over path: readers see the old file or the new one, never half. */
+static int write_renamed(const char *path, const char *data, size_t len, mode_t mode, bool durable,
 			 struct cell_error **err)
 {
 	_cleanup_free_ char *tmp = NULL;
@@ -219,12 +221,24 @@ int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t 
 	if (fd < 0)
 		return cell_error_errno(err, errno, "create %s", tmp);
 	ssize_t n = fs_write_all(fd, data, len);
-	if (n < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
+	if (n < 0 || (durable && fsync(fd) < 0) || rename(tmp, path) < 0) {
 		int e = n < 0 ? (int)-n : errno;
 		unlink(tmp);
 		return cell_error_errno(err, e, "write %s", path);
 	}
 	return 0;
+}
+
+int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
+			 struct cell_error **err)
+{
+	return write_renamed(path, data, len, mode, true, err);
+}
+
+int fs_write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
+			  struct cell_error **err)
+{
+	return write_renamed(path, data, len, mode, false, err);
 }
 
 static int rm_rf_at(int parent_fd, const char *name, dev_t dev, struct cell_error **err)

@@ -37,6 +37,9 @@ int fs_write_fileat(int dirfd, const char *name, const char *data, size_t len,
 /* Write a file so that readers see the old or the new content, never a half-written one. */
 int fs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
 			 struct cell_error **err);
+/* The same without fsync: for state on tmpfs (/run), where durability means nothing. */
+int fs_write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
+			  struct cell_error **err);
 
 /* Remove a tree without crossing into other mounts; a missing path is not an error. */
 int fs_rm_rf(const char *path, struct cell_error **err);

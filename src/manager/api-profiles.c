@@ -88,8 +88,32 @@ static int profile_get(struct request *req, struct response *resp)
 	return api_sync(resp, profile_json(req->d, row));
 }
 
-/* PUT replaces config/devices/description; PATCH merges them. Running instances pick up profile
- * changes at their next start. */
+/* As LXD, a profile change reaches the running instances that use it at once: live limits and
+ * nic devices (hot-plugged or removed). The first failure is returned, after trying them all. */
+static int profile_apply_live(struct celld *d, const char *profile, struct cell_error **err)
+{
+	_cleanup_json_ json_t *users = NULL;
+	int r = db_profile_users(d->db, profile, &users, err);
+	size_t i;
+	json_t *u;
+	json_array_foreach (users, i, u) {
+		const char *name = json_string_value(json_object_get(u, "name"));
+		struct named_lock *l = named_lock_acquire(name);
+		_cleanup_json_ json_t *inst = NULL, *config = NULL;
+		_cleanup_error_ struct cell_error *e = NULL;
+		int q = instance_load(d, name, &inst, &e);
+		if (q == 0)
+			q = instance_expand(d, inst, &config, NULL, &e);
+		if (q == 0)
+			q = instance_driver(inst)->update(d, inst, config, &e);
+		named_lock_release(l);
+		if (q < 0 && r == 0)
+			r = cell_error_set(err, -q, "instance %s: %s", name, e ? e->msg : "failed");
+	}
+	return r;
+}
+
+/* PUT replaces config/devices/description; PATCH merges them. */
 static int profile_update(struct request *req, struct response *resp, bool patch)
 {
 	_cleanup_error_ struct cell_error *e = NULL;
@@ -117,6 +141,8 @@ static int profile_update(struct request *req, struct response *resp, bool patch
 		r = db_profile_put(req->d->db, row, false, &e);
 	}
 	named_lock_release(l);
+	if (r == 0)
+		r = profile_apply_live(req->d, req->seg[1], &e);
 	return r < 0 ? api_error(resp, e) : api_sync(resp, json_object());
 }
 

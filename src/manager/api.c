@@ -21,6 +21,7 @@
 #include "fs.h"
 #include "log.h"
 #include "operations.h"
+#include "storage-btrfs.h"
 #include "ws.h"
 
 #define API_MAX_JSON_BODY (8u << 20)
@@ -149,15 +150,15 @@ static int server_info(struct request *req, struct response *resp)
 		"container_copy",   "resources",       "api_os",
 		"api_filtering",    "container_full",  "instance_all_projects",
 		"container_backup", "events",	       "network",
-		"network_leases",   "console",
+		"network_leases",   "console",	       "storage",
 	};
 	json_t *ext = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(extensions); i++)
 		json_array_append_new(ext, json_string(extensions[i]));
-	json_t *env =
-		json_pack("{ss ss ss ss s[s] ss ss ss}", "server", "celld", "server_name", "cell",
-			  "server_version", CELL_VERSION, "server_clustered", "", "architectures",
-			  "x86_64", "driver", "cellrt", "kernel", "Linux", "storage", "dir");
+	json_t *env = json_pack("{ss ss ss ss s[s] ss ss ss}", "server", "celld", "server_name",
+				"cell", "server_version", CELL_VERSION, "server_clustered", "",
+				"architectures", "x86_64", "driver", "cellrt", "kernel", "Linux",
+				"storage", btrfs_is(req->d->state_dir) ? "btrfs" : "dir");
 	json_object_set_new(env, "server_clustered", json_false());
 	return api_sync(resp,
 			json_pack("{so ss ss ss sb so so s[]}", "api_extensions", ext, "api_status",
@@ -199,7 +200,7 @@ int api_dispatch(struct request *req, struct response *resp)
 {
 	static const struct api_route *const tables[] = {
 		api_server_routes,    api_instance_routes, api_image_routes,   api_profile_routes,
-		api_operation_routes, api_event_routes,	   api_network_routes,
+		api_operation_routes, api_event_routes,	   api_network_routes, api_storage_routes,
 	};
 	bool path_known = false;
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {

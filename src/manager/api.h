@@ -66,6 +66,7 @@ extern const struct api_route api_profile_routes[];
 extern const struct api_route api_network_routes[];
 extern const struct api_route api_operation_routes[];
 extern const struct api_route api_event_routes[];
+extern const struct api_route api_storage_routes[];
 
 /* Dispatch one request to its route (also used by the fuzzers). */
 int api_dispatch(struct request *req, struct response *resp);

@@ -35,6 +35,8 @@ static pid_t spawn(char *const argv[])
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Ignored here, it would stay ignored in the container's init and all it starts. */
+		signal(SIGPIPE, SIG_DFL);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -175,8 +177,11 @@ int main(int argc, char **argv)
 	int listen_fd = master >= 0 ? console_listen(path) : -1;
 	notify("ok\n");
 
+	char log_path[4096];
+	snprintf(log_path, sizeof(log_path), "%s/console.log", dir);
 	struct console_relay cr = { .master = master,
 				    .log = console_fd,
+				    .log_path = log_path,
 				    .listen = listen_fd,
 				    .sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK) };
 	int st = console_relay_run(&cr, init);

@@ -2,18 +2,42 @@
  * (the container's namespaces exist, its process has not started) it creates a veth pair whose
  * far end is born inside the container's network namespace with the instance's name and MAC, and
  * enslaves the near end to the network's bridge; as poststop it removes the near end if the
- * namespace's end did not take it along. The OCI state arrives on stdin. */
+ * namespace's end did not take it along. The OCI state arrives on stdin. With a static IPv6
+ * address, the hook adds it to the container's end itself (from inside the namespace), so it needs
+ * nothing from the image; IPv4 comes from the image's DHCP client (a dnsmasq reservation). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fs.h"
 #include "json.h"
 #include "netlink.h"
+
+/* Inside the namespace: the static IPv6 address (without DAD) on IFNAME, and the link up. */
+static int add_ipv6(int ns, const char *ifname, const char *addr, struct cell_error **err)
+{
+	struct nl_addr a;
+	if (nl_addr_parse(addr, true, &a) < 0 || a.family != AF_INET6)
+		return cell_error_set(err, EINVAL, "invalid IPv6 address: %s", addr);
+	if (setns(ns, CLONE_NEWNET) < 0)
+		return cell_error_errno(err, errno, "enter the container's network namespace");
+	_cleanup_nl_ struct nl *nl = NULL;
+	int r = nl_open(&nl, err);
+	if (r < 0)
+		return r;
+	int idx = nl_link_index(nl, ifname);
+	if (idx < 0)
+		return cell_error_set(err, ENODEV, "%s is not in the container", ifname);
+	if ((r = nl_addr_add(nl, idx, &a, err)) < 0)
+		return r;
+	return nl_link_up(nl, idx, 0, 0, err);
+}
 
 static int plug(int argc, char **argv, struct cell_error **err)
 {
@@ -50,6 +74,8 @@ static int plug(int argc, char **argv, struct cell_error **err)
 	int idx = nl_link_index(nl, host);
 	r = idx < 0 ? cell_error_set(err, ENODEV, "veth %s vanished", host) :
 		      nl_link_up(nl, idx, br, 0, err);
+	if (r == 0 && argc > 7 && *argv[7])
+		r = add_ipv6(ns, ifname, argv[7], err);
 	if (r < 0)
 		nl_link_del(nl, host, NULL);
 	return r;
@@ -59,7 +85,7 @@ int main(int argc, char **argv)
 {
 	_cleanup_error_ struct cell_error *e = NULL;
 	int r;
-	if (argc >= 6 && argc <= 7 && strcmp(argv[1], "up") == 0) {
+	if (argc >= 6 && argc <= 8 && strcmp(argv[1], "up") == 0) {
 		r = plug(argc, argv, &e);
 	} else if (argc == 3 && strcmp(argv[1], "down") == 0) {
 		_cleanup_nl_ struct nl *nl = NULL;
@@ -67,8 +93,9 @@ int main(int argc, char **argv)
 		if (r == 0)
 			r = nl_link_del(nl, argv[2], &e);
 	} else {
-		fprintf(stderr, "usage: cell-nethook up BRIDGE HOST-VETH IFNAME MAC [MTU] < STATE\n"
-				"       cell-nethook down HOST-VETH\n");
+		fprintf(stderr,
+			"usage: cell-nethook up BRIDGE HOST-VETH IFNAME MAC [MTU [IPV6/PREFIX]] < STATE\n"
+			"       cell-nethook down HOST-VETH\n");
 		return 2;
 	}
 	if (r < 0) {

@@ -1,10 +1,12 @@
 /* console-relay.c - cell-monitor's console: takes the container's pty master from the runtime,
  * keeps a peer open (so the master never hangs up while init reopens /dev/console), appends all
- * output to the console log and relays it to attached clients. libc-only and allocation-free: it
- * is linked into the static monitor. */
+ * output to the console log (rotated at CONSOLE_LOG_MAX), keeps the last CONSOLE_RING_SIZE bytes
+ * for clients that attach later and relays it to attached clients. libc-only and allocation-free:
+ * it is linked into the static monitor. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -62,6 +64,51 @@ static int send_master(int sock, int master)
 	return fdpass_send(sock, "c", 1, &master, 1) == 1 ? 0 : -1;
 }
 
+/* The scrollback: a ring of the last output, static so that the monitor allocates nothing (its
+ * pages are touched only as the instance writes). */
+static char ring[CONSOLE_RING_SIZE];
+static size_t ring_end, ring_len;
+
+static void ring_put(const char *b, size_t n)
+{
+	if (n > sizeof(ring)) {
+		b += n - sizeof(ring);
+		n = sizeof(ring);
+	}
+	size_t first = n < sizeof(ring) - ring_end ? n : sizeof(ring) - ring_end;
+	memcpy(ring + ring_end, b, first);
+	memcpy(ring, b + first, n - first);
+	ring_end = (ring_end + n) % sizeof(ring);
+	ring_len = ring_len + n < sizeof(ring) ? ring_len + n : sizeof(ring);
+}
+
+/* Oldest first. A unix socket's send buffer (~200 KiB by default) takes it all at once; a client
+ * whose buffer is smaller loses the rest, as it would lose live output it does not read. */
+static void ring_send(int c)
+{
+	size_t start = (ring_end + sizeof(ring) - ring_len) % sizeof(ring);
+	size_t first = ring_len < sizeof(ring) - start ? ring_len : sizeof(ring) - start;
+	if (first && send(c, ring + start, first, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)first)
+		return;
+	if (ring_len > first)
+		send(c, ring, ring_len - first, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* console.log -> console.log.1, and a new console.log on the same descriptor number. */
+static void log_rotate(struct console_relay *r)
+{
+	char old[4096];
+	if (!r->log_path || snprintf(old, sizeof(old), "%s.1", r->log_path) >= (int)sizeof(old))
+		return;
+	if (rename(r->log_path, old) < 0)
+		return;
+	int fd = open(r->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	dup3(fd, r->log, O_CLOEXEC);
+	close(fd);
+}
+
 /* Console output: to the log, and to every client that keeps up (a stalled client loses bytes
  * rather than stalling the instance's console). */
 static void fan_out(struct console_relay *r, int *clients)
@@ -73,6 +120,10 @@ static void fan_out(struct console_relay *r, int *clients)
 	if (write(r->log, buf, (size_t)n) < 0) {
 		/* A full disk must not stop the console. */
 	}
+	/* O_APPEND: the offset after a write is the file's size. */
+	if (lseek(r->log, 0, SEEK_CUR) >= CONSOLE_LOG_MAX)
+		log_rotate(r);
+	ring_put(buf, (size_t)n);
 	for (int i = 0; i < CONSOLE_CLIENTS_MAX; i++)
 		if (clients[i] >= 0)
 			send(clients[i], buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -85,6 +136,7 @@ static void accept_client(struct console_relay *r, int *clients)
 		return;
 	for (int i = 0; i < CONSOLE_CLIENTS_MAX; i++)
 		if (clients[i] < 0 && send_master(c, r->master) == 0) {
+			ring_send(c);
 			clients[i] = c;
 			return;
 		}

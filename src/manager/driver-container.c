@@ -20,6 +20,7 @@
 #include "driver.h"
 #include "fs.h"
 #include "json.h"
+#include "log.h"
 #include "network.h"
 #include "spawn.h"
 #include "storage.h"
@@ -320,6 +321,37 @@ static int ct_exec(struct celld *d, json_t *inst, const struct exec_request *x, 
 	return 0;
 }
 
+/* A hot-plugged interface is configured as at boot: by the image's /etc/cell/nic-up IFNAME
+ * (the busybox image's runs its DHCP client), run as root inside the container. An image without
+ * one gets the interface as it is, as with LXD: its own hotplug handling takes over. */
+static void nic_up(struct celld *d, json_t *inst, const char *ifname)
+{
+	_cleanup_free_ char *root = storage_path(d, inst_name(inst), "rootfs");
+	_cleanup_close_ int rfd = root ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	_cleanup_close_ int fd =
+		rfd >= 0 ? fs_open_in_root(rfd, "/etc/cell/nic-up", O_PATH, 0, NULL) : -1;
+	if (fd < 0)
+		return;
+	char *argv[] = { (char *)"/etc/cell/nic-up", (char *)ifname, NULL };
+	struct exec_request x = { .argv = argv, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
+	int code = 0;
+	_cleanup_error_ struct cell_error *e = NULL;
+	if (ct_exec(d, inst, &x, &code, &e) < 0 || code != 0)
+		log_warn("instance %s: /etc/cell/nic-up %s failed (%d)", inst_name(inst), ifname,
+			 code);
+}
+
+static int ct_hotplug(struct celld *d, json_t *inst, pid_t pid, struct cell_error **err)
+{
+	_cleanup_json_ json_t *added = NULL;
+	int r = network_instance_hotplug(d, inst, pid, &added, err);
+	size_t i;
+	json_t *v;
+	json_array_foreach (added, i, v)
+		nic_up(d, inst, json_string_value(v));
+	return r;
+}
+
 /* Live limits go straight to the instance's cgroup through the runtime's cgroup library (the
  * same code cellrt used to create it), so no runtime `update` verb is needed. */
 static int ct_update(struct celld *d, json_t *inst, json_t *expanded, struct cell_error **err)
@@ -344,7 +376,9 @@ static int ct_update(struct celld *d, json_t *inst, json_t *expanded, struct cel
 		r = cgroup_update(cg, cr, err);
 	cgroup_resources_free(cr);
 	cgroup_free(cg);
-	return r < 0 ? cell_error_wrap(err, "apply limits to %s", name) : 0;
+	if (r < 0)
+		return cell_error_wrap(err, "apply limits to %s", name);
+	return ct_hotplug(d, inst, st.pid, err);
 }
 
 static int ct_delete(struct celld *d, json_t *inst, struct cell_error **err)

@@ -95,7 +95,8 @@ int images_import_builtin(struct celld *d, struct cell_error **err)
 	int r = images_sha256_file(bin, sum, err);
 	if (r < 0)
 		return cell_error_wrap(err, "built-in image");
-	sum[63] = 'c'; /* distinguishes the tree (inittab version 2) from the bare binary */
+	sum[63] =
+		'd'; /* distinguishes the tree (inittab and mkimage.sh version 3) from the binary */
 	tmp = image_dir(d, sum, ".tmp");
 	root = image_dir(d, sum, ".tmp/rootfs");
 	if (!tmp || !root || asprintf(&inittab, "%s/etc/inittab", root) < 0)

@@ -360,8 +360,13 @@ static int instance_apply(struct celld *d, json_t *inst, json_t *old, struct cel
 	r = instance_expand(d, inst, &config, NULL, err);
 	if (r == 0)
 		r = instance_driver(inst)->update(d, inst, config, err);
-	if (r < 0)
+	if (r < 0) {
 		db_instance_update(d->db, old, NULL);
+		/* Undo what applied before the failure (a nic plugged in before the one that failed). */
+		_cleanup_json_ json_t *before = NULL;
+		if (config && instance_expand(d, old, &before, NULL, NULL) == 0)
+			instance_driver(old)->update(d, old, before, NULL);
+	}
 	return r;
 }
 
@@ -580,11 +585,21 @@ static int instance_console(struct request *req, struct response *resp)
 	_cleanup_json_ json_t *inst = NULL;
 	if (instance_load(req->d, req->seg[1], &inst, &e) < 0)
 		return api_error(resp, e);
+	/* The rotated part first (the monitor caps the log), then the current one. */
+	_cleanup_free_ char *old = storage_path(req->d, req->seg[1], "run/console.log.1");
 	_cleanup_free_ char *path = storage_path(req->d, req->seg[1], "run/console.log");
-	if (!path || fs_read_file(path, &resp->raw, &resp->raw_len, NULL) < 0) {
-		resp->raw = strdup("");
-		resp->raw_len = 0;
-	}
+	_cleanup_free_ char *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	if (!old || fs_read_file(old, &a, &na, NULL) < 0)
+		na = 0;
+	if (!path || fs_read_file(path, &b, &nb, NULL) < 0)
+		nb = 0;
+	resp->raw = malloc(na + nb + 1);
+	if (!resp->raw)
+		return api_errorf(resp, 500, "out of memory");
+	memcpy(resp->raw, a ? a : "", na);
+	memcpy(resp->raw + na, b ? b : "", nb);
+	resp->raw_len = na + nb;
 	resp->status = 200;
 	return 0;
 }

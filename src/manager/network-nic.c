@@ -1,7 +1,8 @@
 /* network-nic.c - nic devices (LXD's `nic` with network= or nictype=bridged parent=): checked
  * when an instance or profile is stored, and at start turned into OCI hooks that plug a veth pair
  * into the bridge and the container (cell-nethook), plus a dnsmasq host entry per nic giving the
- * instance its name in DNS and, with ipv4.address, its static address. */
+ * instance its name in DNS and, with ipv4.address, its static address; ipv6.address is added by
+ * the hook itself. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -39,8 +40,9 @@ const char *network_of_device(json_t *dev)
 	return NULL;
 }
 
-static const char *const nic_keys[] = { "type",	  "network", "nictype",	     "parent",	 "name",
-					"hwaddr", "mtu",     "ipv4.address", "host_name" };
+static const char *const nic_keys[] = { "type",	     "network",	    "nictype", "parent",
+					"name",	     "hwaddr",	    "mtu",     "ipv4.address",
+					"host_name", "ipv6.address" };
 
 static bool ifname_ok(const char *n)
 {
@@ -121,37 +123,65 @@ static int network_ensure(struct celld *d, const char *net, bool create, json_t 
 	return r;
 }
 
-/* A static address: inside the network's IPv4 subnet, not its gateway/network/broadcast. */
-static int static_addr_check(const char *dev, const char *addr, json_t *net,
+/* The network's subnet for a family ("ipv4.address"/"ipv6.address" of its config), or NULL. */
+static const char *net_subnet(json_t *net, const char *key, struct nl_addr *ret)
+{
+	const char *cidr = json_string_value(json_object_get(json_object_get(net, "config"), key));
+	if (!cidr || nl_addr_parse(cidr, true, ret) < 0)
+		return NULL;
+	return cidr;
+}
+
+/* A static address (key ipv4.address or ipv6.address): of the key's family, inside the network's
+ * subnet of that family, not its gateway nor the subnet's first (or IPv4's broadcast) address. */
+static int static_addr_check(const char *dev, const char *key, const char *addr, json_t *net,
 			     struct cell_error **err)
 {
-	const char *cidr =
-		json_string_value(json_object_get(json_object_get(net, "config"), "ipv4.address"));
+	bool v6 = strcmp(key, "ipv6.address") == 0;
 	const char *name = json_string_value(json_object_get(net, "name"));
 	struct nl_addr a, gw;
-	if (nl_addr_parse(addr, false, &a) < 0 || a.family != AF_INET || a.prefix != 32)
-		return cell_error_set(
-			err, EINVAL,
-			"device %s: invalid value for ipv4.address: \"%s\" (expected an"
-			" IPv4 address like 10.180.0.10)",
-			dev, addr);
-	if (!cidr || nl_addr_parse(cidr, true, &gw) < 0)
-		return cell_error_set(err, EINVAL, "device %s: network %s has no IPv4 subnet", dev,
-				      name);
-	uint32_t host = ntohl(*(uint32_t *)a.bytes), g = ntohl(*(uint32_t *)gw.bytes);
-	uint32_t mask = gw.prefix ? ~0u << (32 - gw.prefix) : 0;
-	if ((host & mask) != (g & mask) || host == g || (host & ~mask) == 0 ||
-	    (host & ~mask) == ~mask)
+	if (nl_addr_parse(addr, false, &a) < 0 || a.family != (v6 ? AF_INET6 : AF_INET) ||
+	    a.prefix != (v6 ? 128u : 32u))
 		return cell_error_set(err, EINVAL,
-				      "device %s: ipv4.address %s is not a free host address of"
+				      "device %s: invalid value for %s: \"%s\" (expected an %s"
+				      " address like %s)",
+				      dev, key, addr, v6 ? "IPv6" : "IPv4",
+				      v6 ? "fd42:181::10" : "10.180.0.10");
+	const char *cidr = net_subnet(net, key, &gw);
+	if (!cidr)
+		return cell_error_set(err, EINVAL, "device %s: %s=%s: network %s has no %s subnet",
+				      dev, key, addr, name, v6 ? "IPv6" : "IPv4");
+	size_t len = v6 ? 16 : 4;
+	bool inside = true, zero = true, ones = true;
+	for (unsigned bit = 0; bit < len * 8; bit++) {
+		unsigned byte = bit / 8, m = 0x80u >> (bit % 8);
+		bool x = a.bytes[byte] & m, g = gw.bytes[byte] & m;
+		if (bit < gw.prefix)
+			inside = inside && x == g;
+		else
+			zero = zero && !x, ones = ones && x;
+	}
+	if (!inside || memcmp(a.bytes, gw.bytes, len) == 0 || zero || (!v6 && ones))
+		return cell_error_set(err, EINVAL,
+				      "device %s: %s %s is not a free host address of"
 				      " network %s (%s)",
-				      dev, addr, name, cidr);
+				      dev, key, addr, name, cidr);
 	return 0;
+}
+
+/* fd42::10 and fd42:0::10 are one address. */
+static bool same_addr(const char *a, const char *b)
+{
+	struct nl_addr x, y;
+	if (nl_addr_parse(a, false, &x) < 0 || nl_addr_parse(b, false, &y) < 0)
+		return strcmp(a, b) == 0;
+	return x.family == y.family && memcmp(x.bytes, y.bytes, sizeof(x.bytes)) == 0;
 }
 
 /* Another instance holding the same static address on the same network. */
 static int static_addr_unique(struct celld *d, const char *instance, const char *dev,
-			      const char *net, const char *addr, struct cell_error **err)
+			      const char *net, const char *key, const char *addr,
+			      struct cell_error **err)
 {
 	_cleanup_json_ json_t *rows = NULL;
 	int r = db_instance_list(d->db, &rows, err);
@@ -169,14 +199,29 @@ static int static_addr_unique(struct celld *d, const char *instance, const char 
 		json_t *x;
 		json_object_foreach (devices, k, x) {
 			const char *n = network_of_device(x);
-			const char *a = json_string_value(json_object_get(x, "ipv4.address"));
-			if (n && a && strcmp(n, net) == 0 && strcmp(a, addr) == 0)
-				return cell_error_set(
-					err, EADDRINUSE,
-					"device %s: ipv4.address %s is already used by"
-					" instance %s",
-					dev, addr, other);
+			const char *a = json_string_value(json_object_get(x, key));
+			if (n && a && strcmp(n, net) == 0 && same_addr(a, addr))
+				return cell_error_set(err, EADDRINUSE,
+						      "device %s: %s %s is already used by"
+						      " instance %s",
+						      dev, key, addr, other);
 		}
+	}
+	return 0;
+}
+
+static int static_addrs_check(struct celld *d, const char *instance, const char *dev, json_t *x,
+			      json_t *row, struct cell_error **err)
+{
+	static const char *const keys[] = { "ipv4.address", "ipv6.address" };
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *addr = json_string_value(json_object_get(x, keys[i]));
+		int r = 0;
+		if (addr && row &&
+		    ((r = static_addr_check(dev, keys[i], addr, row, err)) < 0 ||
+		     (instance && (r = static_addr_unique(d, instance, dev, network_of_device(x),
+							  keys[i], addr, err)) < 0)))
+			return r;
 	}
 	return 0;
 }
@@ -206,10 +251,7 @@ int network_devices_check(struct celld *d, const char *instance, json_t *devices
 		_cleanup_json_ json_t *row = NULL;
 		if ((r = network_ensure(d, net, false, &row, err)) < 0)
 			return cell_error_wrap(err, "device %s", dev);
-		const char *addr = json_string_value(json_object_get(x, "ipv4.address"));
-		if (addr && row &&
-		    ((r = static_addr_check(dev, addr, row, err)) < 0 ||
-		     (instance && (r = static_addr_unique(d, instance, dev, net, addr, err)) < 0)))
+		if ((r = static_addrs_check(d, instance, dev, x, row, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -242,6 +284,12 @@ static void nic_names(struct celld *d, const char *inst, const char *dev, json_t
 		snprintf(host, 16, "%s", s);
 	else
 		snprintf(host, 16, "veth%08x", fnv1a(d->state_dir, inst, dev));
+}
+
+void nic_ids(struct celld *d, const char *inst, const char *dev, json_t *x, char mac[18],
+	     char host[16])
+{
+	nic_names(d, inst, dev, x, mac, host);
 }
 
 /* cell-nethook sits next to cell-monitor (both in libexecdir once installed). */
@@ -313,15 +361,14 @@ void network_instance_forget(struct celld *d, const char *instance)
 	named_lock_release(l);
 }
 
-static int nic_start(struct celld *d, const char *inst, const char *dev, json_t *x, json_t *spec,
-		     struct cell_error **err)
+int nic_prepare(struct celld *d, const char *inst, const char *dev, json_t *x, json_t **ret_up,
+		char ret_host[16], struct cell_error **err)
 {
 	const char *net = network_of_device(x);
 	_cleanup_json_ json_t *row = NULL;
 	int r = network_ensure(d, net, true, &row, err);
-	const char *addr = json_string_value(json_object_get(x, "ipv4.address"));
-	if (r == 0 && addr)
-		r = static_addr_check(dev, addr, row, err);
+	if (r == 0)
+		r = static_addrs_check(d, NULL, dev, x, row, err);
 	if (r < 0)
 		return r;
 	/* After a host reboot the bridge and dnsmasq are gone until something needs them. */
@@ -335,13 +382,18 @@ static int nic_start(struct celld *d, const char *inst, const char *dev, json_t 
 		if (r < 0)
 			return r;
 	}
-	char mac[18], host[16], file[128];
-	nic_names(d, inst, dev, x, mac, host);
-	_cleanup_free_ char *line = NULL, *path = NULL,
+	char mac[18], file[128];
+	nic_names(d, inst, dev, x, mac, ret_host);
+	const char *addr = json_string_value(json_object_get(x, "ipv4.address"));
+	const char *addr6 = json_string_value(json_object_get(x, "ipv6.address"));
+	_cleanup_free_ char *line = NULL, *path = NULL, *v6 = NULL,
 			    *hosts = network_dir(d, net, "dnsmasq.hosts");
+	struct nl_addr sub;
 	snprintf(file, sizeof(file), "%s.%s", inst, dev);
 	if (!hosts || asprintf(&path, "%s/%s", hosts, file) < 0 ||
-	    asprintf(&line, "%s%s%s,%s\n", mac, addr ? "," : "", addr ? addr : "", inst) < 0)
+	    asprintf(&line, "%s%s%s,%s\n", mac, addr ? "," : "", addr ? addr : "", inst) < 0 ||
+	    asprintf(&v6, "%s/%u", addr6 ? addr6 : "",
+		     net_subnet(row, "ipv6.address", &sub) ? sub.prefix : 64) < 0)
 		return cell_error_set(err, ENOMEM, "out of memory");
 	if ((r = fs_write_file_atomic(path, line, strlen(line), 0644, err)) < 0)
 		return r;
@@ -351,9 +403,33 @@ static int nic_start(struct celld *d, const char *inst, const char *dev, json_t 
 	const char *mtu = json_string_value(json_object_get(x, "mtu")) ?: "0";
 	if (!hook)
 		return cell_error_set(err, ENOMEM, "out of memory");
-	add_hook(spec, "createRuntime",
-		 json_pack("[ss ss sss]", hook, "up", net, host, ifname, mac, mtu));
-	add_hook(spec, "poststop", json_pack("[sss]", hook, "down", host));
+	*ret_up = json_pack("[ss ss sss]", hook, "up", net, ret_host, ifname, mac, mtu);
+	if (addr6)
+		json_array_append_new(*ret_up, json_string(v6));
+	return 0;
+}
+
+void nic_forget(struct celld *d, const char *inst, const char *dev, json_t *x)
+{
+	const char *net = network_of_device(x);
+	_cleanup_free_ char *hosts = net ? network_dir(d, net, "dnsmasq.hosts") : NULL;
+	_cleanup_free_ char *path = NULL;
+	if (!hosts || asprintf(&path, "%s/%s.%s", hosts, inst, dev) < 0)
+		return;
+	if (unlink(path) == 0)
+		network_dns_reload(d, net);
+}
+
+static int nic_start(struct celld *d, const char *inst, const char *dev, json_t *x, json_t *spec,
+		     struct cell_error **err)
+{
+	json_t *up = NULL;
+	char host[16];
+	int r = nic_prepare(d, inst, dev, x, &up, host, err);
+	if (r < 0)
+		return r;
+	add_hook(spec, "createRuntime", up);
+	add_hook(spec, "poststop", json_pack("[Oss]", json_array_get(up, 0), "down", host));
 	return 0;
 }
 
@@ -374,7 +450,7 @@ int network_instance_start(struct celld *d, json_t *inst, json_t *spec, struct c
 		if ((r = nic_start(d, name, dev, x, spec, err)) < 0)
 			return cell_error_wrap(err, "device %s", dev);
 	}
-	return 0;
+	return nic_record(d, name, devices, err);
 }
 
 /* The IPv4 address dnsmasq leased to a MAC, or "". */
@@ -420,6 +496,12 @@ json_t *network_instance_state(struct celld *d, json_t *inst)
 		if (*ip && cidr && nl_addr_parse(cidr, true, &gw) == 0)
 			json_array_append_new(addrs, json_pack("{ss ss so ss}", "family", "inet",
 							       "address", ip, "netmask",
+							       json_sprintf("%u", gw.prefix),
+							       "scope", "global"));
+		const char *v6 = json_string_value(json_object_get(x, "ipv6.address"));
+		if (v6 && net_subnet(row, "ipv6.address", &gw))
+			json_array_append_new(addrs, json_pack("{ss ss so ss}", "family", "inet6",
+							       "address", v6, "netmask",
 							       json_sprintf("%u", gw.prefix),
 							       "scope", "global"));
 		const char *ifname = json_string_value(json_object_get(x, "name")) ?: dev;

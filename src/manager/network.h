@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "celld.h"
 #include "error.h"
@@ -74,5 +75,20 @@ void network_instance_forget(struct celld *d, const char *instance);
 /* LXD's state.network of a running instance: {IFNAME: {addresses:[{family, address, netmask,
  * scope}], hwaddr, host_name, state, mtu, type}}, addresses from dnsmasq's leases. */
 json_t *network_instance_state(struct celld *d, json_t *inst);
+/* One nic: its network up, its dnsmasq host entry written; *ret_up is the cell-nethook argv
+ * that plugs it in (given the OCI state on stdin), ret_host the host end's name. */
+int nic_prepare(struct celld *d, const char *inst, const char *dev, json_t *x, json_t **ret_up,
+		char ret_host[16], struct cell_error **err);
+/* Drop one nic's host entry. */
+void nic_forget(struct celld *d, const char *inst, const char *dev, json_t *x);
+/* A nic's MAC and host end name (hwaddr/host_name, else derived from the names). */
+void nic_ids(struct celld *d, const char *inst, const char *dev, json_t *x, char mac[18],
+	     char host[16]);
+/* run/nics.json: the nics now plugged into the running instance. */
+int nic_record(struct celld *d, const char *inst, json_t *devices, struct cell_error **err);
+/* Make a running instance's nics (pid: its init) match its expanded devices: remove those gone
+ * or changed, plug in the new ones; *ret_added lists the interface names added. */
+int network_instance_hotplug(struct celld *d, json_t *inst, pid_t pid, json_t **ret_added,
+			     struct cell_error **err);
 /* The network a nic device uses (network=, or parent= with nictype=bridged), or NULL. */
 const char *network_of_device(json_t *dev);

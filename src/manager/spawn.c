@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ static pid_t spawn_child(char *const argv[], int in_fd, int out_fd, int err_fd)
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* celld ignores SIGPIPE; an ignored signal stays ignored across exec, and `yes | head` in
+	 * an instance would then spin forever. */
+	signal(SIGPIPE, SIG_DFL);
 	execv(argv[0], argv);
 	dprintf(2, "cannot execute %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -144,6 +148,7 @@ int spawn_run_tty(char *const argv[], int tty_fd, int *ret_status, struct cell_e
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		execv(argv[0], argv);
 		_exit(127);
 	}

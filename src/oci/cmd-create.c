@@ -19,8 +19,10 @@ static int create_or_run(struct cmd_ctx *ctx, int argc, char **argv, bool detach
 		{ "preserve-fds", required_argument, NULL, 'F' },
 		{ 0 },
 	};
-	const char *usage = detach ? "create [--bundle DIR] [--pid-file FILE] [--no-pivot] ID" :
-				     "run [--bundle DIR] [--pid-file FILE] [--no-pivot] ID";
+	const char *usage = detach ? "create [--bundle DIR] [--pid-file FILE] [--no-pivot] "
+				     "[--console-socket S] [--preserve-fds N] ID" :
+				     "run [--bundle DIR] [--pid-file FILE] [--no-pivot] "
+				     "[--console-socket S] [--preserve-fds N] ID";
 	struct container_opts o = { .root = ctx->root, .bundle = ".", .detach = detach };
 	int c;
 	optind = 1;
@@ -41,7 +43,7 @@ static int create_or_run(struct cmd_ctx *ctx, int argc, char **argv, bool detach
 			o.console_socket = optarg;
 			break;
 		case 'F':
-			if (cmd_parse_preserve_fds(optarg, &o.preserve_fds, err) < 0)
+			if (cmd_parse_preserve_fds(ctx, optarg, &o.preserve_fds, err) < 0)
 				return -EINVAL;
 			break;
 		case 'd':

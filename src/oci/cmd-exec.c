@@ -1,4 +1,5 @@
-/* cmd-exec.c - `exec [-t] [--env K=V] [--cwd DIR] [--user UID[:GID]] [--cap C] ID CMD...`. */
+/* cmd-exec.c - `exec [-t] [--env K=V] [--cwd DIR] [--user UID[:GID]] [--cap C]
+ * [--preserve-fds N] ID CMD...`. */
 #include <errno.h>
 #include <getopt.h>
 
@@ -19,11 +20,13 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err
 		{ "console-socket", required_argument, NULL, 'c' },
 		{ "cap", required_argument, NULL, 'C' },
 		{ "no-new-privs", no_argument, NULL, 'N' },
+		{ "preserve-fds", required_argument, NULL, 'F' },
 		{ 0 },
 	};
 	static const char *usage =
 		"usage: cellrt exec [-t] [--env K=V] [--cwd DIR] "
-		"[--user UID[:GID]] [--cap CAP]... [--no-new-privs] ID COMMAND [ARGS...]";
+		"[--user UID[:GID]] [--cap CAP]... [--no-new-privs] [--preserve-fds N] "
+		"ID COMMAND [ARGS...]";
 	_cleanup_strv_ char **env = NULL, **caps = NULL;
 	struct exec_opts o = { .root = ctx->root };
 	int c;
@@ -61,6 +64,10 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err
 			break;
 		case 'N':
 			o.no_new_privs = true;
+			break;
+		case 'F':
+			if (cmd_parse_preserve_fds(ctx, optarg, &o.preserve_fds, err) < 0)
+				return -EBADF;
 			break;
 		default:
 			return cell_error_set(err, EINVAL, "%s", usage);

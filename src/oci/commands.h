@@ -5,6 +5,7 @@
 
 struct cmd_ctx {
 	const char *root; /* --root */
+	int open_fds_end; /* the lowest fd >= 3 that was not open when cellrt started */
 };
 
 /* Each returns the exit status to use (>= 0), or a negative errno with *err filled. */
@@ -26,8 +27,11 @@ int cmd_features(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error *
 int cmd_events(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, struct cell_error **err);
 
-/* --preserve-fds N (src/oci/flags.c) */
-int cmd_parse_preserve_fds(const char *arg, int *ret, struct cell_error **err);
+/* --preserve-fds N (src/oci/flags.c): fds 3 .. 2+N must all have been open when cellrt started. */
+int cmd_parse_preserve_fds(const struct cmd_ctx *ctx, const char *arg, int *ret,
+			   struct cell_error **err);
+/* The lowest fd >= 3 not open now: called first thing, before cellrt opens anything itself. */
+int cmd_open_fds_end(void);
 
 /* Exactly n positional arguments left after the flags, or a usage error. */
 int cmd_need_args(int argc, int optind_, int n, const char *usage, struct cell_error **err);

@@ -79,7 +79,7 @@ static int fail(struct cell_error *err)
 
 int main(int argc, char **argv)
 {
-	struct cmd_ctx ctx = { .root = "/run/cellrt" };
+	struct cmd_ctx ctx = { .root = "/run/cellrt", .open_fds_end = cmd_open_fds_end() };
 	struct cell_error *err = NULL;
 	const char *log_path = NULL, *log_format = NULL;
 	bool systemd_cgroup = false;

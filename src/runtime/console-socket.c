@@ -12,7 +12,7 @@
 #include "console-socket.h"
 #include "fdpass.h"
 
-int console_socket_send(const char *path, int master, struct cell_error **err)
+int console_socket_connect(const char *path, struct cell_error **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -24,6 +24,11 @@ int console_socket_send(const char *path, int master, struct cell_error **err)
 		return cell_error_errno(err, errno, "--console-socket: socket");
 	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return cell_error_errno(err, errno, "--console-socket %s", path);
+	return steal_fd(sock);
+}
+
+int console_socket_send(int sock, const char *path, int master, struct cell_error **err)
+{
 	/* The name is informational (runc sends the peer's path); receivers keep only the fd. */
 	char name[64] = "/dev/ptmx";
 	unsigned int n;

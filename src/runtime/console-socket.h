@@ -3,6 +3,8 @@
 
 #include "error.h"
 
-/* Connect to the unix socket at path and send master over it with SCM_RIGHTS, with the pty's
- * name as the message (what conmon and containerd's shim receive). */
-int console_socket_send(const char *path, int master, struct cell_error **err);
+/* Connect to the unix socket at path (first, so that a bad one fails before anything runs). */
+int console_socket_connect(const char *path, struct cell_error **err);
+/* Send master over sock with SCM_RIGHTS, with the pty's name as the message (what conmon and
+ * containerd's shim receive); path names the socket in errors. */
+int console_socket_send(int sock, const char *path, int master, struct cell_error **err);

@@ -58,7 +58,8 @@ static int bind_console(int root_fd, int peer, struct cell_error **err)
 	return 0;
 }
 
-int console_setup(int root_fd, unsigned short rows, unsigned short cols, struct cell_error **err)
+int console_setup(int root_fd, unsigned short rows, unsigned short cols, bool dev_console,
+		  struct cell_error **err)
 {
 	_cleanup_close_ int master =
 		fs_open_in_root(root_fd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0, err);
@@ -74,7 +75,7 @@ int console_setup(int root_fd, unsigned short rows, unsigned short cols, struct 
 		struct winsize ws = { .ws_row = rows, .ws_col = cols };
 		ioctl(master, TIOCSWINSZ, &ws);
 	}
-	int r = bind_console(root_fd, peer, err);
+	int r = dev_console ? bind_console(root_fd, peer, err) : 0;
 	if (r < 0)
 		return r;
 	if (setsid() < 0 || ioctl(peer, TIOCSCTTY, 0) < 0)

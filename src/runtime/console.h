@@ -2,13 +2,15 @@
  * to the runtime over a socket, and the foreground proxy between the user's terminal and it. */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "error.h"
 
 /* In the container: open ROOT/dev/pts/ptmx, make the peer the controlling terminal on 0/1/2,
- * bind it on /dev/console; returns the master fd. */
-int console_setup(int root_fd, unsigned short rows, unsigned short cols, struct cell_error **err);
+ * with dev_console (the init's, not exec's) bind it on /dev/console; returns the master fd. */
+int console_setup(int root_fd, unsigned short rows, unsigned short cols, bool dev_console,
+		  struct cell_error **err);
 
 /* Pass fds over a unix socket, with a one-byte tag. */
 int console_send_fd(int sock, char tag, int fd);

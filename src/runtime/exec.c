@@ -34,6 +34,7 @@ struct exec_ctx {
 	int ns_fds[NS__MAX];
 	int root_fd;
 	int sync;
+	int preserve_fds;
 };
 
 /* Open the namespaces of pid that differ from ours. */
@@ -74,10 +75,12 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 	/* The init's root, not the mount namespace's: right under --no-pivot too. */
 	if (fchdir(x->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return cell_error_errno(err, errno, "enter the container's root");
+	/* A pty of its own, as runc gives; /dev/console stays the init's (a bind here would
+	 * change the container's mounts for every process, and outlive this one). */
 	if (s->process.terminal) {
 		_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		_cleanup_close_ int master =
-			console_setup(root, s->process.console_rows, s->process.console_cols, err);
+		_cleanup_close_ int master = console_setup(root, s->process.console_rows,
+							   s->process.console_cols, false, err);
 		if (master < 0)
 			return master;
 		if ((r = console_send_fd(x->sync, SYNC_TERMINAL, master)) < 0)
@@ -88,6 +91,7 @@ static int exec_child(struct exec_ctx *x, const struct spec *s, struct cell_erro
 		.seccomp = &x->seccomp,
 		.sync_fd = x->sync,
 		.fifo_fd = -1,
+		.preserve_fds = x->preserve_fds,
 		.personality = s->personality,
 		.exeguard = exeguard_wanted(s->annotations),
 	};
@@ -172,14 +176,80 @@ static int pass_listener(const struct spec *s, const struct container_state *st,
 				     err);
 }
 
+/* The child's messages until it execs (its socket closes on exec): a pty master, a seccomp
+ * listener to pass on, or the error that stopped it. */
+static int exec_receive(int sock, const struct spec *s, const struct container_state *st, pid_t pid,
+			const char *id, int *master, struct cell_error **err)
+{
+	for (;;) {
+		char buf[2048];
+		int fd;
+		ssize_t n = console_recv(sock, buf, sizeof(buf) - 1, &fd);
+		if (n <= 0)
+			return 0;
+		buf[n] = '\0';
+		if (buf[0] == SYNC_TERMINAL) {
+			*master = fd;
+			continue;
+		}
+		if (buf[0] == SYNC_SECCOMP) {
+			int r = pass_listener(s, st, pid, fd, err);
+			if (r < 0)
+				return r;
+			sync_send(sock, SYNC_LISTENER_SENT);
+			continue;
+		}
+		return cell_error_set(err, EINVAL, "exec in %s: %s", id,
+				      buf[0] == SYNC_ERROR ? buf + 1 : "protocol error");
+	}
+}
+
+/* Clone the child into the container's pid namespace (we return to ours) and, where the layout
+ * allows, straight into its cgroup2 directory; *leaf says whether that worked. */
+static pid_t exec_clone(struct exec_ctx *x, const struct spec *s, const struct exec_opts *o,
+			struct cgroup *cg, int sv[2], int *leaf, struct cell_error **err)
+{
+	_cleanup_close_ int own_pidns = -1;
+	/* Our child is born in the container's pid namespace; we stay where we are, and so do our
+	 * later children (LeakSanitizer's tracer must see us: it hangs our exit otherwise). */
+	if (x->ns_fds[NS_PID] >= 0 &&
+	    ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
+	     setns(x->ns_fds[NS_PID], CLONE_NEWPID) < 0))
+		return cell_error_errno(err, errno, "join the container's pid namespace");
+	*leaf = cgroup_open_leaf(cg, NULL);
+	fflush(NULL);
+	pid_t pid = process_clone(0, *leaf);
+	if (pid < 0 && *leaf >= 0) {
+		close(*leaf);
+		*leaf = -1;
+		pid = process_clone(0, -1);
+	}
+	int clone_errno = errno;
+	if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+		log_warn("return to our own pid namespace: %s", strerror(errno));
+	if (pid == 0) {
+		struct cell_error *cerr = NULL;
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (!o->detach)
+			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(sv[0]);
+		x->sync = sv[1];
+		exec_child(x, s, &cerr);
+		sync_fail(x->sync, cerr);
+	}
+	if (pid < 0)
+		return cell_error_errno(err, clone_errno, "fork");
+	return pid;
+}
+
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err)
 {
 	struct container_state st;
 	_cleanup_spec_ struct spec *s = NULL;
 	struct cgroup *cg = NULL;
-	struct exec_ctx x = { .root_fd = -1, .sync = -1 };
+	struct exec_ctx x = { .root_fd = -1, .sync = -1, .preserve_fds = o->preserve_fds };
 	int r = state_read(o->root, o->id, &st, err), sv[2] = { -1, -1 }, master = -1;
-	int own_pidns = -1, leaf = -1;
+	int leaf = -1, console = -1;
 	pid_t pid = -1;
 	for (int t = 0; t < NS__MAX; t++)
 		x.ns_fds[t] = -1;
@@ -203,46 +273,25 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		r = cell_error_errno(err, errno, "%s", rootpath);
 		goto out;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = cell_error_errno(err, errno, "socketpair");
+	/* The pty's destination is connected to first: a bad one fails before anything runs. */
+	if (o->detach && o->console_socket && s->process.terminal &&
+	    (console = console_socket_connect(o->console_socket, err)) < 0) {
+		r = console;
 		goto out;
 	}
-	/* Our child is born in the container's pid namespace; we stay where we are, and so do our
-	 * later children (LeakSanitizer's tracer must see us: it hangs our exit otherwise). */
-	if (x.ns_fds[NS_PID] >= 0 &&
-	    ((own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0 ||
-	     setns(x.ns_fds[NS_PID], CLONE_NEWPID) < 0)) {
-		r = cell_error_errno(err, errno, "join the container's pid namespace");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = cell_error_errno(err, errno, "socketpair");
 		goto out;
 	}
 	/* Born in the container's v2 (or hybrid cgroup2) directory where we can: no attach. */
 	enum cgroup_layout layout;
 	if ((r = cgroup_detect_layout(&layout, err)) < 0)
 		goto out;
-	leaf = cgroup_open_leaf(cg, NULL);
-	fflush(NULL);
-	pid = process_clone(0, leaf);
-	if (pid < 0 && leaf >= 0) {
-		close(leaf);
-		leaf = -1;
-		pid = process_clone(0, -1);
-	}
-	if (pid != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
-		log_warn("return to our own pid namespace: %s", strerror(errno));
-	if (pid == 0) {
-		struct cell_error *cerr = NULL;
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		if (!o->detach)
-			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		close(sv[0]);
-		x.sync = sv[1];
-		exec_child(&x, s, &cerr);
-		sync_fail(x.sync, cerr);
-	}
+	pid = exec_clone(&x, s, o, cg, sv, &leaf, err);
 	close(sv[1]);
 	sv[1] = -1;
 	if (pid < 0) {
-		r = cell_error_errno(err, errno, "fork");
+		r = pid;
 		goto out;
 	}
 	/* A cgroup object from a saved path knows its directories but not which hierarchies the
@@ -255,35 +304,16 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 	    (r = process_set_oom_score_adj(pid, &s->process, err)) < 0 ||
 	    (r = sync_send_cgroup(sv[0], self_join ? cg : NULL, err)) < 0)
 		goto out;
-	for (;;) {
-		char buf[2048];
-		int fd;
-		ssize_t n = console_recv(sv[0], buf, sizeof(buf) - 1, &fd);
-		if (n <= 0)
-			break;
-		buf[n] = '\0';
-		if (buf[0] == SYNC_TERMINAL) {
-			master = fd;
-			continue;
-		}
-		if (buf[0] == SYNC_SECCOMP) {
-			if ((r = pass_listener(s, &st, pid, fd, err)) < 0)
-				goto out;
-			sync_send(sv[0], SYNC_LISTENER_SENT);
-			continue;
-		}
-		r = cell_error_set(err, EINVAL, "exec in %s: %s", o->id,
-				   buf[0] == SYNC_ERROR ? buf + 1 : "protocol error");
+	if ((r = exec_receive(sv[0], s, &st, pid, o->id, &master, err)) < 0)
 		goto out;
-	}
 	if (o->pid_file) {
 		if ((r = state_write_pid_file(o->pid_file, pid, err)) < 0)
 			goto out;
 	}
 	if (o->detach) {
 		/* the caller (conmon, the shim) is the subreaper that waits for it */
-		if (master >= 0 && o->console_socket)
-			r = console_socket_send(o->console_socket, master, err);
+		if (master >= 0 && console >= 0)
+			r = console_socket_send(console, o->console_socket, master, err);
 		if (r == 0)
 			pid = -1;
 		goto out;
@@ -301,13 +331,13 @@ out:
 	}
 	if (master >= 0)
 		close(master);
+	if (console >= 0)
+		close(console);
 	for (int i = 0; i < 2; i++)
 		if (sv[i] >= 0)
 			close(sv[i]);
 	if (x.root_fd >= 0)
 		close(x.root_fd);
-	if (own_pidns >= 0)
-		close(own_pidns);
 	if (leaf >= 0)
 		close(leaf);
 	for (int t = 0; t < NS__MAX; t++)

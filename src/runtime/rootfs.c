@@ -140,7 +140,7 @@ int rootfs_setup(const struct spec *s, bool userns, bool no_pivot, const struct 
 		return r;
 	if (s->process.terminal) {
 		int master = console_setup(root_fd, s->process.console_rows,
-					   s->process.console_cols, err);
+					   s->process.console_cols, true, err);
 		if (master < 0)
 			return master;
 		r = h->terminal(h->data, master, err);

@@ -1,5 +1,6 @@
 /* seccomp.c - linux.seccomp -> a libseccomp filter: actions, architectures, flags, syscall rules
- * with argument comparisons. Syscall names libseccomp does not know are skipped, as runc does. */
+ * with argument comparisons. A syscall name no architecture knows is refused (a typo would
+ * otherwise leave the syscall unfiltered); one that only other architectures have is skipped. */
 #include "seccomp-filter.h"
 
 #include <ctype.h>
@@ -115,6 +116,67 @@ static int parse_args(json_t *args, const char *where, struct scmp_arg_cmp *cmp,
 	return 0;
 }
 
+/* Every architecture libseccomp can name: a syscall it resolves on any of them is real. */
+static const uint32_t all_archs[] = {
+	SCMP_ARCH_X86,	       SCMP_ARCH_X86_64,   SCMP_ARCH_X32,	  SCMP_ARCH_ARM,
+	SCMP_ARCH_AARCH64,     SCMP_ARCH_MIPS,	   SCMP_ARCH_MIPS64,	  SCMP_ARCH_MIPS64N32,
+	SCMP_ARCH_MIPSEL,      SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL64N32, SCMP_ARCH_PPC,
+	SCMP_ARCH_PPC64,       SCMP_ARCH_PPC64LE,  SCMP_ARCH_S390,	  SCMP_ARCH_S390X,
+	SCMP_ARCH_PARISC,      SCMP_ARCH_PARISC64, SCMP_ARCH_RISCV64,
+#ifdef SCMP_ARCH_LOONGARCH64
+	SCMP_ARCH_LOONGARCH64,
+#endif
+#ifdef SCMP_ARCH_M68K
+	SCMP_ARCH_M68K,
+#endif
+#ifdef SCMP_ARCH_SH
+	SCMP_ARCH_SH,
+#endif
+};
+
+/* Syscalls the kernel added after the table of the oldest libseccomp we build with (2.5.4, whose
+ * last is futex_requeue): newer profiles list them, and this libseccomp cannot filter them. */
+static const char *const newer_syscalls[] = {
+	"statmount",	     "listmount",	 "lsm_get_self_attr",
+	"lsm_set_self_attr", "lsm_list_modules", "mseal",
+	"setxattrat",	     "getxattrat",	 "listxattrat",
+	"removexattrat",     "open_tree_attr",	 "file_getattr",
+	"file_setattr",	     "uretprobe",	 "uprobe",
+};
+
+/* The number of name on the target architecture, or __NR_SCMP_ERROR to skip it (logged, once:
+ * in the validating pass); a name no architecture knows is an error. */
+static int resolve_syscall(const char *name, const char *where, bool validating, int *ret_nr,
+			   struct cell_error **err)
+{
+	*ret_nr = seccomp_syscall_resolve_name(name);
+	if (*ret_nr != __NR_SCMP_ERROR) {
+		/* a pseudo number: libseccomp filters it on the architectures that have it */
+		if (*ret_nr < 0 && validating)
+			log_debug("%s: %s is not a syscall of this architecture", where, name);
+		return 0;
+	}
+	for (size_t a = 0; a < ARRAY_SIZE(all_archs); a++)
+		if (seccomp_syscall_resolve_name_arch(all_archs[a], name) != __NR_SCMP_ERROR) {
+			if (validating)
+				log_debug("%s: syscall %s is not on this architecture, skipped",
+					  where, name);
+			return 0;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(newer_syscalls); i++)
+		if (strcmp(newer_syscalls[i], name) == 0) {
+			if (validating)
+				log_warn("%s: syscall %s is newer than libseccomp %u.%u.%u knows; "
+					 "not filtered",
+					 where, name, seccomp_version()->major,
+					 seccomp_version()->minor, seccomp_version()->micro);
+			return 0;
+		}
+	return cell_error_set(err, EINVAL,
+			      "%s: unknown syscall '%s' (libseccomp knows it on no architecture)",
+			      where, name);
+}
+
 static int add_rules(scmp_filter_ctx ctx, json_t *rule, const char *where, uint32_t defact,
 		     struct cell_error **err)
 {
@@ -131,23 +193,21 @@ static int add_rules(scmp_filter_ctx ctx, json_t *rule, const char *where, uint3
 	unsigned ncmp = 0;
 	if (args && (r = parse_args(args, where, cmp, &ncmp, err)) < 0)
 		return r;
-	if (action == defact)
-		return 0; /* libseccomp refuses rules equal to the default */
 	size_t i;
 	json_array_foreach (names, i, name) {
+		char w[200];
+		int nr;
+		snprintf(w, sizeof(w), "%s.names[%zu]", where, i);
 		if (!json_is_string(name))
-			return cell_error_set(err, EINVAL, "%s.names[%zu]: expected a string",
-					      where, i);
-		int nr = seccomp_syscall_resolve_name(json_string_value(name));
-		if (nr == __NR_SCMP_ERROR) {
-			log_debug("%s: unknown syscall %s skipped", where, json_string_value(name));
+			return cell_error_set(err, EINVAL, "%s: expected a string", w);
+		if ((r = resolve_syscall(json_string_value(name), w, !ctx, &nr, err)) < 0)
+			return r;
+		/* validating only; libseccomp refuses rules equal to the default */
+		if (nr == __NR_SCMP_ERROR || !ctx || action == defact)
 			continue;
-		}
-		if (!ctx)
-			continue; /* validating only */
 		r = seccomp_rule_add_array(ctx, action, nr, ncmp, cmp);
 		if (r < 0)
-			return cell_error_errno(err, -r, "%s: rule for %s", where,
+			return cell_error_errno(err, -r, "%s: rule for %s", w,
 						json_string_value(name));
 	}
 	return 0;

@@ -48,23 +48,6 @@ int state_dir(const char *root, const char *id, char **ret, struct cell_error **
 	return 0;
 }
 
-/* Readers see the old file or the new one, never half of one: a temporary file renamed over. */
-static int write_renamed(const char *path, const char *text, mode_t mode, struct cell_error **err)
-{
-	_cleanup_free_ char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
-		return cell_error_set(err, ENOMEM, "out of memory");
-	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return cell_error_errno(err, errno, "create %s", tmp);
-	if (fs_write_all(fd, text, strlen(text)) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return cell_error_errno(err, e, "write %s", path);
-	}
-	return 0;
-}
-
 int state_write(const char *root, const struct container_state *st, struct cell_error **err)
 {
 	_cleanup_free_ char *path = NULL;
@@ -84,7 +67,7 @@ int state_write(const char *root, const struct container_state *st, struct cell_
 	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
 	if (!text)
 		return cell_error_set(err, ENOMEM, "out of memory");
-	return write_renamed(path, text, 0600, err);
+	return fs_write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 int state_write_pid_file(const char *path, pid_t pid, struct cell_error **err)
@@ -93,7 +76,7 @@ int state_write_pid_file(const char *path, pid_t pid, struct cell_error **err)
 	snprintf(buf, sizeof(buf), "%d", pid);
 	/* No fsync either: a pid file is worthless after a crash, and clients put it on real
 	 * disks (podman: the container's userdata), where fsync costs milliseconds. */
-	int r = write_renamed(path, buf, 0644, err);
+	int r = fs_write_file_replace(path, buf, strlen(buf), 0644, err);
 	return r < 0 ? cell_error_wrap(err, "--pid-file") : 0;
 }
 
@@ -190,10 +173,6 @@ enum container_status state_status(const char *root, const struct container_stat
 	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, st->id);
 	if (access(path, F_OK) == 0)
 		return STATUS_CREATED;
-	/* src/oci/cmd-pause.c keeps this marker while the container is frozen */
-	snprintf(path, sizeof(path), "%s/%s/paused", root, st->id);
-	if (access(path, F_OK) == 0)
-		return STATUS_PAUSED;
 	return STATUS_RUNNING;
 }
 

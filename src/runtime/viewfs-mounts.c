@@ -30,6 +30,8 @@ static const char *const viewfs_files[] = {
 	"sys/devices/system/cpu/online",
 	"sys/devices/system/cpu/possible",
 	"sys/devices/system/cpu/present",
+	"sys/devices/system/node/node0/cpulist",
+	"sys/devices/system/node/node0/cpumap",
 };
 
 bool viewfs_requested(json_t *annotations)

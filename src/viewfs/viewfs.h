@@ -131,6 +131,8 @@ int render_diskstats(const char *host, const struct io_dev *devs, size_t n, stru
 int render_swaps(const char *host_swaps, const struct mem_facts *f, uint64_t host_swap_kb,
 		 struct vbuf *out);
 int render_cpu_online(unsigned n, struct vbuf *out);
+/* node0/cpumap for n cpus, in the shape of the host's cpumap text; -EINVAL if that is no mask. */
+int render_cpumap(const char *host, unsigned n, struct vbuf *out);
 /* Host's "Key: N kB" value from /proc/meminfo text; 0 when absent. */
 uint64_t meminfo_value_kb(const char *text, const char *key);
 

@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)render_stat(s, &sf, &out);
 	(void)render_diskstats(s, devs, n < 8 ? n : 0, &out);
 	(void)render_swaps(s, &mf, 1024, &out);
+	(void)render_cpumap(s, (unsigned)(a % 80), &out);
 	vbuf_free(&out);
 	free(s);
 	return 0;

@@ -90,6 +90,61 @@ wait_pane() {
   cell delete --force "$n"
 }
 
+@test "attaching replays the console's last output (cell console and lxc console), before any typing" {
+  n=$(cell_id)
+  cell launch busybox "$n"
+  word=early-$RANDOM$RANDOM
+  # On a line of its own (the shell's prompt is on the console too).
+  cell exec "$n" -- sh -c "printf '\\n%s\\n' $word >/dev/console"
+  export TMUX_SOCK=$BATS_FILE_TMPDIR/tmux.sock
+  tmux -S "$TMUX_SOCK" new-session -d -s console -x 120 -y 30 \
+    "env CELL_SOCKET=$CELL_SOCKET $CELL console $n; echo console-exit-\$?; sleep 30"
+  wait_pane "$word"
+  tmux -S "$TMUX_SOCK" send-keys -t console C-a q
+  wait_pane "console-exit-0"
+  tmux -S "$TMUX_SOCK" kill-session -t console
+  if command -v lxc >/dev/null; then
+    tmux -S "$TMUX_SOCK" new-session -d -s console -x 120 -y 30 \
+      "env LXD_DIR=$MGR_STATE HOME=$BATS_FILE_TMPDIR lxc console $n; echo console-exit-\$?; sleep 30"
+    wait_pane "$word"
+    # lxc looks at the first byte of each read only: ctrl+a and q in separate reads.
+    tmux -S "$TMUX_SOCK" send-keys -t console C-a
+    sleep 0.3
+    tmux -S "$TMUX_SOCK" send-keys -t console q
+    wait_pane "console-exit-0"
+    tmux -S "$TMUX_SOCK" kill-session -t console
+  fi
+  # The server ends with its last session.
+  tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+  cell delete --force "$n"
+}
+
+@test "the console log is capped: a chatty instance rotates it at 1 MiB, --show-log has the rest" {
+  n=$(cell_id)
+  cell launch busybox "$n"
+  run_dir=$MGR_STATE/instances/$n/run
+  # ~2.6 MB of console output: more than twice the cap.
+  cell exec "$n" -- sh -c 'yes 0123456789012345678901234567890123456789 | head -n 64000 >/dev/console'
+  word=end-$RANDOM$RANDOM
+  cell exec "$n" -- sh -c "echo $word >/dev/console"
+  for i in $(seq 100); do
+    grep -q "$word" "$run_dir/console.log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q "$word" "$run_dir/console.log"
+  max=$((1024 * 1024 + 8192))
+  size=$(stat -c %s "$run_dir/console.log")
+  old=$(stat -c %s "$run_dir/console.log.1")
+  echo "console.log $size, console.log.1 $old" >&3
+  [ "$size" -le "$max" ] && [ "$old" -le "$max" ] && [ "$old" -ge $((1024 * 1024)) ]
+  run cell console "$n" --show-log
+  [ "$status" -eq 0 ]
+  [ "${#output}" -gt $((1024 * 1024)) ] && [ "${#output}" -le $((2 * max)) ]
+  [[ "$output" == *"$word"* ]]
+  cell delete --force "$n"
+  [ ! -e "$MGR_STATE/instances/$n" ]
+}
+
 @test "no leaks" {
   mgr_teardown_file
   mgr_leak_check "$BATS_FILE_TMPDIR/leaks.before"

@@ -102,6 +102,34 @@ lxc_() {
   [[ "$output" != *"$n"* ]]
 }
 
+@test "lxc storage list, show, info and volume list: the default pool" {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  run lxc_ storage list
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"| default "*"| dir "*"$MGR_STATE"*"| CREATED "* ||
+    "$output" == *"| default "*"| btrfs "*"$MGR_STATE"*"| CREATED "* ]]
+  run lxc_ storage show default
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"source: $MGR_STATE"* ]]
+  [[ "$output" == *"name: default"* && "$output" == *"- /1.0/profiles/default"* ]]
+  run lxc_ storage info default
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"total space: "* ]]
+  run lxc_ storage create p2 dir
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"creating storage pools is not supported"* ]]
+  n=$(cell_id)
+  lxc_ init busybox "$n"
+  run lxc_ storage volume list default
+  lxc_ delete "$n"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"| container "*"| $n "* ]]
+  [[ "$output" == *"| image "* ]]
+  run lxc_ storage volume create default v1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"custom storage volumes are not supported"* ]]
+}
+
 @test "the suite leaves no instance, mount, cgroup or process behind" {
   mgr_teardown_file
   mgr_leak_check "$BATS_FILE_TMPDIR/leaks.before"

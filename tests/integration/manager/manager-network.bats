@@ -64,11 +64,11 @@ teardown_file() {
   net_teardown
 }
 
-# wait_ipv4 NAME: the instance's eth0 address once DHCP gave it one.
+# wait_ipv4 NAME [IFNAME]: the instance's address on eth0 (or IFNAME) once DHCP gave it one.
 wait_ipv4() {
   local i a
   for i in $(seq 100); do
-    a=$(cell exec "$1" -- ip -4 -o addr show eth0 2>/dev/null | awk '{print $4}' | cut -d/ -f1)
+    a=$(cell exec "$1" -- ip -4 -o addr show "${2:-eth0}" 2>/dev/null | awk '{print $4}' | cut -d/ -f1)
     [ -n "$a" ] && { echo "$a"; return 0; }
     sleep 0.2
   done
@@ -225,6 +225,92 @@ wait_ipv4() {
   run cell config device list "$n"
   [ -z "$output" ]
   cell delete "$n"
+}
+
+@test "nic hot-plug: config device add/remove on a running instance, and through its profile" {
+  n=$CELL_TEST_PREFIX-hp
+  cell network create hpnet ipv4.address=10.183.7.1/24 ipv6.address=none
+  cell profile create hp
+  cell launch busybox "$n"
+  cell config device add "$n" eth1 nic network=hpnet ipv4.address=10.183.7.20
+  [ "$(wait_ipv4 "$n" eth1)" = 10.183.7.20 ]
+  cell exec "$n" -- ping -c 1 -W 2 10.183.7.1
+  [ "$(in_ns ip -o link show master hpnet type veth | wc -l)" -eq 1 ]
+  [ -n "$(ls "$MGR_STATE/networks/hpnet/dnsmasq.hosts")" ]
+  cell network list-leases hpnet | grep -q 10.183.7.20
+  cell config device remove "$n" eth1
+  run cell exec "$n" -- ip link show eth1
+  [ "$status" -ne 0 ]
+  [ "$(in_ns ip -o link show master hpnet type veth | wc -l)" -eq 0 ]
+  [ -z "$(ls "$MGR_STATE/networks/hpnet/dnsmasq.hosts")" ]
+  # Its lease is gone too.
+  [ "$(cell network list-leases hpnet | grep -c 10.183.7.20)" -eq 0 ]
+  # A nic added to (then removed from) a profile the running instance uses: live too, as LXD.
+  cell profile assign "$n" default,hp
+  cell profile device add hp eth2 nic network=hpnet
+  [[ "$(wait_ipv4 "$n" eth2)" == 10.183.7.* ]]
+  cell exec "$n" -- ping -c 1 -W 2 10.183.7.1
+  cell profile device remove hp eth2
+  run cell exec "$n" -- ip link show eth2
+  [ "$status" -ne 0 ]
+  # eth0 was never touched.
+  cell exec "$n" -- ping -c 1 -W 2 "$SUBNET.1"
+  [ "$(in_ns ip -o link show master hpnet type veth | wc -l)" -eq 0 ]
+  # A nic refused (an address taken on the network) or failing to plug (its interface name is
+  # taken in the instance) changes nothing, even next to one that would plug.
+  run cell config device add "$n" eth1 nic network="$NET" ipv4.address="$SUBNET.50"
+  [ "$status" -ne 0 ]
+  curl -s --unix-socket "$CELL_SOCKET" -X PATCH "http://cell/1.0/instances/$n" -d \
+    '{"devices": {"eth5": {"type": "nic", "network": "hpnet"}, "eth6": {"type": "nic", "network": "hpnet", "name": "eth0"}}}' |
+    tee "$BATS_TEST_TMPDIR/patch.json"
+  [[ "$(jq -r .error "$BATS_TEST_TMPDIR/patch.json")" == "device eth6: "*"File exists"* ]]
+  [ -z "$(cell config device list "$n")" ]
+  [ "$(cell exec "$n" -- ls /sys/class/net | grep -c eth)" -eq 1 ]
+  [ "$(in_ns ip -o link show master hpnet type veth | wc -l)" -eq 0 ]
+  [ -z "$(ls "$MGR_STATE/networks/hpnet/dnsmasq.hosts")" ]
+  cell delete -f "$n"
+  cell profile delete hp
+  cell network delete hpnet
+  ! in_ns ip link show hpnet 2>/dev/null
+}
+
+@test "nic hot-plug through LXD's lxc client (config device add/remove)" {
+  need lxc "Debian's lxd-client is not installed (scripts/setup.sh --test)"
+  export LXD_DIR=$MGR_STATE HOME=$BATS_FILE_TMPDIR
+  lxc config device add "$N1" eth3 nic network="$NET"
+  [[ "$(wait_ipv4 "$N1" eth3)" == "$SUBNET".* ]]
+  [ "$(in_ns ip -o link show master "$NET" type veth | wc -l)" -eq 3 ]
+  lxc config device remove "$N1" eth3
+  run cell exec "$N1" -- ip link show eth3
+  [ "$status" -ne 0 ]
+  [ "$(in_ns ip -o link show master "$NET" type veth | wc -l)" -eq 2 ]
+}
+
+@test "static IPv6 addresses (ipv6.address) at start and hot-plugged answer ping -6; bad ones refused" {
+  n=$CELL_TEST_PREFIX-v6
+  run cell config device add "$N1" eth1 nic network="$NET" ipv6.address=fd42:999::10
+  [ "$status" -ne 0 ]
+  [ "$output" = "cell: device eth1: ipv6.address fd42:999::10 is not a free host address of network $NET (fd42:181::1/64)" ]
+  run cell config device add "$N1" eth1 nic network="$NET" ipv6.address=zz::1
+  [ "$output" = 'cell: device eth1: invalid value for ipv6.address: "zz::1" (expected an IPv6 address like fd42:181::10)' ]
+  run cell config device add "$N1" eth1 nic network="$NET" ipv6.address="$SUBNET.9"
+  [[ "$output" == *"invalid value for ipv6.address: \"$SUBNET.9\""* ]]
+  run cell config device add "$N1" eth1 nic network="$NET" ipv6.address=fd42:181::1
+  [[ "$output" == *"ipv6.address fd42:181::1 is not a free host address"* ]]
+  [ -z "$(cell config device list "$N1")" ]
+  cell init busybox "$n"
+  cell config device add "$n" eth0 nic network="$NET" ipv6.address=fd42:181::10
+  run cell config device add "$N2" eth1 nic network="$NET" ipv6.address=fd42:181:0::10
+  [[ "$output" == *"ipv6.address fd42:181:0::10 is already used by instance $n"* ]]
+  cell start "$n"
+  cell exec "$n" -- ip -6 -o addr show eth0 | grep -q "fd42:181::10/64"
+  cell exec "$N1" -- ping6 -c 1 -W 2 fd42:181::10
+  curl -sf --unix-socket "$CELL_SOCKET" "http://cell/1.0/instances/$n/state" |
+    jq -e '.metadata.network.eth0.addresses[] | select(.family == "inet6" and .address == "fd42:181::10")'
+  cell config device add "$n" eth1 nic network="$NET" ipv6.address=fd42:181::11
+  cell exec "$n" -- ip -6 -o addr show eth1 | grep -q "fd42:181::11/64"
+  cell exec "$N1" -- ping6 -c 1 -W 2 fd42:181::11
+  cell delete -f "$n"
 }
 
 @test "deleting a network in use is refused and changes nothing" {

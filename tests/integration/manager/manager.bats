@@ -24,7 +24,7 @@ teardown_file() {
   run cell --help
   [ "$status" -eq 0 ]
   for v in launch init start stop restart delete list info exec console config file snapshot \
-    restore copy image profile network; do
+    restore copy image profile network storage; do
     run cell "$v" --help
     [ "$status" -eq 0 ]
     [[ "$output" == *"usage: cell $v"* ]]
@@ -32,6 +32,47 @@ teardown_file() {
   run cell frobnicate
   [ "$status" -ne 0 ]
   [[ "$output" == *"unknown verb: frobnicate"* ]]
+}
+
+@test "storage pools: the API's default pool, cell storage list/show/info, create refused" {
+  run curl -sf --unix-socket "$CELL_SOCKET" http://cell/1.0/storage-pools
+  [ "$(echo "$output" | jq -r '.metadata[0]')" = /1.0/storage-pools/default ]
+  run curl -sf --unix-socket "$CELL_SOCKET" http://cell/1.0/storage-pools/default
+  pool=$(echo "$output" | jq -c .metadata)
+  [ "$(echo "$pool" | jq -r .name)" = default ]
+  [ "$(echo "$pool" | jq -r .config.source)" = "$MGR_STATE" ]
+  [ "$(echo "$pool" | jq -r .status)" = Created ]
+  driver=$(echo "$pool" | jq -r .driver)
+  if [ "$(stat -f -c %T "$MGR_STATE")" = btrfs ]; then [ "$driver" = btrfs ]; else [ "$driver" = dir ]; fi
+  echo "$pool" | jq -e '.used_by | index("/1.0/profiles/default")'
+  echo "$pool" | jq -e '.used_by | map(select(startswith("/1.0/images/"))) | length > 0'
+  # resources: statvfs of the state directory, as df sees it.
+  run curl -sf --unix-socket "$CELL_SOCKET" http://cell/1.0/storage-pools/default/resources
+  total=$(echo "$output" | jq .metadata.space.total)
+  used=$(echo "$output" | jq .metadata.space.used)
+  [ "$total" -eq "$(df -B1 --output=size "$MGR_STATE" | tail -1)" ]
+  [ "$used" -gt 0 ] && [ "$used" -le "$total" ]
+  [ "$(echo "$output" | jq .metadata.inodes.total)" -ge 0 ]
+  run curl -sf --unix-socket "$CELL_SOCKET" 'http://cell/1.0/storage-pools/default/volumes?recursion=1'
+  echo "$output" | jq -e '.metadata | map(select(.type == "image")) | length > 0'
+  run curl -s --unix-socket "$CELL_SOCKET" http://cell/1.0/storage-pools/nosuch
+  [ "$(echo "$output" | jq -r .error)" = "storage pool not found: nosuch" ]
+  run cell storage list
+  [[ "$output" == *NAME*DRIVER*SOURCE* ]]
+  [[ "$output" == *"default "*"$driver "*"$MGR_STATE"*Created* ]]
+  [ "$(cell storage list --format csv | cut -d, -f1,2)" = "default,$driver" ]
+  run cell storage show default
+  [[ "$output" == *"name: default"*"driver: $driver"*"source: $MGR_STATE"* ]]
+  run cell storage info default
+  [[ "$output" == *"space used: "*"total space: "* ]]
+  run cell storage show nosuch
+  [ "$status" -ne 0 ]
+  [ "$output" = "cell: storage pool not found: nosuch" ]
+  run cell storage create p2 dir
+  [ "$status" -ne 0 ]
+  [ "$output" = "cell: creating storage pools is not supported: celld has one pool, default (its state directory); cannot create p2" ]
+  run curl -s -X DELETE --unix-socket "$CELL_SOCKET" http://cell/1.0/storage-pools/default
+  [[ "$(echo "$output" | jq -r .error)" == "storage pool default cannot be deleted"* ]]
 }
 
 @test "launch, list, info, exec with exit status, env, cwd and user" {
@@ -42,11 +83,23 @@ teardown_file() {
   [[ "$output" == *"$n"*Running* ]]
   run cell list --format json
   [ "$(echo "$output" | jq -r --arg n "$n" '.[] | select(.name == $n) | .status')" = Running ]
+  [[ "$(cell list --format csv)" == *"$n,Running,CONTAINER,default"* ]]
+  for verb in list "network list" "storage list"; do
+    run cell $verb --format yaml
+    [ "$status" -ne 0 ]
+    [ "$output" = 'cell: --format: expected table, json or csv, got "yaml"' ]
+    run cell $verb --bogus
+    [ "$status" -ne 0 ]
+    [ "$output" = "cell: usage: cell $verb [--format table|json|csv]" ]
+  done
   run cell exec "$n" -- sh -c 'exit 7'
   [ "$status" -eq 7 ]
   run cell exec "$n" --env FOO=bar --cwd /tmp --user 1000 -- sh -c 'echo $FOO $(pwd) $(id -u)'
   [ "$status" -eq 0 ]
   [ "$output" = "bar /tmp 1000" ]
+  # SIGPIPE is not left ignored (celld ignores it): `yes | head` ends.
+  run timeout 10 "$CELL" exec "$n" -- sh -c 'yes | head -n 1'
+  [ "$output" = y ]
   # init is PID 1, and the instance is unprivileged: root inside is 1000000 outside.
   run cell exec "$n" -- sh -c 'cat /proc/1/comm; cat /proc/self/uid_map'
   [[ "${lines[0]}" == init ]]

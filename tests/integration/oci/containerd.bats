@@ -122,6 +122,13 @@ teardown_file() {
 	grep -q -- "--log-format json" "$CD/argv.log"
 }
 
+@test "ctr run --seccomp: containerd's default profile is in force (its names of other architectures pass)" {
+	run ct_run --rm --seccomp "$CLIENT_IMAGE" "$NS-sc" grep ^Seccomp: /proc/self/status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Seccomp:"*2 ]]
+}
+
 @test "ctr run: a runtime error reaches the user (the runtime's log, last line)" {
 	run ct_run --rm "$CLIENT_IMAGE" "$NS-err" /no/such/binary
 	echo "$output"

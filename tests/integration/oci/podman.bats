@@ -113,6 +113,13 @@ teardown_file() {
 	[ "$output" = "passed through fd 3" ]
 }
 
+@test "podman run: podman's default seccomp profile is in force (its names of other architectures pass)" {
+	run pm_run --rm "$CLIENT_IMAGE" grep ^Seccomp: /proc/self/status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Seccomp:"*2 ]]
+}
+
 @test "podman run --rm: output, exit status, nothing left" {
 	run pm_run --rm "$CLIENT_IMAGE" echo hello from podman
 	[ "$status" -eq 0 ]

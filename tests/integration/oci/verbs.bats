@@ -39,6 +39,20 @@ started() {
 	rt start "$1"
 }
 
+# as_it_is ID: the container's state and its processes, to compare before and after a failed
+# command (which must change neither).
+as_it_is() {
+	rt state "$1" | jq -c .
+	rt ps --format json "$1" 2>/dev/null || true
+}
+
+# gone ID: no state, cgroup or process of the container is left.
+gone() {
+	[ ! -e "$RT_ROOT/$1" ]
+	[ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null)" ]
+	! pgrep -f -- "$1" >/dev/null
+}
+
 cg_limit() { # ID CONTROLLER FILE
 	cgroup_file "$(rt state "$1" | jq .pid)" "$2" "$3"
 }
@@ -174,25 +188,71 @@ cg_limit() { # ID CONTROLLER FILE
 	local id
 	id=$(cell_id)
 	started "$id"
+	local before
+	before=$(as_it_is "$id")
 	echo 'nope{' >"$BATS_TEST_TMPDIR/p.json"
 	run rt exec --process "$BATS_TEST_TMPDIR/p.json" "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"p.json:1:"* ]]
-	[ "$(rt state "$id" | jq -r .status)" = running ]
+	[ "$(as_it_is "$id")" = "$before" ]
+	touch "$BATS_TEST_TMPDIR/notsock"
+	run rt exec --detach --tty --console-socket "$BATS_TEST_TMPDIR/notsock" "$id" touch /dev/shm/ran
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--console-socket"* ]]
+	[ "$(as_it_is "$id")" = "$before" ]
+	# refused before the process ran
+	run rt exec "$id" test -e /dev/shm/ran
+	[ "$status" -ne 0 ]
 	rt kill "$id" KILL
 	for _ in $(seq 50); do [ "$(rt state "$id" | jq -r .status)" = stopped ] && break; sleep 0.1; done
+	before=$(as_it_is "$id")
+	[[ "$before" == *'"status":"stopped"'* ]]
 	run rt exec "$id" true
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"it is stopped"* ]]
-	[ "$(rt state "$id" | jq -r .status)" = stopped ]
+	[ "$(as_it_is "$id")" = "$before" ]
 	rt delete "$id"
-	touch "$BATS_TEST_TMPDIR/notsock"
 	local b
 	b=$(cell_bundle ".root.path = \"$CELL_IMAGE/rootfs\" | .process.terminal = true")
 	run rt create --bundle "$b" --console-socket "$BATS_TEST_TMPDIR/notsock" "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"--console-socket"* ]]
-	[ ! -e "$RT_ROOT/$id" ]
+	gone "$id"
+}
+
+@test "exec --preserve-fds N: fds 3 .. 2+N reach the exec'd process, and no others" {
+	local id
+	id=$(cell_id)
+	started "$id"
+	echo three >"$BATS_TEST_TMPDIR/f3"
+	echo four >"$BATS_TEST_TMPDIR/f4"
+	run rt exec --preserve-fds 2 "$id" sh -c 'cat <&3; cat <&4; ls /proc/self/fd | tr "\n" " "' \
+		3<"$BATS_TEST_TMPDIR/f3" 4<"$BATS_TEST_TMPDIR/f4" 5<"$BATS_TEST_TMPDIR/f4"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'three\nfour\n0 1 2 3 4 5 ')" ]
+	# detached, as the shims exec: the process writes to a pipe it was given
+	exec {w}> >(cat >"$BATS_TEST_TMPDIR/out")
+	rt exec --detach --preserve-fds 1 "$id" sh -c 'echo through-fd-3 >&3' 3>&$w
+	exec {w}>&-
+	for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/out" ] && break; sleep 0.1; done
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = through-fd-3 ]
+}
+
+@test "bad input: exec --preserve-fds past the open fds; the container is left as it was" {
+	local id before
+	id=$(cell_id)
+	started "$id"
+	before=$(as_it_is "$id")
+	run rt exec --preserve-fds 2 "$id" touch /dev/shm/ran 3</dev/null 4<&-
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"--preserve-fds 2: fd 4 is not open"* ]]
+	[ "$(as_it_is "$id")" = "$before" ]
+	run rt exec "$id" test -e /dev/shm/ran
+	[ "$status" -ne 0 ]
 }
 
 @test "verbs: nothing left behind" {

@@ -73,6 +73,16 @@ teardown() {
   [ "$output" = "0 1 2 3 " ]
 }
 
+@test "--preserve-fds N passes fds 3 .. 2+N to the container, and no others" {
+  echo three >"$BATS_TEST_TMPDIR/f3"
+  echo four >"$BATS_TEST_TMPDIR/f4"
+  b=$(cell_bundle '.process.args = ["sh", "-c", "cat <&3; cat <&4; ls /proc/self/fd | tr \"\\n\" \" \""]')
+  run cellrt run --preserve-fds 2 --bundle "$b" "$ID" 3<"$BATS_TEST_TMPDIR/f3" 4<"$BATS_TEST_TMPDIR/f4" 5<"$BATS_TEST_TMPDIR/f4"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'three\nfour\n0 1 2 3 4 5 ')" ]
+}
+
 @test "the runtime binary stays unchanged and unopened for writing after all of it" {
   run sh -c "exec 3>>'$CELLRT'"
   # the binary itself is writable from the host: the guard is per container, not on the file

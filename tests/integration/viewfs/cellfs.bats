@@ -6,33 +6,16 @@ load "$CELL_SOURCE_ROOT/tests/integration/lib"
 load "$CELL_SOURCE_ROOT/tests/integration/viewfs/ctr"
 
 setup_file() {
-  [ "$(id -u)" = 0 ] || return 0
-  [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true
-  [ -e /dev/fuse ] || return 0
-  leak_snapshot
-  export MNT=$BATS_FILE_TMPDIR/mnt-$CELL_TEST_PREFIX
-  export C1=$CELL_TEST_PREFIX-c1 C2=$CELL_TEST_PREFIX-c2
-  cellfs_start "$MNT"
-  ctr_create "$C1" 268435456 0-1 50000
-  ctr_create "$C2" 268435456 0-1 50000
-  # A fresh container's views, read once (a container start is slow in the lab).
-  export DUMP=$BATS_FILE_TMPDIR/dump-c1
-  ctr_dump "$C1" "$DUMP"
+  fuse_ready || return 0
+  limited_pair_start
 }
 
 teardown_file() {
-  [ -n "${MNT:-}" ] || return 0
-  ctr_destroy "$C1"
-  ctr_destroy "$C2"
-  cellfs_stop
-  rmdir "$MNT" 2>/dev/null || true
-  leak_check
+  limited_pair_stop
 }
 
 setup() {
-  need_root
-  [ -e /dev/fuse ] || cell_skip "no /dev/fuse"
-  [ -n "${MNT:-}" ] || cell_skip "cellfs did not start"
+  need_cellfs
 }
 
 @test "cellfs --help prints the usage, bad arguments fail with one line" {
@@ -79,6 +62,19 @@ setup() {
 @test "sys/devices/system/cpu/online reads 0" {
   run view "$DUMP" sys/devices/system/cpu/online
   [ "$output" = 0 ]
+}
+
+@test "node0's cpulist and cpumap hold the view's one cpu, in the host's mask shape" {
+  run view "$DUMP" sys/devices/system/node/node0/cpulist
+  [ "$output" = 0 ]
+  run view "$DUMP" sys/devices/system/node/node0/cpumap
+  echo "$output"
+  if [ ! -e /sys/devices/system/node/node0/cpumap ]; then
+    [ -z "$output" ] # a kernel without NUMA: no shape to follow, the read fails
+    return 0
+  fi
+  [ "$(tr -d , <<<"$output" | sed 's/^0*//')" = 1 ]
+  [ "${#output}" = "$(wc -L </sys/devices/system/node/node0/cpumap)" ]
 }
 
 @test "/proc/stat has one cpuN line" {
@@ -217,6 +213,48 @@ setup() {
   rmdir "$mnt2"
 }
 
+@test "idle container directories are dropped; bound views keep working; a gone container's slot is freed" {
+  host_only
+  local holder m=$BATS_FILE_TMPDIR/mnt3-$CELL_TEST_PREFIX gone=$CELL_TEST_PREFIX-gone i
+  mkdir -p "$m"
+  CELLFS_IDLE_SECONDS=1 "$CELLFS" "$m" 2>/dev/null &
+  holder=$!
+  for _ in $(seq 100); do [ "$(cat "$m/$gone/.floor" 2>/dev/null)" = cellfs ] && break; sleep 0.05; done
+  [ "$(cat "$m/$gone/proc/loadavg" | wc -l)" = 1 ]
+  ls "$m" | grep -qx "$gone"
+  # C1's views stay bound across the sampler's rounds (every 5 s) that invalidate idle entries;
+  # its slot lives while the mounts do.
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $m && grep MemTotal /proc/meminfo && sleep 8 && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && ls $m"
+  echo "$output"
+  # Once C1's mounts are gone, nothing holds its entries either.
+  for i in $(seq 40); do
+    ls "$m" | grep -qx -e "$gone" -e "$C1" || break
+    sleep 0.25
+  done
+  local left
+  left=$(ls "$m")
+  kill -TERM "$holder"
+  wait "$holder"
+  rmdir "$m"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[1]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[2]}" = 0 ]
+  [ "${lines[3]}" = "$C1" ] # the directory nobody held was gone already
+  [ -z "$left" ]
+}
+
+@test "the request thread runs as SCHED_BATCH (a RELEASE's wake-up does not preempt readers)" {
+  host_only
+  local holder server
+  holder=$(cat "$BATS_FILE_TMPDIR/cellfs.pid")
+  server=$(pgrep -P "$holder" | head -1)
+  [ -n "$server" ]
+  run chrt -p "$server"
+  echo "$output"
+  [[ "${lines[0]}" == *SCHED_BATCH ]]
+}
+
 @test "the runtime's hook binds every view into a container rootfs" {
   run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat"
   echo "$output"
@@ -236,6 +274,9 @@ setup() {
   [ "${lines[1]}" = 0 ]
   echo "$output" | grep -Eq '^CPU\(s\): +1$'
   echo "$output" | grep -Eq '^On-line CPU\(s\) list: +0$'
+  if [ -e /sys/devices/system/node/node0/cpumap ]; then
+    echo "$output" | grep -Eq '^NUMA node0 CPU\(s\): +0$'
+  fi
 }
 
 @test "without a cellfs the hook warns once and the container starts" {

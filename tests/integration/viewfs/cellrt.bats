@@ -5,9 +5,7 @@ load "$CELL_SOURCE_ROOT/tests/integration/lib"
 load "$CELL_SOURCE_ROOT/tests/integration/viewfs/ctr"
 
 setup_file() {
-  [ "$(id -u)" = 0 ] || return 0
-  [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true
-  [ -e /dev/fuse ] || return 0
+  fuse_ready || return 0
   [ -x "$CELLRT" ] || return 0
   [ -z "${CELL_LAB:-}" ] || return 0 # host only (see host_only)
   leak_snapshot

@@ -7,6 +7,43 @@ CELLFS_BIND=${CELLFS_BIND:-$CELL_BUILD_ROOT/tests/integration/viewfs/cellfs-test
 
 cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
 
+# fuse_ready: root and /dev/fuse (loading the module if need be); a suite's setup_file returns
+# early without them, and its setup() skips with the reason.
+fuse_ready() {
+  [ "$(id -u)" = 0 ] || return 1
+  [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true
+  [ -e /dev/fuse ]
+}
+
+# limited_pair_start: cellfs at $MNT and two containers C1, C2 limited to 256 MiB, cpuset 0-1
+# and 0.5 cpu; C1's fresh views dumped once to $DUMP (a container start is slow in the lab).
+limited_pair_start() {
+  leak_snapshot
+  export MNT=$BATS_FILE_TMPDIR/mnt-$CELL_TEST_PREFIX
+  export C1=$CELL_TEST_PREFIX-c1 C2=$CELL_TEST_PREFIX-c2
+  cellfs_start "$MNT"
+  ctr_create "$C1" 268435456 0-1 50000
+  ctr_create "$C2" 268435456 0-1 50000
+  export DUMP=$BATS_FILE_TMPDIR/dump-c1
+  ctr_dump "$C1" "$DUMP"
+}
+
+limited_pair_stop() {
+  [ -n "${MNT:-}" ] || return 0
+  ctr_destroy "$C1"
+  ctr_destroy "$C2"
+  cellfs_stop
+  rmdir "$MNT" 2>/dev/null || true
+  leak_check
+}
+
+# need_cellfs: the per-test checks of a suite that runs cellfs.
+need_cellfs() {
+  need_root
+  [ -e /dev/fuse ] || cell_skip "no /dev/fuse"
+  [ -n "${MNT:-}" ] || cell_skip "cellfs did not start"
+}
+
 # In the lab (TCG, slow) only what differs on cgroup v2 runs; the rest is covered on the host.
 host_only() {
   [ -z "${CELL_LAB:-}" ] || skip "covered by the host run (the lab checks what differs on v2)"
@@ -16,7 +53,8 @@ host_only() {
 ctr_dump() {
   local name=$1 v script=""
   for v in proc/meminfo proc/cpuinfo proc/stat proc/uptime proc/swaps proc/diskstats \
-    proc/pressure/cpu sys/devices/system/cpu/online; do
+    proc/pressure/cpu sys/devices/system/cpu/online sys/devices/system/node/node0/cpulist \
+    sys/devices/system/node/node0/cpumap; do
     script="$script echo '==> $v <=='; cat $MNT/$name/$v;"
   done
   ctr_exec "$name" "$script" >"$2"
@@ -123,16 +161,4 @@ cellfs_stop() {
     sleep 0.05
   done
   rm -f "$BATS_FILE_TMPDIR/cellfs.pid"
-}
-
-# lib.bash's leak_state can list its own `grep -F PREFIX` (pgrep sees the pipeline it is in);
-# until that is fixed there, this copy leaves it out.
-leak_state() {
-  {
-    awk '{print $5}' /proc/self/mountinfo
-    find /sys/fs/cgroup -maxdepth 4 -type d -name "*$CELL_TEST_PREFIX*" 2>/dev/null
-    ls -1 "$CELL_TEST_ROOT" 2>/dev/null
-    ip -o link show 2>/dev/null | awk -F': ' '{print $2}'
-    pgrep -af "$CELL_TEST_PREFIX" 2>/dev/null | grep -v -e bats -e pgrep -e "grep -F"
-  } | grep -F "$CELL_TEST_PREFIX" | sort
 }

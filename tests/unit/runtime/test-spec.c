@@ -192,6 +192,12 @@ static void test_namespace_errors(void **state)
 	snprintf(text, sizeof(text), "%s{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOPE\"}}}",
 		 head);
 	expect_error(text, "linux.seccomp.defaultAction: unknown action");
+	/* a name no architecture has is refused; one of other architectures is not */
+	snprintf(text, sizeof(text),
+		 "%s{\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+		 "[{\"names\": [\"socketcall\", \"openatt\"], \"action\": \"SCMP_ACT_KILL\"}]}}}",
+		 head);
+	expect_error(text, "linux.seccomp.syscalls[0].names[1]: unknown syscall 'openatt'");
 	snprintf(text, sizeof(text),
 		 "{\"ociVersion\": \"1\", \"root\": {\"path\": \"r\"}, "
 		 "\"hostname\": \"h\", \"process\": {\"args\": [\"sh\"]}}");

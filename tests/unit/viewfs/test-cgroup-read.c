@@ -135,6 +135,14 @@ static void test_visible_cpus(void **state)
 	free(f);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* A fake v1 hierarchy on disk: the readers turn it into facts; a missing cgroup is EIO. */
 static void test_reader_v1(void **state)
 {
@@ -168,6 +176,20 @@ static void test_reader_v1(void **state)
 	assert_int_equal(cf->quota, 50000);
 	assert_int_equal(cpumask_count(&cf->cpuset), 2);
 	assert_true(cf->user_ns > 0);
+	/* The limits are kept for 100 ms (the usage is not); forgetting drops them at once. The
+	 * files are rewritten in-process: a shell in between could outlast the 100 ms under load. */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/cpu/c/cpu.cfs_quota_us", root);
+	write_file(path, "200000\n");
+	snprintf(path, sizeof(path), "%s/cpuacct/c/cpuacct.stat", root);
+	write_file(path, "user 20\nsystem 5\n");
+	uint64_t used = cf->user_ns;
+	assert_int_equal(reader_cpu_facts(&cg, true, cf), 0);
+	assert_int_equal(cf->quota, 50000);
+	assert_true(cf->user_ns > used);
+	read_text_forget();
+	assert_int_equal(reader_cpu_facts(&cg, false, cf), 0);
+	assert_int_equal(cf->quota, 200000);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	assert_int_equal(system(cmd), 0);
 	/* the cgroup vanished under the reader */

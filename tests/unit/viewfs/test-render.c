@@ -1,4 +1,5 @@
 /* test-render.c - the renderers: given cgroup facts and host files, the exact file content. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +125,19 @@ static void test_uptime_loadavg_online(void **state)
 	vbuf_reset(&b);
 	assert_int_equal(render_cpu_online(4, &b), 0);
 	assert_string_equal(b.p, "0-3\n");
+	vbuf_reset(&b);
+	/* node0/cpumap keeps the host's shape: one group of 1 digit, or several of 32 bits */
+	assert_int_equal(render_cpumap("3\n", 1, &b), 0);
+	assert_string_equal(b.p, "1\n");
+	vbuf_reset(&b);
+	assert_int_equal(render_cpumap("ff,ffffffff\n", 36, &b), 0);
+	assert_string_equal(b.p, "0f,ffffffff\n");
+	vbuf_reset(&b);
+	assert_int_equal(render_cpumap("00000000,00000000,0000ffff\n", 2, &b), 0);
+	assert_string_equal(b.p, "00000000,00000000,00000003\n");
+	vbuf_reset(&b);
+	assert_int_equal(render_cpumap("3\n", 33, &b), -EINVAL); /* more cpus than the host */
+	assert_int_equal(render_cpumap("\n", 1, &b), -EINVAL);
 	vbuf_free(&b);
 }
 

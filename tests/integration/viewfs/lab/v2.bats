@@ -7,32 +7,16 @@ load "$CELL_SOURCE_ROOT/tests/integration/lib"
 load "$CELL_SOURCE_ROOT/tests/integration/viewfs/ctr"
 
 setup_file() {
-  [ "$(id -u)" = 0 ] || return 0
-  [ -e /dev/fuse ] || modprobe fuse 2>/dev/null || true
-  [ -e /dev/fuse ] || return 0
-  leak_snapshot
-  export MNT=$BATS_FILE_TMPDIR/mnt-$CELL_TEST_PREFIX
-  export C1=$CELL_TEST_PREFIX-c1 C2=$CELL_TEST_PREFIX-c2
-  cellfs_start "$MNT"
-  ctr_create "$C1" 268435456 0-1 50000
-  ctr_create "$C2" 268435456 0-1 50000
-  export DUMP=$BATS_FILE_TMPDIR/dump-c1
-  ctr_dump "$C1" "$DUMP"
+  fuse_ready || return 0
+  limited_pair_start
 }
 
 teardown_file() {
-  [ -n "${MNT:-}" ] || return 0
-  ctr_destroy "$C1"
-  ctr_destroy "$C2"
-  cellfs_stop
-  rmdir "$MNT" 2>/dev/null || true
-  leak_check
+  limited_pair_stop
 }
 
 setup() {
-  need_root
-  [ -e /dev/fuse ] || cell_skip "no /dev/fuse"
-  [ -n "${MNT:-}" ] || cell_skip "cellfs did not start"
+  need_cellfs
   cgroup_v2 || cell_skip "not a cgroup2 host (this suite runs in the lab)"
 }
 
