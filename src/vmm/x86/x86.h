@@ -30,8 +30,14 @@ struct boot_image {
 
 /* Load the kernel named by the config (bzImage or ELF vmlinux with a PVH note) and its initrd. */
 int boot_load(struct vm *vm, struct boot_entry *ret, struct cell_error **err);
-int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
-		      struct cell_error **err);
+/* head: the file's first BOOT_HEAD_SIZE bytes (fewer if it is shorter); size: the file's. */
+#define BOOT_HEAD_SIZE 4096
+int boot_load_bzimage(struct vm *vm, const uint8_t *head, size_t size, int fd,
+		      struct boot_entry *ret, struct cell_error **err);
+int boot_read_at(int fd, void *dst, size_t len, uint64_t off, const char *path,
+		 struct cell_error **err);
+int boot_map_fd(int fd, size_t size, const char *path, const uint8_t **ret,
+		struct cell_error **err);
 int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, uint64_t cmdline_max,
 		  struct boot_entry *ret, struct cell_error **err);
 /* Pick the initrd's guest-physical address: page-aligned, as high as allowed, above min_addr. */
