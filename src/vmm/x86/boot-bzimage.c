@@ -112,7 +112,12 @@ static int bzimage_load_unpacked(struct vm *vm, const uint8_t *img, size_t size,
 	uint8_t *elf;
 	if (bzimage_payload(img, size, info, &payload, &len) < 0)
 		return -ENOENT;
-	int r = boot_unpack_lz4(payload, len, vm->low_ram_size, &elf, &elf_len);
+	struct unpack_result u;
+	int r = boot_unpack_lz4_elf(payload, len, vm->ram, vm->low_ram_size, &u);
+	if (r == 0)
+		return boot_pvh_finish(vm, u.entry, u.end, cmdline_max, ret, err);
+	if (r == -ENOTSUP) /* an unusual segment layout: unpack into a buffer, copy the segments */
+		r = boot_unpack_lz4(payload, len, vm->low_ram_size, &elf, &elf_len);
 	if (r == -ENOENT)
 		return r;
 	if (r < 0)

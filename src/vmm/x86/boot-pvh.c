@@ -28,7 +28,7 @@ struct hvm_modlist_entry_x {
 };
 
 /* Find the PHYS32_ENTRY note in one PT_NOTE segment; 0 when absent. */
-static uint64_t pvh_find_entry(const uint8_t *p, uint64_t len)
+uint64_t pvh_note_entry(const uint8_t *p, uint64_t len)
 {
 	uint64_t off = 0;
 	while (len - off >= sizeof(Elf64_Nhdr)) {
@@ -68,7 +68,7 @@ int boot_pvh_probe(const uint8_t *img, size_t size)
 	for (unsigned i = 0; ph && i < n; i++)
 		if (ph[i].p_type == PT_NOTE && ph[i].p_offset <= size &&
 		    ph[i].p_filesz <= size - ph[i].p_offset &&
-		    pvh_find_entry(img + ph[i].p_offset, ph[i].p_filesz))
+		    pvh_note_entry(img + ph[i].p_offset, ph[i].p_filesz))
 			return 1;
 	return 0;
 }
@@ -89,7 +89,7 @@ static int pvh_load_segments(struct vm *vm, const uint8_t *img, size_t size, uin
 			return cell_error_set(err, ENOEXEC, "truncated: segment %u past the file",
 					      i);
 		if (p->p_type == PT_NOTE && !*ret_entry)
-			*ret_entry = pvh_find_entry(img + p->p_offset, p->p_filesz);
+			*ret_entry = pvh_note_entry(img + p->p_offset, p->p_filesz);
 		if (p->p_type != PT_LOAD)
 			continue;
 		uint8_t *dst = vm_gpa_to_hva(vm, p->p_paddr, p->p_memsz);
@@ -114,7 +114,13 @@ int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, uint64_t cmdli
 	int r = pvh_load_segments(vm, img, size, &entry, &end, err);
 	if (r < 0)
 		return cell_error_wrap(err, "kernel %s", vm->cfg->kernel);
-	r = boot_write_cmdline(vm, cmdline_max, err);
+	return boot_pvh_finish(vm, entry, end, cmdline_max, ret, err);
+}
+
+int boot_pvh_finish(struct vm *vm, uint64_t entry, uint64_t end, uint64_t cmdline_max,
+		    struct boot_entry *ret, struct cell_error **err)
+{
+	int r = boot_write_cmdline(vm, cmdline_max, err);
 	if (r < 0)
 		return r;
 	uint64_t initrd, initrd_size;
