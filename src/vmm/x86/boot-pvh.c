@@ -6,7 +6,6 @@
 #include "vm.h"
 #include "x86/x86.h"
 
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define HVM_START_MAGIC 0x336ec578
 #define PVH_START_INFO_ADDR VM_BOOT_PARAMS_ADDR
 #define PVH_MEMMAP_ADDR (VM_BOOT_PARAMS_ADDR + 0x100)
@@ -26,27 +25,6 @@ struct hvm_memmap_entry_x {
 struct hvm_modlist_entry_x {
 	uint64_t paddr, size, cmdline_paddr, reserved;
 };
-
-/* Find the PHYS32_ENTRY note in one PT_NOTE segment; 0 when absent. */
-uint64_t pvh_note_entry(const uint8_t *p, uint64_t len)
-{
-	uint64_t off = 0;
-	while (len - off >= sizeof(Elf64_Nhdr)) {
-		const Elf64_Nhdr *n = (const void *)(p + off);
-		uint64_t name = (n->n_namesz + 3ULL) & ~3ULL, desc = (n->n_descsz + 3ULL) & ~3ULL;
-		off += sizeof(*n);
-		if (name > len - off || desc > len - off - name)
-			return 0;
-		if (n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
-		    memcmp(p + off, "Xen", 4) == 0 && n->n_descsz >= 4) {
-			uint32_t e;
-			memcpy(&e, p + off + name, 4);
-			return e;
-		}
-		off += name + desc;
-	}
-	return 0;
-}
 
 /* The program headers of an x86-64 ELF, bounds-checked; NULL if it is not one. */
 static const Elf64_Phdr *pvh_phdrs(const uint8_t *img, size_t size, unsigned *ret_n)

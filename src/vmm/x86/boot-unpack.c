@@ -21,6 +21,8 @@
 #define UNPACK_HEAD 4096	    /* the ELF and program headers are in the first page */
 #define UNPACK_MIN_ADDR 0x100000ULL
 
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -82,6 +84,27 @@ int boot_unpack_lz4(const uint8_t *in, size_t len, size_t max, uint8_t **ret, si
 	}
 	*ret = out;
 	*ret_len = total;
+	return 0;
+}
+
+/* The PHYS32_ENTRY note in one PT_NOTE segment (boot-pvh.c uses it too); 0 when absent. */
+uint64_t pvh_note_entry(const uint8_t *p, uint64_t len)
+{
+	uint64_t off = 0;
+	while (len - off >= sizeof(Elf64_Nhdr)) {
+		const Elf64_Nhdr *n = (const void *)(p + off);
+		uint64_t name = (n->n_namesz + 3ULL) & ~3ULL, desc = (n->n_descsz + 3ULL) & ~3ULL;
+		off += sizeof(*n);
+		if (name > len - off || desc > len - off - name)
+			return 0;
+		if (n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
+		    memcmp(p + off, "Xen", 4) == 0 && n->n_descsz >= 4) {
+			uint32_t e;
+			memcpy(&e, p + off + name, 4);
+			return e;
+		}
+		off += name + desc;
+	}
 	return 0;
 }
 
