@@ -5,6 +5,8 @@
 #   memory: host-side RSS per running instance (cell: monitor + celld's growth; LXC: its monitor)
 #   scale:  CONCURRENT instances launched at once through the API, none lost, nothing leaked
 # Needs root, a build in build/, and Debian's lxc (scripts/setup.sh --test). Prints ratios.
+# BASE=OTHER-BUILD-DIR (e.g. a build of an older commit) adds that build's celld and cell as a
+# third column, its cycles interleaved with the others: before/after in one run.
 set -eu
 cd "$(dirname "$0")/.."
 N=${1:-20}
@@ -21,13 +23,30 @@ command -v lxc-start >/dev/null || { echo "bench: lxc is not installed (scripts/
 W=$(mktemp -d /run/cell-bench.XXXXXX)
 chmod 711 "$W"
 export CELL_SOCKET=$W/state/unix.socket
+# The /proc views' cellfs that celld starts is the bench's own, stopped at the end.
+export CELL_VIEWFS_MOUNT=$W/viewfs
+BASE=${BASE:-}
+BASE_SOCKET=$W/base/unix.socket
 celld_pid=
+base_pid=
+stop_celld() { # PID STATE-DIR
+  [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null
+  [ -f "$2/cellfs.pid" ] && kill "$(cat "$2/cellfs.pid")" 2>/dev/null
+  return 0
+}
 cleanup() {
   for n in $("$CELL" list --format csv 2>/dev/null | cut -d, -f1); do "$CELL" delete -f "$n" >/dev/null 2>&1 || true; done
-  [ -n "$celld_pid" ] && kill "$celld_pid" 2>/dev/null && wait "$celld_pid" 2>/dev/null
+  stop_celld "$celld_pid" "$W/state"
+  if [ -n "$base_pid" ]; then
+    for n in $(CELL_SOCKET=$BASE_SOCKET "$BASE/src/cli/cell" list --format csv 2>/dev/null | cut -d, -f1); do
+      CELL_SOCKET=$BASE_SOCKET "$BASE/src/cli/cell" delete -f "$n" >/dev/null 2>&1 || true
+    done
+    CELL_VIEWFS_MOUNT=$W/base-viewfs stop_celld "$base_pid" "$W/base"
+  fi
   for c in $(lxc-ls -P "$W/lxc" 2>/dev/null); do lxc-stop -P "$W/lxc" -n "$c" -k >/dev/null 2>&1 || true; done
+  sleep 0.2
   rm -rf "$W"
-  for d in /sys/fs/cgroup/*/cell-bench; do rmdir "$d" 2>/dev/null || true; done
+  for d in /sys/fs/cgroup/*/cell-bench /sys/fs/cgroup/*/cell-bench-base; do rmdir "$d" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM
@@ -36,6 +55,15 @@ trap "exit 1" INT TERM
   --cgroup-parent cell-bench &
 celld_pid=$!
 for _ in $(seq 100); do "$CELL" list >/dev/null 2>&1 && break; sleep 0.05; done
+if [ -n "$BASE" ]; then
+  CELL_VIEWFS_MOUNT=$W/base-viewfs "$BASE/src/manager/celld" --state-dir "$W/base" \
+    --runtime "$RUNTIME" --image-dir "$BASE/image/busybox" --cgroup-parent cell-bench-base &
+  base_pid=$!
+  for _ in $(seq 100); do
+    CELL_SOCKET=$BASE_SOCKET "$BASE/src/cli/cell" list >/dev/null 2>&1 && break
+    sleep 0.05
+  done
+fi
 
 # LXC runs the very tree celld stores for the busybox image (same files, same inittab).
 fp=$(curl -s --unix-socket "$CELL_SOCKET" http://cell/1.0/images/aliases/busybox | jq -r .metadata.target)
@@ -62,15 +90,19 @@ now_ms() { date +%s%3N; }
 CELL_BENCH_CONFIG=${CELL_BENCH_CONFIG:-security.privileged=true}
 
 # Each cycle also records its three phases (start, exec, stop+delete) in $W/<tool>.phases.
-cell_cycle() { # NAME
-  local t0 t1 t2
+cell_cycle() { # NAME [CELL-BINARY PHASES-FILE]
+  local t0 t1 t2 cell=${2:-$CELL}
   t0=$(now_ms)
-  "$CELL" launch busybox "$1" -c "$CELL_BENCH_CONFIG" >/dev/null
+  "$cell" launch busybox "$1" -c "$CELL_BENCH_CONFIG" >/dev/null
   t1=$(now_ms)
-  until "$CELL" exec "$1" -- true 2>/dev/null; do :; done
+  until "$cell" exec "$1" -- true 2>/dev/null; do :; done
   t2=$(now_ms)
-  "$CELL" delete -f "$1"
-  echo "$((t1 - t0)) $((t2 - t1)) $(($(now_ms) - t2))" >>"$W/cell.phases"
+  "$cell" delete -f "$1"
+  echo "$((t1 - t0)) $((t2 - t1)) $(($(now_ms) - t2))" >>"$W/${3:-cell}.phases"
+}
+
+base_cycle() { # NAME
+  CELL_SOCKET=$BASE_SOCKET cell_cycle "$1" "$BASE/src/cli/cell" base
 }
 
 lxc_cycle() { # NAME
@@ -86,14 +118,14 @@ lxc_cycle() { # NAME
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-: >"$W/cell.ms"
-: >"$W/lxc.ms"
-: >"$W/cell.phases"
-: >"$W/lxc.phases"
+for f in cell lxc base; do : >"$W/$f.ms"; : >"$W/$f.phases"; done
 for i in $(seq "$N"); do
   lxc_conf "l$i"
   t=$(now_ms); cell_cycle "bench$i"; echo $(($(now_ms) - t)) >>"$W/cell.ms"
   t=$(now_ms); lxc_cycle "l$i"; echo $(($(now_ms) - t)) >>"$W/lxc.ms"
+  if [ -n "$BASE" ]; then
+    t=$(now_ms); base_cycle "base$i"; echo $(($(now_ms) - t)) >>"$W/base.ms"
+  fi
 done
 cm=$(median <"$W/cell.ms")
 lm=$(median <"$W/lxc.ms")
@@ -126,7 +158,10 @@ wait "${pids[@]}" || true
 conc_ms=$(($(now_ms) - t))
 running=$("$CELL" list --format csv | grep -c ',Running,' || true)
 for i in $(seq "$CONC"); do "$CELL" delete -f "many$i" >/dev/null 2>&1 || true; done
-left_dirs=$(ls "$W/state/instances" | wc -l)
+# Deleted instances' layers are removed by celld in the background: give it up to 10 s.
+for _ in $(seq 200); do [ -z "$(ls -A "$W/state/instances/.trash" 2>/dev/null)" ] && break; sleep 0.05; done
+left_dirs=$(ls -A "$W/state/instances" | grep -vcx .trash || true)
+left_dirs=$((left_dirs + $(ls -A "$W/state/instances/.trash" 2>/dev/null | wc -l)))
 left_mounts=$(grep -c "$W/state/instances" /proc/self/mountinfo || true)
 left_cg=$(find /sys/fs/cgroup/*/cell-bench -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
 left_mon=$(pgrep -fc "cell-monitor .*$W" || true)
@@ -142,6 +177,19 @@ for f in 1 2 3; do
   printf '%-46s %10s %10s %8s\n' "$label (ms)" "$a" "$b" \
     "$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2fx", b ? a / b : 0}')"
 done
+if [ -n "$BASE" ]; then
+  bm=$(median <"$W/base.ms")
+  printf '%-46s %10s %10s %8s\n' "BASE cycle ($BASE), interleaved (ms)" "$bm" "$lm" \
+    "$(awk -v a="$bm" -v b="$lm" 'BEGIN {printf "%.2fx", a / b}')"
+  for f in 1 2 3; do
+    label=$(echo "  launch|  exec|  delete -f" | cut -d'|' -f$f)
+    a=$(phase base $f)
+    b=$(phase lxc $f)
+    printf '%-46s %10s %10s %8s\n' "$label (ms)" "$a" "$b" \
+      "$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2fx", b ? a / b : 0}')"
+  done
+fi
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-46s %10s %10s %8s\n' "host RSS per running instance (KiB)" "$cell_per" "$lxc_per" \
   "$(awk -v a="$cell_per" -v b="$lxc_per" 'BEGIN {printf "%.2fx", a / b}')"
 printf '%-46s %10s\n' "  of which cell-monitor (KiB)" "$mon_one"

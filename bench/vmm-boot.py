@@ -8,12 +8,14 @@ Memory method: from /proc/PID/smaps, Rss and Pss of every mapping except guest R
 at least as large as --memory: anonymous for cellvm, the "pc.ram"/memfd backing for QEMU), summed.
 Pss splits shared library pages among their users; Rss counts them whole (an upper bound)."""
 from vmm_commands import vmm_commands
-import os, re, statistics, subprocess, sys, time
+import os, re, select, statistics, subprocess, sys, time
 
 kernel, initrd, cellvm = sys.argv[1:4]
 runs = int(sys.argv[4]) if len(sys.argv) > 4 else 7
 MEM_MB = 128
 MARKER = b"CELL-GUEST-INIT-OK"
+# A VMM that never shows the marker (a hung guest on an overloaded machine) is killed after this.
+BOOT_TIMEOUT = float(os.environ.get("CELL_BENCH_TIMEOUT", "300"))
 cmdline = "console=ttyS0 quiet cell.sleep=2"
 
 VMMS = vmm_commands(kernel, initrd, cellvm, cmdline, MEM_MB)
@@ -52,7 +54,9 @@ def one(name):
                          stderr=subprocess.DEVNULL)
     buf = b""
     t = None
-    while True:
+    while time.monotonic() - t0 < BOOT_TIMEOUT:
+        if not select.select([p.stdout], [], [], 5)[0]:
+            continue
         chunk = p.stdout.read1(4096)
         if not chunk:
             break
@@ -61,6 +65,8 @@ def one(name):
             t = time.monotonic() - t0
             break
     mem = overhead_kib(p.pid) if t is not None else (0, 0)
+    if t is None:
+        p.kill()
     try:
         p.stdout.read()
         p.wait(timeout=60)

@@ -21,6 +21,15 @@ int cli_check_args(int argc, char **argv, int min, int max, struct cell_error **
 int cli_set_kv(json_t *obj, const char *kv, struct cell_error **err);
 const char *cli_usage_of(const char *verb);
 
+enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV };
+/* A list verb: parse --format from argv[first..] (else fail with "usage: USAGE"), GET path; JSON is
+ * printed as it came (*ret_list NULL), table and csv are the caller's to print from *ret_list. */
+int cli_list_get(struct client *c, int argc, char **argv, int first, const char *usage,
+		 const char *path, enum cli_format *ret_format, json_t **ret_list,
+		 struct cell_error **err);
+/* The strings of array (or each element's member key) joined with commas into buf. */
+const char *cli_join(json_t *array, const char *key, char *buf, size_t size);
+
 int cmd_launch(struct client *c, int argc, char **argv, struct cell_error **err);
 int cmd_init(struct client *c, int argc, char **argv, struct cell_error **err);
 int cmd_start(struct client *c, int argc, char **argv, struct cell_error **err);

@@ -65,13 +65,22 @@ static int ws_upgraded(int fd, const char *op, struct cell_error **err)
 	/* A celld that hangs must not hang the handshake; the streams themselves block freely. */
 	struct timeval tv = { .tv_sec = 30 }, none = { 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* Read the response head byte by byte: frames may follow it at once. */
-	while (got < sizeof(resp) - 1) {
-		if (read(fd, resp + got, 1) != 1)
+	/* Frames may follow the response head at once: take exactly the head. It usually comes in
+	 * one piece, seen whole by a peek; otherwise it is read byte by byte. */
+	ssize_t n = recv(fd, resp, sizeof(resp) - 1, MSG_PEEK);
+	if (n > 0) {
+		resp[n] = '\0';
+		char *end = strstr(resp, "\r\n\r\n");
+		size_t head = end ? (size_t)(end - resp) + 4 : 0;
+		ssize_t r = head ? read(fd, resp, head) : 0;
+		if (r < 0)
+			goto fail;
+		got = (size_t)r;
+	}
+	while (got < 4 || memcmp(resp + got - 4, "\r\n\r\n", 4) != 0) {
+		if (got >= sizeof(resp) - 1 || read(fd, resp + got, 1) != 1)
 			goto fail;
 		got++;
-		if (got >= 4 && memcmp(resp + got - 4, "\r\n\r\n", 4) == 0)
-			break;
 	}
 	resp[got] = '\0';
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));

@@ -18,15 +18,8 @@ static int image_list(struct client *c, struct cell_error **err)
 	size_t i;
 	json_t *img;
 	json_array_foreach (list, i, img) {
-		char aliases[256] = "";
-		size_t k;
-		json_t *a;
-		json_array_foreach (json_object_get(img, "aliases"), k, a) {
-			if (k)
-				strncat(aliases, ",", sizeof(aliases) - strlen(aliases) - 1);
-			strncat(aliases, json_string_value(json_object_get(a, "name")),
-				sizeof(aliases) - strlen(aliases) - 1);
-		}
+		char aliases[256];
+		cli_join(json_object_get(img, "aliases"), "name", aliases, sizeof(aliases));
 		printf("%-20s %-14.12s %s\n", aliases,
 		       json_string_value(json_object_get(img, "fingerprint")),
 		       json_string_value(json_object_get(json_object_get(img, "properties"), "description")) ?:

@@ -164,44 +164,20 @@ int cmd_delete(struct client *c, int argc, char **argv, struct cell_error **err)
 
 int cmd_list(struct client *c, int argc, char **argv, struct cell_error **err)
 {
-	const char *format = "table";
-	for (int i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) &&
-		    i + 1 < argc)
-			format = argv[++i];
-		else if (strncmp(argv[i], "--format=", 9) == 0)
-			format = argv[i] + 9;
-		else
-			return cell_error_set(err, EINVAL, "usage: cell list %s",
-					      cli_usage_of("list"));
-	}
-	if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv"))
-		return cell_error_set(err, EINVAL,
-				      "--format: expected table, json or csv, got \"%s\"", format);
+	enum cli_format fmt;
 	_cleanup_json_ json_t *list = NULL;
-	int r = client_call(c, "GET", "/1.0/instances?recursion=1", NULL, &list, err);
-	if (r < 0)
+	int r = cli_list_get(c, argc, argv, 1, "cell list [--format table|json|csv]",
+			     "/1.0/instances?recursion=1", &fmt, &list, err);
+	if (r < 0 || !list)
 		return r;
-	if (strcmp(format, "json") == 0) {
-		json_dumpf(list, stdout, JSON_COMPACT);
-		putchar('\n');
-		return 0;
-	}
-	bool table = strcmp(format, "table") == 0;
+	bool table = fmt == CLI_TABLE;
 	if (table)
 		printf("%-24s %-8s %-10s %s\n", "NAME", "STATE", "TYPE", "PROFILES");
 	size_t i;
 	json_t *inst;
 	json_array_foreach (list, i, inst) {
-		char profiles[256] = "";
-		size_t k;
-		json_t *p;
-		json_array_foreach (json_object_get(inst, "profiles"), k, p) {
-			if (k)
-				strncat(profiles, ",", sizeof(profiles) - strlen(profiles) - 1);
-			strncat(profiles, json_string_value(p),
-				sizeof(profiles) - strlen(profiles) - 1);
-		}
+		char profiles[256];
+		cli_join(json_object_get(inst, "profiles"), NULL, profiles, sizeof(profiles));
 		const char *name = json_string_value(json_object_get(inst, "name"));
 		const char *status = json_string_value(json_object_get(inst, "status"));
 		if (table)

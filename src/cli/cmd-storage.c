@@ -22,30 +22,13 @@ static const char *source(json_t *p)
 
 static int storage_list(struct client *c, int argc, char **argv, struct cell_error **err)
 {
-	const char *format = "table";
-	for (int i = 2; i < argc; i++) {
-		if ((strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) &&
-		    i + 1 < argc)
-			format = argv[++i];
-		else if (strncmp(argv[i], "--format=", 9) == 0)
-			format = argv[i] + 9;
-		else
-			return cell_error_set(err, EINVAL,
-					      "usage: cell storage list [--format table|json|csv]");
-	}
-	if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv"))
-		return cell_error_set(err, EINVAL,
-				      "--format: expected table, json or csv, got \"%s\"", format);
+	enum cli_format fmt;
 	_cleanup_json_ json_t *list = NULL;
-	int r = client_call(c, "GET", "/1.0/storage-pools?recursion=1", NULL, &list, err);
-	if (r < 0)
+	int r = cli_list_get(c, argc, argv, 2, "cell storage list [--format table|json|csv]",
+			     "/1.0/storage-pools?recursion=1", &fmt, &list, err);
+	if (r < 0 || !list)
 		return r;
-	if (strcmp(format, "json") == 0) {
-		json_dumpf(list, stdout, JSON_COMPACT);
-		putchar('\n');
-		return 0;
-	}
-	bool table = strcmp(format, "table") == 0;
+	bool table = fmt == CLI_TABLE;
 	if (table)
 		printf("%-12s %-6s %-30s %-7s %s\n", "NAME", "DRIVER", "SOURCE", "USED BY",
 		       "STATE");

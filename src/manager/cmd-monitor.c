@@ -23,11 +23,9 @@
 
 static int console_fd = -1;
 
-static int run(char *const argv[])
+static pid_t spawn(char *const argv[])
 {
 	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 		dup2(null, 0);
@@ -42,11 +40,23 @@ static int run(char *const argv[])
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+static int wait_child(pid_t pid)
+{
 	int st;
+	if (pid < 0)
+		return -1;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int run(char *const argv[])
+{
+	return wait_child(spawn(argv));
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -57,7 +67,10 @@ static void write_file(const char *dir, const char *name, const char *text)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	if (write(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+	/* Atomic by rename but not fsynced: these files describe processes, which a power loss
+	 * ends anyway (an empty or missing file reads as "not running"), and an fsync costs
+	 * milliseconds on every start and stop. */
+	if (write(fd, text, strlen(text)) < 0) {
 		close(fd);
 		return;
 	}
@@ -88,8 +101,11 @@ static void finish(char *rt, char *root, char *id, const char *rootfs, const cha
 		   const char *how)
 {
 	char *del[] = { rt, (char *)"--root", root, (char *)"delete", (char *)"--force", id, NULL };
-	run(del);
+	/* The runtime's delete (cgroups, its state, poststop hooks) needs nothing of the root, so
+	 * the unmount runs meanwhile: celld waits for "exit", written once both are done. */
+	pid_t pid = spawn(del);
 	umount2(rootfs, MNT_DETACH);
+	wait_child(pid);
 	write_file(dir, "exit", how);
 }
 

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "network.h"
 #include "operations.h"
+#include "trash.h"
 #include "viewfs-start.h"
 
 static void usage(FILE *f)
@@ -259,7 +260,7 @@ int main(int argc, char **argv)
 	if (instances_reconcile(&d, host_booted(&d), &e) < 0 || images_import_builtin(&d, &e) < 0 ||
 	    networks_restore(&d, &e) < 0)
 		goto fail;
-	if (api_server_start(&d, gid, &srv, &e) < 0)
+	if (trash_start(&d, &e) < 0 || api_server_start(&d, gid, &srv, &e) < 0)
 		goto fail;
 	log_info("celld %s ready on %s (runtime %s)", CELL_VERSION, d.socket_path, d.runtime);
 	do {
@@ -270,6 +271,8 @@ int main(int argc, char **argv)
 	/* Let operations in flight finish their step so that the database stays consistent. */
 	for (int i = 0; i < 600 && op_running_count(); i++)
 		usleep(50 * 1000);
+	/* What deletes moved to the trash is removed before celld ends. */
+	trash_stop();
 	db_close(d.db);
 	log_info("celld stopped");
 	return 0;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -99,17 +100,18 @@ static int btrfs_layers_create(struct celld *d, const char *name, struct cell_er
 }
 
 /* The subvolumes of an instance (its layer, a restore's leftovers, its snapshots), which the
- * recursive removal does not cross into. */
-static int btrfs_instance_delete(struct celld *d, const char *name, const char *snaps,
-				 struct cell_error **err)
+ * recursive removal does not cross into. Either directory may be NULL (not looked at). */
+static int btrfs_instance_delete(const char *path, const char *snaps, struct cell_error **err)
 {
 	static const char *const subs[] = { "disk", "disk.restore", "disk.old" };
 	int r = 0;
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(subs); i++) {
-		_cleanup_free_ char *p = storage_path(d, name, subs[i]);
-		r = p ? btrfs_subvolume_delete(p, err) : cell_error_set(err, ENOMEM, "oom");
+	for (size_t i = 0; path && r == 0 && i < ARRAY_SIZE(subs); i++) {
+		_cleanup_free_ char *p = NULL;
+		r = asprintf(&p, "%s/%s", path, subs[i]) < 0 ?
+			    cell_error_set(err, ENOMEM, "out of memory") :
+			    btrfs_subvolume_delete(p, err);
 	}
-	_cleanup_closedir_ DIR *dir = opendir(snaps);
+	_cleanup_closedir_ DIR *dir = snaps ? opendir(snaps) : NULL;
 	struct dirent *e;
 	while (r == 0 && dir && (e = readdir(dir))) {
 		_cleanup_free_ char *p = NULL;
@@ -246,11 +248,11 @@ int storage_instance_mount(struct celld *d, const char *name, const char *fp, bo
 	return r;
 }
 
-int storage_instance_umount(struct celld *d, const char *name, struct cell_error **err)
+/* Unmount DIR/lower and DIR/rootfs of an instance directory, wherever it now is. */
+static int dir_umount(const char *dir, struct cell_error **err)
 {
-	_cleanup_free_ char *root = storage_path(d, name, "rootfs");
-	_cleanup_free_ char *lower = storage_path(d, name, "lower");
-	if (!root || !lower)
+	_cleanup_free_ char *root = NULL, *lower = NULL;
+	if (asprintf(&root, "%s/rootfs", dir) < 0 || asprintf(&lower, "%s/lower", dir) < 0)
 		return cell_error_set(err, ENOMEM, "out of memory");
 	while (is_mountpoint(lower) && umount2(lower, MNT_DETACH) == 0)
 		;
@@ -261,19 +263,101 @@ int storage_instance_umount(struct celld *d, const char *name, struct cell_error
 	return 0;
 }
 
-int storage_instance_delete(struct celld *d, const char *name, struct cell_error **err)
+int storage_instance_umount(struct celld *d, const char *name, struct cell_error **err)
 {
-	int r = storage_instance_umount(d, name, err);
+	_cleanup_free_ char *dir = storage_path(d, name, NULL);
+	return dir ? dir_umount(dir, err) : cell_error_set(err, ENOMEM, "out of memory");
+}
+
+/* Unmount and remove an instance directory and its snapshots directory (either may be missing,
+ * or NULL: not looked at). */
+static int dir_teardown(struct celld *d, const char *dir, const char *snaps,
+			struct cell_error **err)
+{
+	int r = dir ? dir_umount(dir, err) : 0;
 	if (r < 0)
 		return r;
+	if (btrfs_is(d->instances_dir) && (r = btrfs_instance_delete(dir, snaps, err)) < 0)
+		return r;
+	r = snaps ? fs_rm_rf(snaps, err) : 0;
+	return r < 0 || !dir ? r : fs_rm_rf(dir, err);
+}
+
+int storage_instance_delete(struct celld *d, const char *name, struct cell_error **err)
+{
 	_cleanup_free_ char *dir = storage_path(d, name, NULL);
 	_cleanup_free_ char *snaps = snapshot_path(d, name, NULL);
 	if (!dir || !snaps)
 		return cell_error_set(err, ENOMEM, "out of memory");
-	if (btrfs_is(d->instances_dir) && (r = btrfs_instance_delete(d, name, snaps, err)) < 0)
-		return r;
-	r = fs_rm_rf(snaps, err);
-	return r < 0 ? r : fs_rm_rf(dir, err);
+	return dir_teardown(d, dir, snaps, err);
+}
+
+/*
+ * The trash, instances/.trash (on the instances' own filesystem, so that moving there is one
+ * rename; reconcile skips dot names): a deleted instance's directory and snapshots are renamed
+ * to .trash/ID.instance and .trash/ID.snapshots under the instance's lock, which frees the name
+ * at once, and are unmounted and removed later, off the request path (trash.c). Whatever is in
+ * the trash is garbage, so a crash at any point leaves nothing that the next emptying misses.
+ */
+static char *trash_dir(struct celld *d)
+{
+	char *p;
+	return asprintf(&p, "%s/.trash", d->instances_dir) < 0 ? NULL : p;
+}
+
+int storage_instance_trash(struct celld *d, const char *name, struct cell_error **err)
+{
+	static unsigned long seq;
+	_cleanup_free_ char *trash = trash_dir(d);
+	_cleanup_free_ char *dir = storage_path(d, name, NULL);
+	_cleanup_free_ char *snaps = snapshot_path(d, name, NULL);
+	_cleanup_free_ char *to_dir = NULL, *to_snaps = NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	unsigned long n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+	if (!trash || !dir || !snaps ||
+	    asprintf(&to_dir, "%s/%s.%lld.%09ld.%lu.instance", trash, name, (long long)ts.tv_sec,
+		     ts.tv_nsec, n) < 0 ||
+	    asprintf(&to_snaps, "%s/%s.%lld.%09ld.%lu.snapshots", trash, name, (long long)ts.tv_sec,
+		     ts.tv_nsec, n) < 0)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	/* Where a rename cannot be done (another filesystem), removed here and now instead. */
+	if (mkdir(trash, 0700) < 0 && errno != EEXIST)
+		return storage_instance_delete(d, name, err);
+	if (rename(dir, to_dir) < 0 && errno != ENOENT)
+		return storage_instance_delete(d, name, err);
+	if (rename(snaps, to_snaps) < 0 && errno != ENOENT)
+		return dir_teardown(d, NULL, snaps, err);
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+int storage_trash_empty(struct celld *d, struct cell_error **err)
+{
+	_cleanup_free_ char *trash = trash_dir(d);
+	if (!trash)
+		return cell_error_set(err, ENOMEM, "out of memory");
+	_cleanup_closedir_ DIR *dp = opendir(trash);
+	struct dirent *de;
+	int r = 0;
+	while (dp && (de = readdir(dp))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *p = NULL;
+		if (asprintf(&p, "%s/%s", trash, de->d_name) < 0)
+			return cell_error_set(err, ENOMEM, "out of memory");
+		struct cell_error **e = r == 0 ? err : NULL; /* the first error is reported */
+		bool snaps = ends_with(de->d_name, ".snapshots");
+		int q = dir_teardown(d, snaps ? NULL : p, snaps ? p : NULL, e);
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	return r;
 }
 
 /* cp -a keeps owners, modes, xattrs, hard links and device nodes; reflinks on btrfs/xfs. */

@@ -19,6 +19,11 @@ int storage_instance_mount(struct celld *d, const char *name, const char *finger
 int storage_instance_umount(struct celld *d, const char *name, struct cell_error **err);
 /* Unmount and remove everything of the instance, snapshots included; missing is not an error. */
 int storage_instance_delete(struct celld *d, const char *name, struct cell_error **err);
+/* Move everything of the instance to the trash (one rename each), freeing its name at once; the
+ * unmounts and removal are left to storage_trash_empty. Removes in place where it cannot move. */
+int storage_instance_trash(struct celld *d, const char *name, struct cell_error **err);
+/* Unmount and remove whatever is in the trash (leftovers of a crash included). */
+int storage_trash_empty(struct celld *d, struct cell_error **err);
 /* A new instance dst whose upper layer is a copy of src's (or of src's snapshot when snap). */
 int storage_instance_copy(struct celld *d, const char *src, const char *snap, const char *dst,
 			  struct cell_error **err);

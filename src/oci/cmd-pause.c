@@ -26,17 +26,8 @@ static int freeze(struct cmd_ctx *ctx, int argc, char **argv, bool frozen, struc
 				   now ? "paused" : "not paused");
 		goto out;
 	}
-	/* The marker first when pausing and last when resuming: `state` may say paused a moment
-	 * early, never running while frozen. */
-	if (frozen && (r = target_set_paused(ctx->root, argv[1], true, err)) < 0)
-		goto out;
-	if ((r = cgroup_freeze(t.cg, frozen, err)) < 0) {
-		if (frozen)
-			target_set_paused(ctx->root, argv[1], false, NULL);
-		goto out;
-	}
-	if (!frozen)
-		r = target_set_paused(ctx->root, argv[1], false, err);
+	/* The freezer alone says paused (container_status_cg), as runc reads it. */
+	r = cgroup_freeze(t.cg, frozen, err);
 out:
 	target_close(&t);
 	return r;

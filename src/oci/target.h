@@ -14,7 +14,3 @@ struct target {
 /* Read container id's state under root and open its cgroup (nothing is created). */
 int target_open(const char *root, const char *id, struct target *t, struct cell_error **err);
 void target_close(struct target *t);
-
-/* ROOT/ID/paused: present while `pause` holds the container frozen, so that `state` says paused
- * without reading the freezer. */
-int target_set_paused(const char *root, const char *id, bool paused, struct cell_error **err);

@@ -26,8 +26,12 @@ int container_start(const char *root, const char *id, struct cell_error **err);
 int container_state_json(const char *root, const char *id, json_t **ret, struct cell_error **err);
 int container_kill(const char *root, const char *id, int signal, bool all, struct cell_error **err);
 struct container_state;
+struct cgroup;
 /* state_status(), and paused when a running container's cgroup is frozen. */
 enum container_status container_status(const char *root, const struct container_state *st);
+/* The same with the container's cgroup already open: the freezer is the one word on paused. */
+enum container_status container_status_cg(const char *root, const struct container_state *st,
+					  struct cgroup *cg);
 
 /* pause (freeze every process of the container's cgroup) or resume (thaw them). */
 int container_delete(const char *root, const char *id, bool force, struct cell_error **err);

@@ -32,14 +32,22 @@ static int pidfd_of(const struct container_state *st)
 	return fd;
 }
 
-enum container_status container_status(const char *root, const struct container_state *st)
+enum container_status container_status_cg(const char *root, const struct container_state *st,
+					  struct cgroup *cg)
 {
 	enum container_status status = state_status(root, st);
-	struct cgroup *cg = NULL;
 	bool frozen = false;
-	if (status == STATUS_RUNNING && cgroup_new(st->id, st->cgroups_path, &cg, NULL) == 0 &&
-	    cgroup_is_frozen(cg, &frozen, NULL) == 0 && frozen)
-		status = STATUS_PAUSED;
+	if (status == STATUS_RUNNING && cg && cgroup_is_frozen(cg, &frozen, NULL) == 0 && frozen)
+		return STATUS_PAUSED;
+	return status;
+}
+
+enum container_status container_status(const char *root, const struct container_state *st)
+{
+	struct cgroup *cg = NULL;
+	if (state_status(root, st) == STATUS_RUNNING)
+		cgroup_new(st->id, st->cgroups_path, &cg, NULL);
+	enum container_status status = container_status_cg(root, st, cg);
 	cgroup_free(cg);
 	return status;
 }

@@ -173,10 +173,6 @@ enum container_status state_status(const char *root, const struct container_stat
 	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, st->id);
 	if (access(path, F_OK) == 0)
 		return STATUS_CREATED;
-	/* src/oci/cmd-pause.c keeps this marker while the container is frozen */
-	snprintf(path, sizeof(path), "%s/%s/paused", root, st->id);
-	if (access(path, F_OK) == 0)
-		return STATUS_PAUSED;
 	return STATUS_RUNNING;
 }
 

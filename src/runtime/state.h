@@ -44,6 +44,8 @@ int state_remove(const char *root, const char *id, struct cell_error **err);
 
 /* Start time of pid (0 when it does not exist); whether it is alive (not a zombie). */
 unsigned long long state_pid_start_time(pid_t pid, bool *alive);
+/* creating, created, running or stopped from the state directory and the pid; whether a running
+ * container is paused is the freezer's to say (container_status). */
 enum container_status state_status(const char *root, const struct container_state *st);
 const char *state_status_name(enum container_status s);
 /* The OCI state document. */

@@ -112,7 +112,12 @@ static int bzimage_load_unpacked(struct vm *vm, const uint8_t *img, size_t size,
 	uint8_t *elf;
 	if (bzimage_payload(img, size, info, &payload, &len) < 0)
 		return -ENOENT;
-	int r = boot_unpack_lz4(payload, len, vm->low_ram_size, &elf, &elf_len);
+	struct unpack_result u;
+	int r = boot_unpack_lz4_elf(payload, len, vm->ram, vm->low_ram_size, &u);
+	if (r == 0)
+		return boot_pvh_finish(vm, u.entry, u.end, cmdline_max, ret, err);
+	if (r == -ENOTSUP) /* an unusual segment layout: unpack into a buffer, copy the segments */
+		r = boot_unpack_lz4(payload, len, vm->low_ram_size, &elf, &elf_len);
 	if (r == -ENOENT)
 		return r;
 	if (r < 0)
@@ -125,8 +130,21 @@ static int bzimage_load_unpacked(struct vm *vm, const uint8_t *img, size_t size,
 	return r;
 }
 
-int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
-		      struct cell_error **err)
+/* The whole file, for unpacking here; -ENOENT when the guest is to unpack it after all. */
+static int bzimage_load_host(struct vm *vm, int fd, size_t size, const struct bzimage_info *info,
+			     uint64_t cmdline_max, struct boot_entry *ret, struct cell_error **err)
+{
+	const uint8_t *img;
+	int r = boot_map_fd(fd, size, vm->cfg->kernel, &img, err);
+	if (r < 0)
+		return r;
+	r = bzimage_load_unpacked(vm, img, size, info, cmdline_max, ret, err);
+	munmap((void *)img, size);
+	return r;
+}
+
+int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, int fd,
+		      struct boot_entry *ret, struct cell_error **err)
 {
 	struct bzimage_info info;
 	int r = bzimage_parse(img, size, &info, err);
@@ -145,12 +163,14 @@ int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boo
 			(unsigned long long)(vm->ram_size >> 20));
 	uint64_t cmdline_max = info.version >= 0x206 ? info.cmdline_size : 255;
 	if (vm->cfg->decompress == VMM_DECOMPRESS_HOST) {
-		r = bzimage_load_unpacked(vm, img, size, &info, cmdline_max, ret, err);
+		r = bzimage_load_host(vm, fd, size, &info, cmdline_max, ret, err);
 		if (r != -ENOENT)
 			return r;
 	}
-	memcpy(vm_gpa_to_hva(vm, VM_HIMEM_ADDR, info.kernel_size), img + info.setup_size,
-	       info.kernel_size);
+	r = boot_read_at(fd, vm_gpa_to_hva(vm, VM_HIMEM_ADDR, info.kernel_size), info.kernel_size,
+			 info.setup_size, vm->cfg->kernel, err);
+	if (r < 0)
+		return r;
 
 	r = boot_write_cmdline(vm, cmdline_max, err);
 	if (r < 0)

@@ -6,7 +6,6 @@
 #include "vm.h"
 #include "x86/x86.h"
 
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define HVM_START_MAGIC 0x336ec578
 #define PVH_START_INFO_ADDR VM_BOOT_PARAMS_ADDR
 #define PVH_MEMMAP_ADDR (VM_BOOT_PARAMS_ADDR + 0x100)
@@ -26,27 +25,6 @@ struct hvm_memmap_entry_x {
 struct hvm_modlist_entry_x {
 	uint64_t paddr, size, cmdline_paddr, reserved;
 };
-
-/* Find the PHYS32_ENTRY note in one PT_NOTE segment; 0 when absent. */
-static uint64_t pvh_find_entry(const uint8_t *p, uint64_t len)
-{
-	uint64_t off = 0;
-	while (len - off >= sizeof(Elf64_Nhdr)) {
-		const Elf64_Nhdr *n = (const void *)(p + off);
-		uint64_t name = (n->n_namesz + 3ULL) & ~3ULL, desc = (n->n_descsz + 3ULL) & ~3ULL;
-		off += sizeof(*n);
-		if (name > len - off || desc > len - off - name)
-			return 0;
-		if (n->n_type == XEN_ELFNOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
-		    memcmp(p + off, "Xen", 4) == 0 && n->n_descsz >= 4) {
-			uint32_t e;
-			memcpy(&e, p + off + name, 4);
-			return e;
-		}
-		off += name + desc;
-	}
-	return 0;
-}
 
 /* The program headers of an x86-64 ELF, bounds-checked; NULL if it is not one. */
 static const Elf64_Phdr *pvh_phdrs(const uint8_t *img, size_t size, unsigned *ret_n)
@@ -68,7 +46,7 @@ int boot_pvh_probe(const uint8_t *img, size_t size)
 	for (unsigned i = 0; ph && i < n; i++)
 		if (ph[i].p_type == PT_NOTE && ph[i].p_offset <= size &&
 		    ph[i].p_filesz <= size - ph[i].p_offset &&
-		    pvh_find_entry(img + ph[i].p_offset, ph[i].p_filesz))
+		    pvh_note_entry(img + ph[i].p_offset, ph[i].p_filesz))
 			return 1;
 	return 0;
 }
@@ -89,7 +67,7 @@ static int pvh_load_segments(struct vm *vm, const uint8_t *img, size_t size, uin
 			return cell_error_set(err, ENOEXEC, "truncated: segment %u past the file",
 					      i);
 		if (p->p_type == PT_NOTE && !*ret_entry)
-			*ret_entry = pvh_find_entry(img + p->p_offset, p->p_filesz);
+			*ret_entry = pvh_note_entry(img + p->p_offset, p->p_filesz);
 		if (p->p_type != PT_LOAD)
 			continue;
 		uint8_t *dst = vm_gpa_to_hva(vm, p->p_paddr, p->p_memsz);
@@ -114,7 +92,13 @@ int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, uint64_t cmdli
 	int r = pvh_load_segments(vm, img, size, &entry, &end, err);
 	if (r < 0)
 		return cell_error_wrap(err, "kernel %s", vm->cfg->kernel);
-	r = boot_write_cmdline(vm, cmdline_max, err);
+	return boot_pvh_finish(vm, entry, end, cmdline_max, ret, err);
+}
+
+int boot_pvh_finish(struct vm *vm, uint64_t entry, uint64_t end, uint64_t cmdline_max,
+		    struct boot_entry *ret, struct cell_error **err)
+{
+	int r = boot_write_cmdline(vm, cmdline_max, err);
 	if (r < 0)
 		return r;
 	uint64_t initrd, initrd_size;

@@ -24,9 +24,9 @@ int boot_place_initrd(uint64_t ram_top, uint64_t max_addr, uint64_t min_addr, ui
 	return 0;
 }
 
-/* Map a whole file read-only; an empty file is an error (it cannot be a kernel or an initrd). */
-static int boot_map_file(const char *path, const char *what, const uint8_t **ret, size_t *ret_size,
-			 struct cell_error **err)
+/* Open a file to load: a regular, non-empty file (it cannot be a kernel or an initrd otherwise). */
+static int boot_open_file(const char *path, const char *what, size_t *ret_size,
+			  struct cell_error **err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -38,11 +38,42 @@ static int boot_map_file(const char *path, const char *what, const uint8_t **ret
 		return cell_error_set(err, EINVAL, "%s %s: not a regular file", what, path);
 	if (st.st_size == 0)
 		return cell_error_set(err, EINVAL, "%s %s: empty file", what, path);
-	void *p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED)
-		return cell_error_errno(err, errno, "%s %s: mmap", what, path);
-	*ret = p;
 	*ret_size = st.st_size;
+	return steal_fd(fd);
+}
+
+/*
+ * Read len bytes at off straight into dst (guest RAM). Why not mmap + memcpy: large reads cost
+ * less than page faults on a file mapping, one per 64 KiB of fault-around, each a trip to the
+ * file system (FUSE in the lab: ~80 ms against ~30 ms for the 14 MB of Debian's kernel), and
+ * there is one copy less.
+ */
+int boot_read_at(int fd, void *dst, size_t len, uint64_t off, const char *path,
+		 struct cell_error **err)
+{
+	uint8_t *p = dst;
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cell_error_errno(err, errno, "read %s", path);
+		if (n == 0)
+			return cell_error_set(err, EIO, "%s: truncated while loading", path);
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Map a whole file read-only (ELF kernels and LZ4 unpacking read it in place). */
+int boot_map_fd(int fd, size_t size, const char *path, const uint8_t **ret, struct cell_error **err)
+{
+	void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (p == MAP_FAILED)
+		return cell_error_errno(err, errno, "kernel %s: mmap", path);
+	*ret = p;
 	return 0;
 }
 
@@ -85,20 +116,30 @@ static void boot_write_reset_vector(struct vm *vm)
 int boot_load(struct vm *vm, struct boot_entry *ret, struct cell_error **err)
 {
 	boot_write_reset_vector(vm);
-	const uint8_t *img;
+	const char *path = vm->cfg->kernel;
 	size_t size;
-	int r = boot_map_file(vm->cfg->kernel, "kernel", &img, &size, err);
+	_cleanup_close_ int fd = boot_open_file(path, "kernel", &size, err);
+	if (fd < 0)
+		return fd;
+	/* The bzImage setup header and the ELF header are both in the first page. */
+	uint8_t head[BOOT_HEAD_SIZE] = { 0 };
+	size_t head_len = size < sizeof(head) ? size : sizeof(head);
+	int r = boot_read_at(fd, head, head_len, 0, path, err);
 	if (r < 0)
+		return r;
+	if (!vm->cfg->raw_real_mode && !(size >= 4 && memcmp(head, "\177ELF", 4) == 0))
+		return boot_load_bzimage(vm, head, size, fd, ret, err);
+	const uint8_t *img;
+	if ((r = boot_map_fd(fd, size, path, &img, err)) < 0)
 		return r;
 	if (vm->cfg->raw_real_mode) {
 		uint64_t a, n;
 		r = boot_load_real(vm, img, size, ret, err);
 		if (r >= 0)
 			r = boot_load_initrd(vm, 0xffffffffULL, VM_HIMEM_ADDR, &a, &n, err);
-	} else if (size >= 4 && memcmp(img, "\177ELF", 4) == 0)
+	} else {
 		r = boot_load_pvh(vm, img, size, VM_CMDLINE_MAX - 1, ret, err);
-	else
-		r = boot_load_bzimage(vm, img, size, ret, err);
+	}
 	munmap((void *)img, size);
 	return r;
 }
@@ -110,21 +151,19 @@ int boot_load_initrd(struct vm *vm, uint64_t max_addr, uint64_t min_addr, uint64
 	*ret_addr = *ret_size = 0;
 	if (!vm->cfg->initrd)
 		return 0;
-	const uint8_t *img;
 	size_t size;
-	int r = boot_map_file(vm->cfg->initrd, "initrd", &img, &size, err);
-	if (r < 0)
-		return r;
+	_cleanup_close_ int fd = boot_open_file(vm->cfg->initrd, "initrd", &size, err);
+	if (fd < 0)
+		return fd;
 	uint64_t addr;
-	if (boot_place_initrd(vm->low_ram_size, max_addr, min_addr, size, &addr) < 0) {
-		munmap((void *)img, size);
+	if (boot_place_initrd(vm->low_ram_size, max_addr, min_addr, size, &addr) < 0)
 		return cell_error_set(err, ENOSPC,
 				      "initrd %s: %zu bytes do not fit in guest memory between "
 				      "the kernel and 0x%llx",
 				      vm->cfg->initrd, size, (unsigned long long)max_addr);
-	}
-	memcpy(vm_gpa_to_hva(vm, addr, size), img, size);
-	munmap((void *)img, size);
+	int r = boot_read_at(fd, vm_gpa_to_hva(vm, addr, size), size, 0, vm->cfg->initrd, err);
+	if (r < 0)
+		return r;
 	*ret_addr = addr;
 	*ret_size = size;
 	return 0;

@@ -30,8 +30,14 @@ struct boot_image {
 
 /* Load the kernel named by the config (bzImage or ELF vmlinux with a PVH note) and its initrd. */
 int boot_load(struct vm *vm, struct boot_entry *ret, struct cell_error **err);
-int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, struct boot_entry *ret,
-		      struct cell_error **err);
+/* head: the file's first BOOT_HEAD_SIZE bytes (fewer if it is shorter); size: the file's. */
+#define BOOT_HEAD_SIZE 4096
+int boot_load_bzimage(struct vm *vm, const uint8_t *head, size_t size, int fd,
+		      struct boot_entry *ret, struct cell_error **err);
+int boot_read_at(int fd, void *dst, size_t len, uint64_t off, const char *path,
+		 struct cell_error **err);
+int boot_map_fd(int fd, size_t size, const char *path, const uint8_t **ret,
+		struct cell_error **err);
 int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t size, uint64_t cmdline_max,
 		  struct boot_entry *ret, struct cell_error **err);
 /* Pick the initrd's guest-physical address: page-aligned, as high as allowed, above min_addr. */
@@ -58,6 +64,23 @@ int bzimage_payload(const uint8_t *img, size_t size, const struct bzimage_info *
 		    const uint8_t **ret, size_t *ret_len);
 /* Unpack an LZ4 legacy frame of at most max bytes (boot-unpack.c); munmap() the result. */
 int boot_unpack_lz4(const uint8_t *in, size_t len, size_t max, uint8_t **ret, size_t *ret_len);
+/*
+ * Unpack an LZ4 legacy frame holding an ELF kernel straight into guest RAM (ram: guest-physical 0
+ * up to ram_size), each PT_LOAD segment at its physical address; ret: the PVH entry and the end of
+ * the highest segment. -ENOENT: not LZ4, or no PVH note (RAM left zeroed); -ENOTSUP: a segment
+ * layout this one pass cannot place (use boot_unpack_lz4()); -EINVAL: corrupt or truncated.
+ */
+#define UNPACK_MAX_PHDRS 16
+struct unpack_result {
+	uint64_t entry, end;
+};
+int boot_unpack_lz4_elf(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
+			struct unpack_result *ret);
+/* The PHYS32_ENTRY of a PVH note segment, 0 when there is none (boot-pvh.c). */
+uint64_t pvh_note_entry(const uint8_t *p, uint64_t len);
+/* The rest of a PVH boot once the segments are in place: command line, initrd, hvm_start_info. */
+int boot_pvh_finish(struct vm *vm, uint64_t entry, uint64_t end, uint64_t cmdline_max,
+		    struct boot_entry *ret, struct cell_error **err);
 /* 1 if img is an x86-64 ELF with a PVH entry note, else 0 (nothing is loaded). */
 int boot_pvh_probe(const uint8_t *img, size_t size);
 

@@ -187,6 +187,18 @@ db_disk_agree() {
   done
 }
 
+# Deleted instances are moved to instances/.trash and removed there by celld in the background
+# (celld_stop waits for that). trash_emptied [SECONDS]: true once the trash is empty (default 10 s).
+trash_emptied() {
+  local i
+  for ((i = 0; i < ${1:-10} * 50; i++)); do
+    [ -z "$(ls -A "$MGR_STATE/instances/.trash" 2>/dev/null)" ] && return 0
+    sleep 0.02
+  done
+  echo "still in the trash: $(ls -A "$MGR_STATE/instances/.trash")" >&2
+  return 1
+}
+
 # lib.bash's leak_state greps its own pgrep output, which can catch the `grep -F PREFIX` of the
 # same pipeline; drop that line so the check fails only on our own leftovers.
 mgr_leak_check() {

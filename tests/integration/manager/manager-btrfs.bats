@@ -70,6 +70,8 @@ parent_uuid() {
   cell copy "$n/s1" "$s"
   [ "$(parent_uuid "$MGR_STATE/instances/$s/disk")" = "$(subvol_uuid "$snap")" ]
   cell delete -f "$n" "$c" "$s"
+  # Their subvolumes went to the trash, which celld empties in the background.
+  trash_emptied
   [ -z "$(btrfs subvolume list -o "$MGR_STATE" | grep -e "$n" -e "$c" -e "$s")" ]
   [ ! -e "$MGR_STATE/snapshots/$n" ]
 }

@@ -136,6 +136,32 @@ kill9_during() {
   db_disk_agree
 }
 
+@test "celld killed with SIGKILL while it removes deleted instances: finished at restart" {
+  for i in 1 2; do
+    n=$(cell_id)
+    cell launch busybox "$n"
+    cell exec "$n" -- sh -c 'for i in $(seq 3000); do echo $i > /root/f$i; done'
+    cell delete -f "$n"
+    # The answer came before the layers were removed; kill celld while it may still remove them.
+    celld_kill9
+    [ ! -e "$MGR_STATE/instances/$n" ]
+    celld_start
+    trash_emptied
+    db_disk_agree
+  done
+  # A teardown cut short at any point: a trash entry whose root is still mounted and whose
+  # snapshots were moved too. celld empties it at start.
+  t=$MGR_STATE/instances/.trash/$(cell_id).1
+  mkdir -p "$t.instance/rootfs" "$t.instance/upper/root" "$t.snapshots/s1"
+  mount -t tmpfs "$(cell_id)" "$t.instance/rootfs"
+  touch "$t.instance/rootfs/x" "$t.instance/upper/root/y" "$t.snapshots/s1/z"
+  celld_kill9
+  celld_start
+  trash_emptied
+  ! grep -q "$t" /proc/self/mountinfo
+  db_disk_agree
+}
+
 @test "100 instances launched concurrently through the API: none lost, nothing leaked" {
   base=$(cell_id)
   # One launch first: celld opens its idmap user namespace once, at the first one.

@@ -83,6 +83,15 @@ teardown_file() {
   [[ "$output" == *"$n"*Running* ]]
   run cell list --format json
   [ "$(echo "$output" | jq -r --arg n "$n" '.[] | select(.name == $n) | .status')" = Running ]
+  [[ "$(cell list --format csv)" == *"$n,Running,CONTAINER,default"* ]]
+  for verb in list "network list" "storage list"; do
+    run cell $verb --format yaml
+    [ "$status" -ne 0 ]
+    [ "$output" = 'cell: --format: expected table, json or csv, got "yaml"' ]
+    run cell $verb --bogus
+    [ "$status" -ne 0 ]
+    [ "$output" = "cell: usage: cell $verb [--format table|json|csv]" ]
+  done
   run cell exec "$n" -- sh -c 'exit 7'
   [ "$status" -eq 7 ]
   run cell exec "$n" --env FOO=bar --cwd /tmp --user 1000 -- sh -c 'echo $FOO $(pwd) $(id -u)'
@@ -184,6 +193,26 @@ teardown_file() {
   cell delete "$n"
   [ ! -e "$MGR_STATE/instances/$n" ]
   [ ! -e "$MGR_STATE/instances/$n-x" ]
+  db_disk_agree
+}
+
+@test "delete -f frees the name at once; the layers are removed in the background" {
+  n=$(cell_id)
+  cell launch busybox "$n"
+  cell exec "$n" -- sh -c 'echo old >/root/f'
+  cell snapshot "$n" s1
+  cell delete -f "$n"
+  [ ! -e "$MGR_STATE/instances/$n" ]
+  [ ! -e "$MGR_STATE/snapshots/$n" ]
+  # Same name right away: a new instance, nothing of the old one in it.
+  cell launch busybox "$n"
+  run cell exec "$n" -- cat /root/f
+  [ "$status" -ne 0 ]
+  run cell info "$n"
+  [[ "$output" != *"s1"* ]]
+  cell delete -f "$n"
+  trash_emptied
+  ! grep -q "$MGR_STATE/instances/" /proc/self/mountinfo
   db_disk_agree
 }
 

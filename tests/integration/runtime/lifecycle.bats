@@ -212,6 +212,25 @@ status_of() {
     sleep 0.05
   done
   [ "$(cat "/proc/$pid/root/dev/shm/t")" != "$a" ]
+  # The freezer is the one word on paused: frozen from outside, state says paused too.
+  cg=$(awk -F: '$2 == "freezer" {print $3}' "/proc/$pid/cgroup")
+  if [ -n "$cg" ]; then
+    f=/sys/fs/cgroup/freezer$cg/freezer.state on=FROZEN off=THAWED
+  else
+    f=/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' "/proc/$pid/cgroup")/cgroup.freeze on=1 off=0
+  fi
+  echo "$on" >"$f"
+  for _ in $(seq 100); do
+    [ "$(status_of "$ID")" = paused ] && break
+    sleep 0.02
+  done
+  [ "$(status_of "$ID")" = paused ]
+  echo "$off" >"$f"
+  for _ in $(seq 100); do
+    [ "$(status_of "$ID")" = running ] && break
+    sleep 0.02
+  done
+  [ "$(status_of "$ID")" = running ]
   cellrt pause "$ID"
   cellrt delete --force "$ID"
   gone "$pid"

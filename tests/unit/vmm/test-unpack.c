@@ -4,6 +4,7 @@
 #include <lz4.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,13 +147,115 @@ static void test_pvh_probe(void **state)
 	assert_int_equal(boot_pvh_probe(b, n), 0);
 }
 
+/*
+ * A kernel-like ELF for the one-pass unpacking: text+data at offset + 1 MiB, a second segment 4 KiB
+ * lower than that (as Debian's per-CPU and init segments are) with a bss, a PVH note inside the
+ * first segment and bytes after the last segment (section headers in a real vmlinux).
+ */
+#define ELF_A_OFF 0x2000
+#define ELF_A_PADDR 0x102000
+#define ELF_B_OFF 0x6000
+#define ELF_B_PADDR 0x105000
+#define ELF_TOTAL 0x7800
+
+static uint8_t *make_kernel_elf(bool pvh)
+{
+	uint8_t *b = make_data(ELF_TOTAL);
+	memset(b, 0, 0x200);
+	Elf64_Ehdr *eh = (void *)b;
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_machine = EM_X86_64;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = 3;
+	Elf64_Phdr *ph = (void *)(b + eh->e_phoff);
+	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD,
+			      .p_offset = ELF_A_OFF,
+			      .p_paddr = ELF_A_PADDR,
+			      .p_filesz = 0x3000,
+			      .p_memsz = 0x3000 };
+	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD,
+			      .p_offset = ELF_B_OFF,
+			      .p_paddr = ELF_B_PADDR,
+			      .p_filesz = 0x1000,
+			      .p_memsz = 0x2000 };
+	ph[2] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = ELF_A_OFF + 0x100, .p_filesz = 20 };
+	Elf64_Nhdr nh = { .n_namesz = 4, .n_descsz = 4, .n_type = pvh ? 18 : 1 };
+	uint32_t entry = 0x1234567;
+	memcpy(b + ELF_A_OFF + 0x100, &nh, sizeof(nh));
+	memcpy(b + ELF_A_OFF + 0x100 + sizeof(nh), "Xen", 4);
+	memcpy(b + ELF_A_OFF + 0x100 + sizeof(nh) + 4, &entry, 4);
+	return b;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_lz4_elf_into_ram(void **state)
+{
+	size_t len, ram_size = 4 << 20;
+	uint8_t *elf = make_kernel_elf(true);
+	uint8_t *f = make_frame(elf, ELF_TOTAL, &len);
+	uint8_t *ram = calloc(1, ram_size);
+	struct unpack_result u;
+	assert_int_equal(boot_unpack_lz4_elf(f, len, ram, ram_size, &u), 0);
+	assert_int_equal(u.entry, 0x1234567);
+	assert_int_equal(u.end, ELF_B_PADDR + 0x2000);
+	assert_memory_equal(ram + ELF_A_PADDR, elf + ELF_A_OFF, 0x3000);
+	assert_memory_equal(ram + ELF_B_PADDR, elf + ELF_B_OFF, 0x1000);
+	/* bss, the ELF header's place and what followed the last segment: zero */
+	assert_true(all_zero(ram + ELF_B_PADDR + 0x1000, 0x1000));
+	assert_true(all_zero(ram, ELF_A_PADDR));
+	assert_true(all_zero(ram + u.end, ram_size - u.end));
+
+	/* No PVH note: nothing stays behind, and the guest's decompressor gets the kernel. */
+	free(elf);
+	free(f);
+	elf = make_kernel_elf(false);
+	f = make_frame(elf, ELF_TOTAL, &len);
+	memset(ram, 0, ram_size);
+	assert_int_equal(boot_unpack_lz4_elf(f, len, ram, ram_size, &u), -ENOENT);
+	assert_true(all_zero(ram, ram_size));
+	/* Too little RAM for the staging range, or a segment above the first one's delta. */
+	assert_int_equal(boot_unpack_lz4_elf(f, len, ram, 0x100000, &u), -ENOTSUP);
+	Elf64_Phdr *ph = (void *)(elf + sizeof(Elf64_Ehdr));
+	ph[1].p_paddr = ELF_B_PADDR + 0x2000;
+	free(f);
+	f = make_frame(elf, ELF_TOTAL, &len);
+	assert_int_equal(boot_unpack_lz4_elf(f, len, ram, ram_size, &u), -ENOTSUP);
+	/* A segment past the end of the file: corrupt. */
+	ph[1].p_paddr = ELF_B_PADDR;
+	ph[1].p_filesz = ELF_TOTAL;
+	free(f);
+	f = make_frame(elf, ELF_TOTAL, &len);
+	assert_int_equal(boot_unpack_lz4_elf(f, len, ram, ram_size, &u), -EINVAL);
+	/* Corrupt block data: an error, and the staging range is zeroed again. */
+	ph[1].p_filesz = 0x1000;
+	free(f);
+	f = make_frame(elf, ELF_TOTAL, &len);
+	f[len - 10] ^= 0xff;
+	f[len - 20] ^= 0xff;
+	int r = boot_unpack_lz4_elf(f, len, ram, ram_size, &u);
+	/* LZ4 cannot always tell (then there is no PVH note); never out of bounds */
+	assert_true(r == -EINVAL || r == -ENOENT);
+	free(ram);
+	free(f);
+	free(elf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lz4_roundtrip),
-		cmocka_unit_test(test_lz4_bad),
-		cmocka_unit_test(test_bzimage_payload),
-		cmocka_unit_test(test_pvh_probe),
+		cmocka_unit_test(test_lz4_roundtrip),	 cmocka_unit_test(test_lz4_bad),
+		cmocka_unit_test(test_bzimage_payload),	 cmocka_unit_test(test_pvh_probe),
+		cmocka_unit_test(test_lz4_elf_into_ram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
