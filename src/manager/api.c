@@ -249,50 +249,27 @@ static int split_path(const char *url, char ***ret, size_t *ret_n)
 }
 
 /*
- * Upgraded connections (WebSockets). libmicrohttpd owns the socket and the upgrade handle until
- * MHD_upgrade_action(CLOSE); MHD_stop_daemon frees every handle still open, and closes its
- * socket, while our stream threads (blocked until their exec session ends) may still run. So each
- * stream works on its own dup of the socket, and the handle is only used under ws_lock while the
- * server is not stopping: a stream ending after the stop must neither touch a freed handle nor
- * read a descriptor number that has been reused (either crashed celld).
- *
- * The handle is also closed only once the connection's own libmicrohttpd thread has ended: that
- * thread still marks the upgrade done and resumes the connection after on_upgrade returns, and a
- * CLOSE racing with it let the daemon free the connection while MHD_upgrade_action was still
- * writing to it (libmicrohttpd 0.9.75; heap corruption, celld aborted in malloc). A thread-specific
- * key's destructor tells us when that thread is gone.
+ * Upgraded connections (WebSockets). A stream works on its own dup of the connection's socket,
+ * and the upgrade handle is given back (MHD_upgrade_action CLOSE) at once, inside on_upgrade, on
+ * the connection's own thread: libmicrohttpd 0.9.75 marks the handle closed and only then resumes
+ * the connection, so a CLOSE from another thread, once that connection thread had resumed it,
+ * let the daemon free the connection in between (a write into freed memory: celld aborted on heap
+ * corruption under concurrent execs). Done inside on_upgrade it completes before the thread goes
+ * on. The handle is then never touched again, so MHD_stop_daemon cannot free one under us
+ * (that crashed celld in MHD_upgrade_action at shutdown); the socket lives on in our dup, closed
+ * when the stream ends. A stop shuts the streams' sockets down so that their readers end.
  */
 struct ws_ctx {
 	struct ws_ctx *next;
 	void (*fn)(void *cls, int fd);
 	void (*drop)(void *cls);
 	void *cls;
-	int fd;		/* our dup of the connection's socket */
-	bool conn_done; /* its libmicrohttpd thread has ended (under ws_lock) */
-	struct MHD_UpgradeResponseHandle *urh;
+	int fd; /* our dup of the connection's socket */
 };
 
 static pthread_mutex_t ws_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ws_cond = PTHREAD_COND_INITIALIZER;
 static struct ws_ctx *ws_open; /* streams whose thread runs (under ws_lock) */
 static bool ws_stopping;
-static pthread_key_t ws_key;
-static pthread_once_t ws_key_once = PTHREAD_ONCE_INIT;
-
-static void ws_conn_thread_gone(void *p)
-{
-	struct ws_ctx *c = p;
-	pthread_mutex_lock(&ws_lock);
-	c->conn_done = true;
-	pthread_cond_broadcast(&ws_cond);
-	pthread_mutex_unlock(&ws_lock);
-}
-
-static void ws_key_create(void)
-{
-	if (pthread_key_create(&ws_key, ws_conn_thread_gone) != 0)
-		abort(); /* only without memory at the first upgrade */
-}
 
 static void ws_ctx_drop(struct ws_ctx *c)
 {
@@ -301,16 +278,13 @@ static void ws_ctx_drop(struct ws_ctx *c)
 	free(c);
 }
 
-/* Give the connection back to libmicrohttpd (ws_lock held). */
-static void ws_release_locked(struct ws_ctx *c)
+static void ws_unlink_locked(struct ws_ctx *c)
 {
 	for (struct ws_ctx **p = &ws_open; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;
 			break;
 		}
-	if (!ws_stopping)
-		MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
 }
 
 static void *ws_thread(void *p)
@@ -318,9 +292,7 @@ static void *ws_thread(void *p)
 	struct ws_ctx *c = p;
 	c->fn(c->cls, c->fd);
 	pthread_mutex_lock(&ws_lock);
-	while (!c->conn_done)
-		pthread_cond_wait(&ws_cond, &ws_lock);
-	ws_release_locked(c);
+	ws_unlink_locked(c);
 	pthread_mutex_unlock(&ws_lock);
 	close(c->fd);
 	free(c);
@@ -334,8 +306,8 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	struct api_conn *ac = con_cls;
 	if (ac)
 		ac->ws = NULL; /* ours now: on_completed (later, on this thread) must not drop it */
-	c->urh = urh;
 	c->fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 	/* Blocking before the thread starts reading (the flag is the socket's, shared with the dup). */
 	if (c->fd >= 0)
 		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
@@ -346,12 +318,8 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_once(&ws_key_once, ws_key_create);
-	if (c->fd < 0 || ws_stopping || pthread_setspecific(ws_key, c) != 0 ||
-	    pthread_create(&t, &attr, ws_thread, c) != 0) {
-		/* On this thread, before it resumes the connection: no race. */
-		pthread_setspecific(ws_key, NULL);
-		ws_release_locked(c);
+	if (c->fd < 0 || ws_stopping || pthread_create(&t, &attr, ws_thread, c) != 0) {
+		ws_unlink_locked(c);
 		pthread_mutex_unlock(&ws_lock);
 		if (c->fd >= 0)
 			close(c->fd);
@@ -362,8 +330,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	pthread_attr_destroy(&attr);
 }
 
-/* Before the server stops: no handle is used any more, and the streams' peers are cut off so that
- * their readers end. */
+/* Before the server stops: the streams' peers are cut off so that their readers end. */
 static void ws_stop_all(void)
 {
 	pthread_mutex_lock(&ws_lock);
