@@ -29,7 +29,9 @@ n=0
 curlu() { curl -s --unix-socket "$CELL_SOCKET" "$@"; }
 while [ $SECONDS -lt $end ] && kill -0 $CP 2>/dev/null; do
   n=$((n + 1))
-  for i in $(seq 10); do "$C" exec "$P-b" -- true >/dev/null 2>&1 & done
+  for i in $(seq 10); do
+    { [ "$("$C" exec "$P-b" -- echo ok 2>/dev/null)" = ok ] || echo x >>"$ERR.failed"; } &
+  done
   [ -n "${NOWS:-}" ] || for i in $(seq 6); do
     timeout -s KILL 0.$((RANDOM % 3 + 1)) "$C" exec "$P-b" -- sh -c 'echo x; sleep 1' >/dev/null 2>&1 &
   done
@@ -58,7 +60,7 @@ while [ $SECONDS -lt $end ] && kill -0 $CP 2>/dev/null; do
   [ -n "${ONLYWS:-}" ] || "$C" delete -f "$P-l$n" "$P-c$n" >/dev/null 2>&1
 done 2>/dev/null
 if kill -0 $CP 2>/dev/null; then
-  echo "celld alive after $n rounds"
+  echo "celld alive after $n rounds; $(cat "$ERR.failed" 2>/dev/null | wc -l) of $((n * 10)) plain execs failed"
   rc=0
 else
   wait $CP
