@@ -209,9 +209,22 @@ static int celld_init(struct celld *d, struct cell_error **err)
 	return 0;
 }
 
+static void celld_free(struct celld *d)
+{
+	char **strings[] = { &d->state_dir,	&d->socket_path,   &d->runtime,
+			     &d->runtime_root,	&d->monitor,	   &d->cgroup_parent,
+			     &d->images_dir,	&d->instances_dir, &d->snapshots_dir,
+			     &d->builtin_image, &d->cache_dir };
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		free(*strings[i]);
+		*strings[i] = NULL;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	struct celld d = { 0 };
+	/* Freed on every return after parse_args (sanitizer builds check that nothing leaks). */
+	__attribute__((cleanup(celld_free))) struct celld d = { 0 };
 	const char *group = NULL, *logp = NULL;
 	bool debug = false;
 	_cleanup_error_ struct cell_error *e = NULL;
