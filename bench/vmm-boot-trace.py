@@ -12,7 +12,8 @@ want = sys.argv[4:] or ["cellvm", "qemu-microvm"]
 save = os.environ.get("CELL_TRACE_SAVE")  # a directory for each VMM's whole console output
 MEM_MB = 128
 # CELL_TRACE_CMDLINE replaces the command line (e.g. without quiet, to time the console too)
-cmdline = os.environ.get("CELL_TRACE_CMDLINE", "console=ttyS0 quiet initcall_debug cell.action=dmesg")
+cmdline = os.environ.get("CELL_TRACE_CMDLINE",
+                         "console=ttyS0 quiet initcall_debug cell.action=dmesg")
 
 
 VMMS = vmm_commands(kernel, initrd, cellvm, cmdline, MEM_MB)
