@@ -11,7 +11,9 @@ kernel, initrd, cellvm = sys.argv[1:4]
 want = sys.argv[4:] or ["cellvm", "qemu-microvm"]
 save = os.environ.get("CELL_TRACE_SAVE")  # a directory for each VMM's whole console output
 MEM_MB = 128
-cmdline = "console=ttyS0 quiet initcall_debug cell.action=dmesg"
+# CELL_TRACE_CMDLINE replaces the command line (e.g. without quiet, to time the console too)
+cmdline = os.environ.get("CELL_TRACE_CMDLINE",
+                         "console=ttyS0 quiet initcall_debug cell.action=dmesg")
 
 
 VMMS = vmm_commands(kernel, initrd, cellvm, cmdline, MEM_MB)
@@ -94,7 +96,7 @@ def hist_read():
 if not os.path.exists(f"{TRACEFS}/events"):
     subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS], stderr=subprocess.DEVNULL)
 
-res = {}
+res, uptime = {}, {}
 for name in want:
     hist_set(False)
     hist_set(True)
@@ -105,6 +107,7 @@ for name in want:
         with open(f"{save}/{name}.log", "w") as f:
             f.write(out)
     up = re.search(r"UPTIME=([\d.]+)", out)
+    uptime[name] = float(up.group(1)) if up else None
     print(f"# {name}: marker " + (f"after {wall:.2f} s" if wall else "MISSING") +
           (f", guest uptime there {up.group(1)} s" if up else "") +
           f", {len(log)} log lines", flush=True)
@@ -123,6 +126,9 @@ for pat, what in MILESTONES:
         t = next((t for t, msg in res[name] if pat in msg), None)
         row.append(f"{t:.3f}" if t is not None else "-")
     print(f"| {what} | " + " | ".join(row) + " |")
+# The init's own phase (module loading, shell) ends at the marker: the guest's uptime there.
+print("| marker (guest uptime) | " + " | ".join(f"{uptime[n]:.3f}" if uptime.get(n) else "-"
+                                              for n in want) + " |")
 
 # Slowest initcalls per VMM, and gaps between consecutive log lines (waits outside initcalls).
 for name in want:
