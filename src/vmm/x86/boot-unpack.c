@@ -92,7 +92,9 @@ uint64_t pvh_note_entry(const uint8_t *p, uint64_t len)
 {
 	uint64_t off = 0;
 	while (len - off >= sizeof(Elf64_Nhdr)) {
-		const Elf64_Nhdr *n = (const void *)(p + off);
+		Elf64_Nhdr hdr; /* copied out: the note may sit at any alignment */
+		const Elf64_Nhdr *n = &hdr;
+		memcpy(&hdr, p + off, sizeof(hdr));
 		uint64_t name = (n->n_namesz + 3ULL) & ~3ULL, desc = (n->n_descsz + 3ULL) & ~3ULL;
 		off += sizeof(*n);
 		if (name > len - off || desc > len - off - name)

@@ -14,6 +14,16 @@ teardown_file() {
   mgr_teardown_file
 }
 
+# new_console CMD: a tmux server of its own with one session, "console", running CMD. Each gets a
+# new socket: a server whose last session was just killed may still be exiting, and a new session
+# on its socket then fails ("server exited unexpectedly").
+new_console() {
+  [ -z "${TMUX_SOCK:-}" ] || tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+  TMUX_SERIAL=$((${TMUX_SERIAL:-0} + 1))
+  export TMUX_SOCK=$BATS_FILE_TMPDIR/tmux.$BATS_TEST_NUMBER.$TMUX_SERIAL.sock
+  tmux -S "$TMUX_SOCK" new-session -d -s console -x 120 -y 30 "$1"
+}
+
 # wait_pane TEXT: the tmux pane shows a line that is exactly TEXT (10 s at most).
 wait_pane() {
   local i
@@ -30,8 +40,7 @@ wait_pane() {
 @test "cell console: type into the instance's shell, see it answer, detach, it keeps running" {
   n=$(cell_id)
   cell launch busybox "$n"
-  export TMUX_SOCK=$BATS_FILE_TMPDIR/tmux.sock
-  tmux -S "$TMUX_SOCK" new-session -d -s console -x 120 -y 30 \
+  new_console \
     "env CELL_SOCKET=$CELL_SOCKET $CELL console $n; echo console-exit-\$?; sleep 30"
   wait_pane "To detach from the console, press: <ctrl>+a q"
   word=hi-$RANDOM$RANDOM
@@ -59,8 +68,7 @@ wait_pane() {
   run cell console "$n" --show-log
   [[ "$output" == *"$word"* ]]
   # And a second attach works after the first detached.
-  tmux -S "$TMUX_SOCK" kill-session -t console
-  tmux -S "$TMUX_SOCK" new-session -d -s console -x 120 -y 30 \
+  new_console \
     "env CELL_SOCKET=$CELL_SOCKET $CELL console $n; echo console-exit-\$?; sleep 30"
   wait_pane "To detach from the console, press: <ctrl>+a q"
   tmux -S "$TMUX_SOCK" send-keys -t console "echo again-$word" Enter
@@ -96,15 +104,13 @@ wait_pane() {
   word=early-$RANDOM$RANDOM
   # On a line of its own (the shell's prompt is on the console too).
   cell exec "$n" -- sh -c "printf '\\n%s\\n' $word >/dev/console"
-  export TMUX_SOCK=$BATS_FILE_TMPDIR/tmux.sock
-  tmux -S "$TMUX_SOCK" new-session -d -s console -x 120 -y 30 \
+  new_console \
     "env CELL_SOCKET=$CELL_SOCKET $CELL console $n; echo console-exit-\$?; sleep 30"
   wait_pane "$word"
   tmux -S "$TMUX_SOCK" send-keys -t console C-a q
   wait_pane "console-exit-0"
-  tmux -S "$TMUX_SOCK" kill-session -t console
   if command -v lxc >/dev/null; then
-    tmux -S "$TMUX_SOCK" new-session -d -s console -x 120 -y 30 \
+    new_console \
       "env LXD_DIR=$MGR_STATE HOME=$BATS_FILE_TMPDIR lxc console $n; echo console-exit-\$?; sleep 30"
     wait_pane "$word"
     # lxc looks at the first byte of each read only: ctrl+a and q in separate reads.
@@ -112,7 +118,6 @@ wait_pane() {
     sleep 0.3
     tmux -S "$TMUX_SOCK" send-keys -t console q
     wait_pane "console-exit-0"
-    tmux -S "$TMUX_SOCK" kill-session -t console
   fi
   # The server ends with its last session.
   tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
