@@ -206,12 +206,19 @@ status_of() {
   [ "$status" -ne 0 ]
   cellrt resume "$ID"
   [ "$(status_of "$ID")" = running ]
-  # thawed: the loop writes again (poll, since a loaded host may take a while to schedule it)
-  for _ in $(seq 100); do
+  # thawed: the loop writes again (poll up to 20 s: under the lab's TCG a loaded host may take a
+  # while to schedule it; the lab once saw no write within ~10 s, so say what the tasks were doing)
+  for _ in $(seq 400); do
     [ "$(cat "/proc/$pid/root/dev/shm/t")" != "$a" ] && break
     sleep 0.05
   done
-  [ "$(cat "/proc/$pid/root/dev/shm/t")" != "$a" ]
+  if [ "$(cat "/proc/$pid/root/dev/shm/t")" = "$a" ]; then
+    for t in $(pgrep -g "$(ps -o pgid= "$pid" | tr -d ' ')" 2>/dev/null) "$pid"; do
+      echo "task $t: $(tr '\0' ' ' <"/proc/$t/cmdline" 2>/dev/null) $(grep -E '^State' "/proc/$t/status" 2>/dev/null) wchan=$(cat "/proc/$t/wchan" 2>/dev/null)" >&2
+    done
+    cat "/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' "/proc/$pid/cgroup")/cgroup.events" >&2 2>/dev/null || true
+    false
+  fi
   # The freezer is the one word on paused: frozen from outside, state says paused too.
   cg=$(awk -F: '$2 == "freezer" {print $3}' "/proc/$pid/cgroup")
   if [ -n "$cg" ]; then
