@@ -108,6 +108,11 @@ _Noreturn void sync_fail(int fd, struct cell_error *err)
 		n = sizeof(buf) - 1;
 	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
 		dprintf(STDERR_FILENO, "cellrt: %s\n", buf + 1);
+	/* A message of the parent's left unread here would make our exit reset the connection, and
+	 * the parent would read ECONNRESET instead of the error: take such messages off first. */
+	char unread[256];
+	while (recv(fd, unread, sizeof(unread), MSG_DONTWAIT) > 0)
+		;
 	_exit(1);
 }
 
