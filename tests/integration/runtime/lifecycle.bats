@@ -13,6 +13,15 @@ status_of() {
   cellrt state "$1" | jq -r .status
 }
 
+# wait_status ID STATUS: state says STATUS within 2 s.
+wait_status() {
+  for _ in $(seq 100); do
+    [ "$(status_of "$1")" = "$2" ] && return 0
+    sleep 0.02
+  done
+  [ "$(status_of "$1")" = "$2" ]
+}
+
 @test "run prints from PID 1 and returns the process's exit status" {
   b=$(cell_bundle '.process.args = ["sh", "-c", "echo pid=$$; exit 3"]')
   run cellrt run --bundle "$b" "$ID"
@@ -227,17 +236,9 @@ status_of() {
     f=/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' "/proc/$pid/cgroup")/cgroup.freeze on=1 off=0
   fi
   echo "$on" >"$f"
-  for _ in $(seq 100); do
-    [ "$(status_of "$ID")" = paused ] && break
-    sleep 0.02
-  done
-  [ "$(status_of "$ID")" = paused ]
+  wait_status "$ID" paused
   echo "$off" >"$f"
-  for _ in $(seq 100); do
-    [ "$(status_of "$ID")" = running ] && break
-    sleep 0.02
-  done
-  [ "$(status_of "$ID")" = running ]
+  wait_status "$ID" running
   cellrt pause "$ID"
   cellrt delete --force "$ID"
   gone "$pid"
