@@ -97,9 +97,9 @@ static int check_pid(const char *arg)
 static int run_server(const char *fdarg, bool no_passthrough)
 {
 	_cleanup_error_ struct cell_error *err = NULL;
-	int fuse, state, dir;
+	int fuse, state, dir, cache;
 	log_set_ident("cellfs-server");
-	if (holder_receive(atoi(fdarg), &fuse, &state, &dir, &err) < 0) {
+	if (holder_receive(atoi(fdarg), &fuse, &state, &dir, &cache, &err) < 0) {
 		cell_error_print(err, "cellfs", stderr);
 		return 1;
 	}
@@ -107,6 +107,7 @@ static int run_server(const char *fdarg, bool no_passthrough)
 	struct cellfs_server_opts o = { .fuse_fd = fuse,
 					.state_fd = state,
 					.backing_dir = dir,
+					.cache_fd = cache,
 					.no_passthrough = no_passthrough };
 	int r = cellfs_serve(&o, &err);
 	if (r == -EINTR)

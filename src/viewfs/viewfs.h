@@ -165,6 +165,8 @@ struct view_ctx {
 	pid_t pid;
 	struct load_tracker *load;
 };
+/* proc/loadavg for a cgroup (the sampled connection has no reader at hand, cache.c). */
+int view_render_loadavg(const struct reader_cgroup *cg, struct load_tracker *t, struct vbuf *out);
 /* Render view `index` for ctx->pid into out: 0 or -errno (-EIO for a vanished reader/cgroup). */
 int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out);
 

@@ -417,6 +417,21 @@ static int view_cpu(unsigned index, pid_t pid, struct pid_entry *pe, const struc
 	return stat ? render_stat(stat, &sf, out) : -EIO;
 }
 
+int view_render_loadavg(const struct reader_cgroup *cg, struct load_tracker *t, struct vbuf *out)
+{
+	struct load_facts lf;
+	vbuf_reset(out);
+	if (cg->root) {
+		ssize_t n = read_text(NULL, "/proc/loadavg", host_buf, sizeof(host_buf));
+		return n < 0 ? -EIO : vbuf_put(out, host_buf, (size_t)n);
+	}
+	load_tracker_get(t, cg, &lf);
+	const char *host = host_file("/proc/loadavg");
+	const char *sp = host ? strrchr(host, ' ') : NULL;
+	lf.last_pid = sp ? atoi(sp + 1) : 0;
+	return render_loadavg(&lf, out);
+}
+
 int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 {
 	struct reader_cgroup cgbuf;
@@ -451,16 +466,8 @@ int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 	case V_NODE0_CPULIST:
 	case V_NODE0_CPUMAP:
 		return view_cpu(index, ctx->pid, pe, cg, out);
-	case V_LOADAVG: {
-		struct load_facts lf;
-		if (!ctx->load)
-			return -EIO;
-		load_tracker_get(ctx->load, cg, &lf);
-		const char *host = host_file("/proc/loadavg");
-		const char *sp = host ? strrchr(host, ' ') : NULL;
-		lf.last_pid = sp ? atoi(sp + 1) : 0;
-		return render_loadavg(&lf, out);
-	}
+	case V_LOADAVG:
+		return ctx->load ? view_render_loadavg(cg, ctx->load, out) : -EIO;
 	case V_DISKSTATS: {
 		static struct io_dev devs[256];
 		size_t n;
