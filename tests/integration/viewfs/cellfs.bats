@@ -139,20 +139,22 @@ setup() {
 
 @test "the load average rises with a busy loop inside that container only, and survives a server restart" {
   # the first read starts the sampling of each container
-  ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg" >/dev/null
-  ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg" >/dev/null
-  ctr_exec "$C1" "timeout 12 sh -c 'while :; do :; done' & sleep 11; cat $MNT/$C1/proc/loadavg" >"$BATS_TEST_TMPDIR/l1" &
+  # (and of the sampled mount's file, which the container's first reader binds to its cgroup)
+  ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg $MNT.cache/$C1/proc/loadavg" >/dev/null
+  ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg $MNT.cache/$C2/proc/loadavg" >/dev/null
+  ctr_exec "$C1" "timeout 12 sh -c 'while :; do :; done' & sleep 11; cat $MNT/$C1/proc/loadavg $MNT.cache/$C1/proc/loadavg" >"$BATS_TEST_TMPDIR/l1" &
   local busy=$!
   sleep 11
-  run ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg"
+  run ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg $MNT.cache/$C2/proc/loadavg"
   wait $busy
   echo "busy: $(cat "$BATS_TEST_TMPDIR/l1") idle: $output"
   local l_busy l_idle
-  l_busy=$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/l1")
-  l_idle=${output%% *}
-  [ "$l_idle" = 0.00 ]
-  [ "$l_busy" != 0.00 ]
-  awk -v l="$l_busy" 'BEGIN { exit !(l >= 0.05) }'
+  [ "$(wc -l <"$BATS_TEST_TMPDIR/l1")" = 2 ]
+  [ "${#lines[@]}" = 2 ]
+  for l_idle in "${lines[0]%% *}" "${lines[1]%% *}"; do [ "$l_idle" = 0.00 ]; done
+  for l_busy in $(cut -d' ' -f1 "$BATS_TEST_TMPDIR/l1"); do
+    awk -v l="$l_busy" 'BEGIN { exit !(l >= 0.05) }'
+  done
   # The load state lives in the holder's memfd: a new server carries on from it.
   local holder server next
   holder=$(cat "$BATS_FILE_TMPDIR/cellfs.pid")
@@ -163,19 +165,48 @@ setup() {
     [ -n "$next" ] && [ "$next" != "$server" ] && break
     sleep 0.02
   done
-  run ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg"
+  run ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg $MNT.cache/$C1/proc/loadavg"
   echo "after a server restart: $output"
   [ "$status" -eq 0 ]
-  awk -v l="${output%% *}" 'BEGIN { exit !(l >= 0.05) }'
+  awk -v l="${lines[0]%% *}" 'BEGIN { exit !(l >= 0.05) }'
+  awk -v l="${lines[1]%% *}" 'BEGIN { exit !(l >= 0.05) }'
 }
 
-@test "a reader loops over /proc/meminfo while the server is SIGKILLed and restarted 10 times: zero errors" {
+# Requests the sampled connection was sent, all opcodes (from <mnt>/.stats).
+sampled_requests() {
+  awk '$1 == "sampled" { n += $3 } END { print n + 0 }' "$MNT/.stats"
+}
+
+@test "proc/loadavg of the sampled mount: open, read and close send cellfs no request" {
+  local f=$MNT.cache/$C1/proc/loadavg stop=$BATS_TEST_TMPDIR/stop out=$BATS_TEST_TMPDIR/reader.out
+  run ctr_exec "$C1" "cat $f"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^[0-9]+\.[0-9]{2}\ [0-9]+\.[0-9]{2}\ [0-9]+\.[0-9]{2}\ [0-9]+/[0-9]+\ [0-9]+$ ]]
+  local before after reads
+  before=$(sampled_requests)
+  (sleep 1.5 && touch "$stop") &
+  ctr_exec "$C1" "$CELLFS_READER $f $stop /" >"$out" 2>&1
+  after=$(sampled_requests)
+  cat "$out" "$MNT/.stats"
+  echo "sampled requests: $before before, $after after"
+  grep -q "errors=0$" "$out"
+  reads=$(sed -n 's/^reads=\([0-9]*\).*/\1/p' "$out")
+  [ "$reads" -gt 1000 ]
+  # At most one 5-second update fell into the loop: its GETATTR, and a READ if it got shorter.
+  [ $((after - before)) -le 3 ]
+}
+
+@test "readers loop over /proc/meminfo and the sampled /proc/loadavg while the server is SIGKILLed and restarted 10 times: zero errors" {
   # Requests in flight at a crash are answered again only with FUSE_NOTIFY_RESEND (6.9+).
   kernel_at_least 6 9 || cell_skip "kernel $(uname -r) has no FUSE_NOTIFY_RESEND (6.9+)"
   local holder stop=$BATS_TEST_TMPDIR/stop out=$BATS_TEST_TMPDIR/reader.out
   holder=$(cat "$BATS_FILE_TMPDIR/cellfs.pid")
   ctr_exec "$C1" "mount --bind $MNT/$C1/proc/meminfo /proc/meminfo && $CELLFS_READER /proc/meminfo $stop 'MemTotal:         262144 kB'" >"$out" 2>&1 &
   local reader=$!
+  # proc/loadavg as the runtime binds it: from the sampled connection, also held by the holder.
+  ctr_exec "$C1" "mount --bind $MNT.cache/$C1/proc/loadavg /proc/loadavg && $CELLFS_READER /proc/loadavg $stop /" >"$out.load" 2>&1 &
+  local loadreader=$!
   sleep 0.5
   local i server next
   for i in $(seq 10); do
@@ -192,10 +223,14 @@ setup() {
   done
   touch "$stop"
   wait "$reader"
-  cat "$out"
+  wait "$loadreader"
+  cat "$out" "$out.load"
   grep -q "errors=0$" "$out"
+  grep -q "errors=0$" "$out.load"
   local reads
   reads=$(sed -n 's/^reads=\([0-9]*\).*/\1/p' "$out")
+  [ "$reads" -gt 100 ]
+  reads=$(sed -n 's/^reads=\([0-9]*\).*/\1/p' "$out.load")
   [ "$reads" -gt 100 ]
 }
 
@@ -209,6 +244,8 @@ setup() {
   kill -TERM "$holder"
   wait "$holder"
   ! grep -q " $mnt2 " /proc/self/mountinfo
+  ! grep -q " $mnt2.cache " /proc/self/mountinfo
+  [ ! -e "$mnt2.cache" ]
   [ ! -e "/dev/shm/cellfs.$holder" ]
   rmdir "$mnt2"
 }
@@ -256,12 +293,15 @@ setup() {
 }
 
 @test "the runtime's hook binds every view into a container rootfs" {
-  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat"
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat && stat -c %d /proc/loadavg $MNT.cache && cat /proc/loadavg"
   echo "$output"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "MemTotal:         262144 kB" ]
   [ "${lines[1]}" = 0 ]
   [ "${lines[2]}" = 1 ]
+  # loadavg is bound from the sampled mount
+  [ "${lines[3]}" = "${lines[4]}" ]
+  [[ "${lines[5]}" == *" "*/*" "* ]]
 }
 
 @test "lscpu in a container with the views bound counts the view's one cpu" {
