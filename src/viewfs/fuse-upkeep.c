@@ -104,6 +104,7 @@ void *server_sampler(void *arg)
 			sleep(5);
 			pthread_mutex_lock(&s->load_lock);
 			load_tracker_tick(s->load);
+			view_tick();
 			backing_sweep(s);
 			read_text_sweep(s->idle_seconds);
 			pthread_mutex_unlock(&s->load_lock);
