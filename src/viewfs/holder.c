@@ -91,7 +91,7 @@ static pid_t spawn_server(const struct holder_opts *o, const int fds[4])
 		_exit(127);
 	}
 	close(sp[1]);
-	int r = send_fds(sp[0], fds, 4);
+	int r = send_fds(sp[0], fds, fds[3] >= 0 ? 4 : 3);
 	close(sp[0]);
 	if (r < 0)
 		log_warn("holder: hand fds to server %d: %s", (int)pid, strerror(-r));
@@ -187,6 +187,7 @@ static int holder_loop(const struct holder_opts *o, const int fds[4], int sfd)
 				continue;
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 				log_info("holder: filesystem unmounted, exiting");
+				holder_unmount_all(o); /* the sampled one is still mounted */
 				return 0;
 			}
 			/* A server that keeps dying at once is broken: slow down, do not spin. */
@@ -230,8 +231,10 @@ int holder_run(const struct holder_opts *o, struct cell_error **err)
 		return cell_error_errno(err, errno, "create %s", dir);
 	cache_mountpoint(o, cache, sizeof(cache));
 	int r = holder_mount(o->mountpoint, &fuse, err);
-	if (r == 0 && (r = holder_mount(cache, &cfd, err)) < 0) {
-		holder_unmount(o->mountpoint);
+	_cleanup_error_ struct cell_error *cerr = NULL;
+	if (r == 0 && holder_mount(cache, &cfd, &cerr) < 0) {
+		/* The views work without it: loadavg is then served by the views mount. */
+		log_warn("holder: %s; proc/loadavg is served by the views mount alone", cerr->msg);
 		rmdir(cache);
 	}
 	if (r < 0) {
