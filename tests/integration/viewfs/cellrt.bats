@@ -38,7 +38,7 @@ limited_bundle() {
 
 @test "an annotated container reads its limits from /proc and /sys" {
   local b
-  b=$(limited_bundle true 'grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online; grep -c ^cpu[0-9] /proc/stat; cut -d. -f1 /proc/uptime')
+  b=$(limited_bundle true 'grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online; grep -c ^cpu[0-9] /proc/stat; cut -d. -f1 /proc/uptime; cat /proc/loadavg; stat -c %d /proc/loadavg')
   CELL_VIEWFS_MOUNT=$MNT run cellrt run --bundle "$b" "$ID"
   echo "$output"
   [ "$status" -eq 0 ]
@@ -47,6 +47,10 @@ limited_bundle() {
   [ "${lines[2]}" = 0 ]
   [ "${lines[3]}" = 1 ]
   [ "${lines[4]}" -lt 5 ]
+  # loadavg comes from the sampled mount, for the container's cgroup (a few tasks at most)
+  [[ "${lines[5]}" =~ ^[0-9]+\.[0-9]{2}\ [0-9]+\.[0-9]{2}\ [0-9]+\.[0-9]{2}\ [0-9]+/([0-9]+)\ [0-9]+$ ]]
+  [ "${BASH_REMATCH[1]}" -lt 20 ]
+  [ "${lines[6]}" = "$(stat -c %d "$MNT.cache")" ]
 }
 
 @test "without the annotation the container sees the host's /proc" {
