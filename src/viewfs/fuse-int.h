@@ -42,6 +42,7 @@ struct server {
 	 * the last invalidation the sampler sent for it. */
 	uint32_t slot_active[CELLFS_MAX_SLOTS], slot_inval[CELLFS_MAX_SLOTS];
 	struct cache *cache; /* the sampled connection; NULL from a holder without one */
+	bool threads;	     /* the sampler (and the sampled connection's thread) started */
 };
 
 static inline int64_t mono_s(void)

@@ -573,6 +573,7 @@ static int serve_loop(struct server *s, bool no_passthrough, struct cell_error *
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old); /* signals go to the request loop */
 	int r = pthread_create(&tid, NULL, server_sampler, s);
+	s->threads = r == 0;
 	if (r == 0 && s->cache)
 		r = pthread_create(&tid, NULL, cache_serve, s->cache);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -661,6 +662,10 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 	/* Passthrough opens a predecessor counted stay in the shared state and are released by
 	 * their fh (which names the node), so counting carries over across servers. */
 	r = serve_loop(s, opts->no_passthrough, err);
+	/* Once started, the sampler and the sampled connection's thread (maybe blocked in read():
+	 * a restart does not unmount) use the state until the process exits, which it does next. */
+	if (s->threads)
+		return r;
 out:
 	if (s->st)
 		munmap(s->st, sizeof(*s->st));
