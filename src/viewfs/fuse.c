@@ -597,6 +597,42 @@ static int serve_loop(struct server *s, bool no_passthrough, struct cell_error *
 	return -EINTR;
 }
 
+/* What a server sets up once its state is mapped: limits, the sampled connection, resends. */
+static int server_start(struct server *s, const struct cellfs_server_opts *opts,
+			struct cell_error **err)
+{
+	/* Each open backs onto one kept fd: room for a few thousand containers. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
+	pthread_mutex_init(&s->load_lock, NULL);
+	s->gen = ++s->st->generation;
+	/* Slots a predecessor served count as active now: no burst of invalidations at a restart. */
+	for (int i = 0; i < CELLFS_MAX_SLOTS; i++)
+		s->slot_active[i] = (uint32_t)mono_s();
+	/* $CELLFS_IDLE_SECONDS: for tests and bench/viewfs-mem.sh, which cannot wait a minute. */
+	const char *idle = getenv("CELLFS_IDLE_SECONDS");
+	s->idle_seconds = idle && atoi(idle) > 0 ? (unsigned)atoi(idle) : 60;
+	s->passthrough = s->st->passthrough && !opts->no_passthrough;
+	if (opts->cache_fd >= 0) {
+		fcntl(opts->cache_fd, F_SETFL, fcntl(opts->cache_fd, F_GETFL) & ~O_NONBLOCK);
+		s->cache = cache_new(opts->cache_fd, &s->st->cache, s->load, &s->load_lock,
+				     s->idle_seconds);
+		if (!s->cache)
+			return cell_error_set(err, ENOMEM, "cellfs: out of memory");
+	}
+	if (s->st->initialized && s->st->kernel_minor >= 41) {
+		/* A predecessor may have died holding requests it had read: have them sent again. */
+		struct fuse_out_header h = { .len = sizeof(h), .error = CELLFS_NOTIFY_RESEND };
+		if (write(s->fd, &h, sizeof(h)) < 0)
+			log_warn("FUSE_NOTIFY_RESEND: %m");
+	}
+	return 0;
+}
+
 int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 {
 	struct server *s = calloc(1, sizeof(*s));
@@ -628,37 +664,8 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 		r = cell_error_set(err, ENOMEM, "cellfs: out of memory");
 		goto out;
 	}
-	/* Each open backs onto one kept fd: room for a few thousand containers. */
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
-	pthread_mutex_init(&s->load_lock, NULL);
-	s->gen = ++s->st->generation;
-	/* Slots a predecessor served count as active now: no burst of invalidations at a restart. */
-	for (int i = 0; i < CELLFS_MAX_SLOTS; i++)
-		s->slot_active[i] = (uint32_t)mono_s();
-	/* $CELLFS_IDLE_SECONDS: for tests and bench/viewfs-mem.sh, which cannot wait a minute. */
-	const char *idle = getenv("CELLFS_IDLE_SECONDS");
-	s->idle_seconds = idle && atoi(idle) > 0 ? (unsigned)atoi(idle) : 60;
-	s->passthrough = s->st->passthrough && !opts->no_passthrough;
-	if (opts->cache_fd >= 0) {
-		fcntl(opts->cache_fd, F_SETFL, fcntl(opts->cache_fd, F_GETFL) & ~O_NONBLOCK);
-		s->cache = cache_new(opts->cache_fd, &s->st->cache, s->load, &s->load_lock,
-				     s->idle_seconds);
-		if (!s->cache) {
-			r = cell_error_set(err, ENOMEM, "cellfs: out of memory");
-			goto out;
-		}
-	}
-	if (s->st->initialized && s->st->kernel_minor >= 41) {
-		/* A predecessor may have died holding requests it had read: have them sent again. */
-		struct fuse_out_header h = { .len = sizeof(h), .error = CELLFS_NOTIFY_RESEND };
-		if (write(s->fd, &h, sizeof(h)) < 0)
-			log_warn("FUSE_NOTIFY_RESEND: %m");
-	}
+	if ((r = server_start(s, opts, err)) < 0)
+		goto out;
 	/* Passthrough opens a predecessor counted stay in the shared state and are released by
 	 * their fh (which names the node), so counting carries over across servers. */
 	r = serve_loop(s, opts->no_passthrough, err);

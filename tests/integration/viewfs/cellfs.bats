@@ -258,27 +258,35 @@ sampled_requests() {
   holder=$!
   for _ in $(seq 100); do [ "$(cat "$m/$gone/.floor" 2>/dev/null)" = cellfs ] && break; sleep 0.05; done
   [ "$(cat "$m/$gone/proc/loadavg" | wc -l)" = 1 ]
+  [ "$(cat "$m.cache/$gone/proc/loadavg" | wc -l)" = 1 ]
   ls "$m" | grep -qx "$gone"
+  ls "$m.cache" | grep -qx "$gone"
   # C1's views stay bound across the sampler's rounds (every 5 s) that invalidate idle entries;
   # its slot lives while the mounts do.
-  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $m && grep MemTotal /proc/meminfo && sleep 8 && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && ls $m"
+  # (the same for the sampled mount, which the hook binds /proc/loadavg from)
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $m && grep MemTotal /proc/meminfo && grep -c / /proc/loadavg && sleep 8 && grep MemTotal /proc/meminfo && grep -c / /proc/loadavg && cat /sys/devices/system/cpu/online && ls $m && ls $m.cache"
   echo "$output"
   # Once C1's mounts are gone, nothing holds its entries either.
   for i in $(seq 40); do
-    ls "$m" | grep -qx -e "$gone" -e "$C1" || break
+    ls "$m" "$m.cache" | grep -qx -e "$gone" -e "$C1" || break
     sleep 0.25
   done
-  local left
+  local left left_cache
   left=$(ls "$m")
+  left_cache=$(ls "$m.cache")
   kill -TERM "$holder"
   wait "$holder"
   rmdir "$m"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "MemTotal:         262144 kB" ]
-  [ "${lines[1]}" = "MemTotal:         262144 kB" ]
-  [ "${lines[2]}" = 0 ]
-  [ "${lines[3]}" = "$C1" ] # the directory nobody held was gone already
+  [ "${lines[1]}" = 1 ]
+  [ "${lines[2]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[3]}" = 1 ]
+  [ "${lines[4]}" = 0 ]
+  [ "${lines[5]}" = "$C1" ] # the directory nobody held was gone already
+  [ "${lines[6]}" = "$C1" ]
   [ -z "$left" ]
+  [ -z "$left_cache" ]
 }
 
 @test "the request thread runs as SCHED_BATCH (a RELEASE's wake-up does not preempt readers)" {
