@@ -85,7 +85,7 @@ static int cnode_decode(struct cache *c, uint64_t nodeid, int *slot, unsigned *i
 	uint64_t s = (nodeid >> CNODE_SHIFT) - 1;
 	*i = nodeid & ((1u << CNODE_SHIFT) - 1);
 	if ((nodeid >> CNODE_SHIFT) == 0 || s >= CELLFS_MAX_SLOTS || *i >= CACHE_NODES ||
-	    !c->st->slots[s].used)
+	    !c->st->used[s])
 		return -ENOENT;
 	*slot = (int)s;
 	return 0;
@@ -95,9 +95,9 @@ static int cslot_get(struct cache *c, const char *name)
 {
 	int free_slot = -1;
 	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
-		if (c->st->slots[i].used && !strcmp(c->st->slots[i].name, name))
+		if (c->st->used[i] && !strcmp(c->st->slots[i].name, name))
 			return i;
-		if (!c->st->slots[i].used && free_slot < 0)
+		if (!c->st->used[i] && free_slot < 0)
 			free_slot = i;
 	}
 	if (free_slot < 0)
@@ -105,7 +105,7 @@ static int cslot_get(struct cache *c, const char *name)
 	struct cellfs_cache_slot *sl = &c->st->slots[free_slot];
 	memset(sl, 0, sizeof(*sl));
 	snprintf(sl->name, sizeof(sl->name), "%s", name);
-	sl->used = 1;
+	c->st->used[free_slot] = 1;
 	c->texts[free_slot].len = 0;
 	return free_slot;
 }
@@ -142,7 +142,7 @@ static void bind_slot(struct cache *c, int slot, pid_t pid)
 		return;
 	pthread_mutex_lock(&c->lock);
 	struct cellfs_cache_slot *sl = &c->st->slots[slot];
-	if (sl->used && !sl->bound) {
+	if (c->st->used[slot] && !sl->bound) {
 		snprintf(sl->cgroup, sizeof(sl->cgroup), "%s", cg.cpu);
 		sl->v2 = cg.v2;
 		sl->root = cg.root;
@@ -256,7 +256,7 @@ static void do_readdir(struct cache *c, const struct fuse_in_header *in,
 		uint64_t ino = off == 0 ? in->nodeid : FUSE_ROOT_ID;
 		bool dir = true;
 		if (off >= 2 && slot < 0) {
-			if (!c->st->slots[off - 2].used)
+			if (!c->st->used[off - 2])
 				continue;
 			name = c->st->slots[off - 2].name;
 			ino = cnode((int)(off - 2), CN_TOP);
@@ -284,8 +284,10 @@ static void forget_one(struct cache *c, uint64_t nodeid, uint64_t n)
 		bool held = false;
 		for (unsigned k = 0; k < CACHE_NODES; k++)
 			held |= sl->nlookup[k] > 0;
-		if (!held)
+		if (!held) {
+			c->st->used[slot] = 0;
 			memset(sl, 0, sizeof(*sl));
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -421,10 +423,10 @@ static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_te
 	struct reader_cgroup cg;
 	pthread_mutex_lock(&c->lock);
 	struct cellfs_cache_slot *sl = &c->st->slots[slot];
-	bool bound = sl->used && sl->bound;
+	bool used = c->st->used[slot];
+	bool bound = used && sl->bound;
 	if (bound)
 		slot_cgroup(sl, &cg);
-	bool used = sl->used;
 	pthread_mutex_unlock(&c->lock);
 	if (!bound) {
 		/* After a restart: whatever the kernel holds, the next reader asks again. */
@@ -445,7 +447,7 @@ static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_te
 	pthread_mutex_lock(&c->lock);
 	bool changed = force || t->len != c->texts[slot].len ||
 		       memcmp(t->p, c->texts[slot].p, t->len) != 0;
-	if (changed && sl->used && sl->bound)
+	if (changed && c->st->used[slot] && sl->bound)
 		c->texts[slot] = *t; /* published before the kernel drops its copy */
 	pthread_mutex_unlock(&c->lock);
 	return changed;
@@ -456,7 +458,7 @@ void cache_tick(struct cache *c, bool force)
 	uint32_t now = mono_s();
 	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
 		struct cache_text t;
-		if (!__atomic_load_n(&c->st->slots[i].used, __ATOMIC_RELAXED))
+		if (!__atomic_load_n(&c->st->used[i], __ATOMIC_RELAXED))
 			continue;
 		if (cache_refresh(c, i, force, &t)) {
 			/* Drop the old page first, then store: a read() sees one text whole. */
@@ -493,7 +495,7 @@ struct cache *cache_new(int fd, struct cellfs_cache_state *st, struct load_track
 	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
 		struct reader_cgroup cg;
 		c->active[i] = mono_s();
-		if (!st->slots[i].used || !st->slots[i].bound)
+		if (!st->used[i] || !st->slots[i].bound)
 			continue;
 		slot_cgroup(&st->slots[i], &cg);
 		if (render(c, &cg, &c->texts[i]) < 0)
