@@ -9,10 +9,6 @@ gone() {
   [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"
 }
 
-status_of() {
-  cellrt state "$1" | jq -r .status
-}
-
 # wait_status ID STATUS: state says STATUS within 2 s.
 wait_status() {
   for _ in $(seq 100); do
