@@ -368,6 +368,14 @@ static void forget_one(struct cache *c, uint64_t nodeid, uint64_t n)
 	pthread_mutex_unlock(&c->lock);
 }
 
+static void batch_forget(struct cache *c, const struct fuse_batch_forget_in *b, size_t alen)
+{
+	const struct fuse_forget_one *f = (const void *)(b + 1);
+	size_t max = alen < sizeof(*b) ? 0 : (alen - sizeof(*b)) / sizeof(*f);
+	for (size_t k = 0; k < max && k < b->count; k++)
+		forget_one(c, f[k].nodeid, f[k].nlookup);
+}
+
 static void do_init(struct cache *c, const struct fuse_in_header *in, const struct fuse_init_in *ii)
 {
 	struct fuse_init_out o = { .major = FUSE_KERNEL_VERSION,
@@ -407,14 +415,9 @@ static int dispatch(struct cache *c, const char *buf, size_t len)
 		if (alen >= sizeof(struct fuse_forget_in))
 			forget_one(c, in->nodeid, ((const struct fuse_forget_in *)arg)->nlookup);
 		break; /* no reply */
-	case FUSE_BATCH_FORGET: {
-		const struct fuse_batch_forget_in *b = arg;
-		const struct fuse_forget_one *f = (const void *)(b + 1);
-		size_t max = alen < sizeof(*b) ? 0 : (alen - sizeof(*b)) / sizeof(*f);
-		for (size_t k = 0; k < max && k < b->count; k++)
-			forget_one(c, f[k].nodeid, f[k].nlookup);
+	case FUSE_BATCH_FORGET:
+		batch_forget(c, arg, alen);
 		break;
-	}
 	case FUSE_GETATTR:
 		do_getattr(c, in);
 		break;
