@@ -64,6 +64,7 @@ struct cache {
 	struct vbuf out;	  /* rendering, under load_lock */
 	struct cache_text *texts; /* per slot: what the kernel has, or is given next */
 	uint32_t *active, *inval; /* per slot: last LOOKUP, last entry invalidation (seconds) */
+	uint8_t *claimed;	  /* per slot: claimed since the sampler's last look */
 };
 
 static uint32_t mono_s(void)
@@ -122,6 +123,13 @@ static void slot_cgroup(const struct cellfs_cache_slot *sl, struct reader_cgroup
 	snprintf(cg->cpu, sizeof(cg->cpu), "%s", sl->cgroup);
 }
 
+/* Whether the slot is still bound to cg (a claim may have bound it anew meanwhile). */
+static bool slot_is(const struct cellfs_cache_slot *sl, const struct reader_cgroup *cg)
+{
+	return sl->bound && sl->v2 == cg->v2 && sl->root == cg->root &&
+	       !strcmp(sl->cgroup, cg->cpu);
+}
+
 /* The text for a cgroup, rendered now (takes load_lock). */
 static int render(struct cache *c, const struct reader_cgroup *cg, struct cache_text *t)
 {
@@ -158,6 +166,7 @@ static int bind_slot(struct cache *c, int slot, pid_t pid, bool firm)
 		sl->v2 = cg.v2;
 		sl->root = cg.root;
 		c->texts[slot] = t;
+		c->claimed[slot] |= firm;
 		__atomic_store_n(&sl->bound, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -507,7 +516,12 @@ static void cache_reclaim(struct cache *c, int slot, uint32_t now)
 	fuse_notify_inval_entry(c->fd, FUSE_ROOT_ID, name);
 }
 
-/* Refresh one bound slot; returns whether the kernel must be given t. */
+/*
+ * Refresh one bound slot; returns whether the kernel must be given t. A claim between the look at
+ * the slot and the publishing wins (its text is not overwritten with the old cgroup's); one that
+ * lands between the publishing and the store (the claim's store overtaken by the tick's) is
+ * stored again at the next tick (c->claimed).
+ */
 static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_text *t)
 {
 	struct reader_cgroup cg;
@@ -517,6 +531,8 @@ static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_te
 	bool bound = used && sl->bound;
 	if (bound)
 		slot_cgroup(sl, &cg);
+	force |= c->claimed[slot];
+	c->claimed[slot] = 0;
 	pthread_mutex_unlock(&c->lock);
 	if (!bound) {
 		/* After a restart: whatever the kernel holds, the next reader asks again. */
@@ -527,9 +543,12 @@ static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_te
 	if (!cg.root && access(cg.cpu, F_OK) < 0) {
 		/* The cgroup is gone: the next reader binds the slot anew. */
 		pthread_mutex_lock(&c->lock);
-		sl->bound = 0;
+		bool gone = slot_is(sl, &cg);
+		if (gone)
+			sl->bound = 0;
 		pthread_mutex_unlock(&c->lock);
-		fuse_notify_inval_inode(c->fd, cnode(slot, CN_LOADAVG), 0, 0);
+		if (gone)
+			fuse_notify_inval_inode(c->fd, cnode(slot, CN_LOADAVG), 0, 0);
 		return false;
 	}
 	if (render(c, &cg, t) < 0)
@@ -537,7 +556,8 @@ static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_te
 	pthread_mutex_lock(&c->lock);
 	bool changed = force || t->len != c->texts[slot].len ||
 		       memcmp(t->p, c->texts[slot].p, t->len) != 0;
-	if (changed && c->st->used[slot] && sl->bound)
+	changed &= c->st->used[slot] && slot_is(sl, &cg);
+	if (changed)
 		c->texts[slot] = *t; /* published before the kernel drops its copy */
 	pthread_mutex_unlock(&c->lock);
 	return changed;
@@ -569,7 +589,8 @@ struct cache *cache_new(int fd, struct cellfs_cache_state *st, struct load_track
 	c->texts = calloc(CELLFS_MAX_SLOTS, sizeof(*c->texts));
 	c->active = calloc(CELLFS_MAX_SLOTS, sizeof(*c->active));
 	c->inval = calloc(CELLFS_MAX_SLOTS, sizeof(*c->inval));
-	if (!c->texts || !c->active || !c->inval) {
+	c->claimed = calloc(CELLFS_MAX_SLOTS, sizeof(*c->claimed));
+	if (!c->texts || !c->active || !c->inval || !c->claimed) {
 		cache_free(c);
 		return NULL;
 	}
@@ -606,6 +627,7 @@ void cache_free(struct cache *c)
 	free(c->texts);
 	free(c->active);
 	free(c->inval);
+	free(c->claimed);
 	vbuf_free(&c->out);
 	free(c);
 }
