@@ -130,12 +130,12 @@ void viewfs_claim_loadavg(void)
 		return;
 	}
 	/* Touching the times changes nothing there (cellfs answers with the same attributes). */
-	if (utimensat(fd, "", NULL, AT_EMPTY_PATH) == 0)
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (utimensat(AT_FDCWD, path, NULL, 0) == 0)
 		return;
 	/* The mount checks permissions: in a user namespace the container's root does not own the
 	 * host root's 0444 file and may not touch it, but may read its attributes. */
 	int e = errno;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if ((e == EACCES || e == EPERM || e == EROFS) &&
 	    getxattr(path, VIEWFS_CLAIM_XATTR, NULL, 0) >= 0)
 		return;

@@ -75,8 +75,8 @@ limited_bundle() {
 
 # claim_run FILTER: a process of another cgroup reads the sampled loadavg of two containers
 # before they start (without the init's claim it would keep them bound to its own, idle cgroup);
-# then the first runs a busy loop and the second sleeps, both for 11 s (two load ticks), and
-# print their /proc/loadavg, busy first. FILTER is applied to both bundles.
+# then the first runs 4 busy loops and the second sleeps, both for 11 s (two load ticks at least),
+# and print their /proc/loadavg, busy first. FILTER is applied to both bundles.
 claim_run() {
   local filter=$1 h=$CELL_TEST_PREFIX-h id2 busy idle
   id2=$(cell_id)
@@ -85,7 +85,7 @@ claim_run() {
   idle=$BATS_TEST_TMPDIR/idle
   cp -r "$(limited_bundle true 'sleep 11; cat /proc/loadavg')" "$idle"
   jq "$filter" "$idle/config.json" >"$idle/c" && mv "$idle/c" "$idle/config.json"
-  busy=$(limited_bundle true "timeout 12 sh -c 'while :; do :; done' & sleep 11; cat /proc/loadavg")
+  busy=$(limited_bundle true "for i in 1 2 3 4; do timeout 12 sh -c 'while :; do :; done' & done; sleep 11; cat /proc/loadavg")
   jq "$filter" "$busy/config.json" >"$busy/c" && mv "$busy/c" "$busy/config.json"
   CELL_VIEWFS_MOUNT=$MNT cellrt run --bundle "$idle" "$id2" >"$BATS_TEST_TMPDIR/idle.out" 2>&1 &
   CELL_VIEWFS_MOUNT=$MNT cellrt run --bundle "$busy" "$ID" >"$BATS_TEST_TMPDIR/busy.out" 2>&1 || true
@@ -94,15 +94,17 @@ claim_run() {
   cat "$BATS_TEST_TMPDIR/busy.out" "$BATS_TEST_TMPDIR/idle.out"
 }
 
-# claimed_loads OUTPUT: the busy container's load rose (its own cgroup's), the idle one's did not.
+# claimed_loads OUTPUT: the busy container's load rose (its own cgroup's: 4 running tasks give
+# 0.32 at the first tick, 0.61 at the second), the idle one's did not (on a loaded machine one of
+# its processes may be caught running by a tick while it starts or ends: 0.08 each time).
 claimed_loads() {
   echo "$1"
   local re='^([0-9]+\.[0-9]{2}) [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+/[0-9]+ [0-9]+$'
   [ "$(wc -l <<<"$1")" = 2 ]
   [[ "$(sed -n 1p <<<"$1")" =~ $re ]]
-  awk -v l="${BASH_REMATCH[1]}" 'BEGIN { exit !(l >= 0.05) }'
+  awk -v l="${BASH_REMATCH[1]}" 'BEGIN { exit !(l >= 0.30) }'
   [[ "$(sed -n 2p <<<"$1")" =~ $re ]]
-  [ "${BASH_REMATCH[1]}" = 0.00 ]
+  awk -v l="${BASH_REMATCH[1]}" 'BEGIN { exit !(l < 0.20) }'
 }
 
 # sampled_op OP: how many OP requests the sampled connection was sent (from <mnt>/.stats).
