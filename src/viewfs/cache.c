@@ -17,11 +17,15 @@
  * sees the old text and then, only if the new one is longer, the new text's last bytes where it
  * reads on past the old end (a read to EOF of the old text meets the new size).
  *
- * Which cgroup: there is no OPEN, hence no reader pid per open. A container's directory takes the
- * cgroup of the first process that reads its loadavg (the GETATTR or READ of the first read: the
- * runtime only looks the files up to bind-mount them, before its init joins the cgroup), and
- * lets it go when that cgroup is removed. Until then the file's attributes are not cached, so
- * the first reader's read always reaches cellfs.
+ * Which cgroup: there is no OPEN, hence no reader pid per open. The runtime's init, once it is in
+ * the container's cgroup, claims its /proc/loadavg: a SETATTR of the times (utimensat) or, where
+ * it may not touch a file of the host's root (a user namespace), a GETXATTR of
+ * "user.cellfs.claim". A claim binds the directory to the caller's cgroup whatever bound it
+ * before and stores that cgroup's text at once. Without a claim (an older runtime, a bind made by
+ * hand) the directory takes the cgroup of the first process that reads its loadavg (the GETATTR or
+ * READ of the first read: the runtime only looks the files up to bind-mount them, before its init
+ * joins the cgroup). Until bound, the file's attributes are not cached, so the first reader's read
+ * always reaches cellfs. A binding ends when its cgroup is removed.
  *
  * Node ids: root is 1; node i (0 the directory, 1 proc, 2 loadavg) of slot s is (s+1) << 2 | i.
  */
@@ -60,6 +64,7 @@ struct cache {
 	struct vbuf out;	  /* rendering, under load_lock */
 	struct cache_text *texts; /* per slot: what the kernel has, or is given next */
 	uint32_t *active, *inval; /* per slot: last LOOKUP, last entry invalidation (seconds) */
+	uint8_t *claimed;	  /* per slot: claimed since the sampler's last look */
 };
 
 static uint32_t mono_s(void)
@@ -118,6 +123,13 @@ static void slot_cgroup(const struct cellfs_cache_slot *sl, struct reader_cgroup
 	snprintf(cg->cpu, sizeof(cg->cpu), "%s", sl->cgroup);
 }
 
+/* Whether the slot is still bound to cg (a claim may have bound it anew meanwhile). */
+static bool slot_is(const struct cellfs_cache_slot *sl, const struct reader_cgroup *cg)
+{
+	return sl->bound && sl->v2 == cg->v2 && sl->root == cg->root &&
+	       !strcmp(sl->cgroup, cg->cpu);
+}
+
 /* The text for a cgroup, rendered now (takes load_lock). */
 static int render(struct cache *c, const struct reader_cgroup *cg, struct cache_text *t)
 {
@@ -133,23 +145,32 @@ static int render(struct cache *c, const struct reader_cgroup *cg, struct cache_
 	return r;
 }
 
-/* Give an unbound slot the cgroup of the process behind this request (see the top). */
-static void bind_slot(struct cache *c, int slot, pid_t pid)
+/*
+ * Give the slot the cgroup of the process behind this request (see the top): a reader's request
+ * binds only an unbound slot, a claim (firm) overrides any earlier binding. 0, or -errno when
+ * the pid cannot be resolved or its text rendered.
+ */
+static int bind_slot(struct cache *c, int slot, pid_t pid, bool firm)
 {
 	struct reader_cgroup cg;
 	struct cache_text t;
-	if (pid <= 0 || reader_cgroup_resolve(pid, &cg) < 0 || render(c, &cg, &t) < 0)
-		return;
+	int r = pid > 0 ? reader_cgroup_resolve(pid, &cg) : -ESRCH;
+	if (r < 0 || (r = render(c, &cg, &t)) < 0)
+		return r;
 	pthread_mutex_lock(&c->lock);
 	struct cellfs_cache_slot *sl = &c->st->slots[slot];
-	if (c->st->used[slot] && !sl->bound) {
+	if (!c->st->used[slot])
+		r = -ENOENT;
+	else if (firm || !sl->bound) {
 		snprintf(sl->cgroup, sizeof(sl->cgroup), "%s", cg.cpu);
 		sl->v2 = cg.v2;
 		sl->root = cg.root;
 		c->texts[slot] = t;
+		c->claimed[slot] |= firm;
 		__atomic_store_n(&sl->bound, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&c->lock);
+	return r;
 }
 
 /* Attributes of a node; the file's size is its text's, cached only once the slot is bound. */
@@ -204,7 +225,7 @@ static int file_slot(struct cache *c, const struct fuse_in_header *in, int *slot
 	bool unbound = r == 0 && *slot >= 0 && *i == CN_LOADAVG && !c->st->slots[*slot].bound;
 	pthread_mutex_unlock(&c->lock);
 	if (unbound)
-		bind_slot(c, *slot, (pid_t)in->pid);
+		bind_slot(c, *slot, (pid_t)in->pid, false);
 	return r;
 }
 
@@ -235,6 +256,70 @@ static void do_read(struct cache *c, const struct fuse_in_header *in, const stru
 	size_t off = rd->offset < t.len ? (size_t)rd->offset : t.len;
 	size_t n = t.len - off < rd->size ? t.len - off : rd->size;
 	fuse_reply(c->fd, in->unique, 0, t.p + off, n);
+}
+
+/*
+ * A claim (see the top): SETATTR of the times only (the runtime's init touching its
+ * /proc/loadavg) or a GETXATTR of CACHE_CLAIM_XATTR (where the init may not touch a file of the
+ * host's root: a user namespace) binds the slot to the caller's cgroup, whatever bound it before.
+ */
+#define CACHE_CLAIM_XATTR "user.cellfs.claim"
+#define CLAIM_FATTR                                                                               \
+	(FATTR_ATIME | FATTR_MTIME | FATTR_ATIME_NOW | FATTR_MTIME_NOW | FATTR_CTIME | FATTR_FH | \
+	 FATTR_LOCKOWNER)
+
+static int claim(struct cache *c, const struct fuse_in_header *in, int *slot)
+{
+	unsigned i;
+	pthread_mutex_lock(&c->lock);
+	int r = cnode_decode(c, in->nodeid, slot, &i);
+	pthread_mutex_unlock(&c->lock);
+	if (r == 0 && (*slot < 0 || i != CN_LOADAVG))
+		r = -EPERM;
+	return r < 0 ? r : bind_slot(c, *slot, (pid_t)in->pid, true);
+}
+
+/* After the claim's answer (the caller may hold the inode lock until then): drop what the kernel
+ * holds and store the claimed cgroup's text, as cache_tick does, so readers see it at once. */
+static void claim_store(struct cache *c, int slot)
+{
+	struct cache_text t;
+	pthread_mutex_lock(&c->lock);
+	t = c->texts[slot];
+	pthread_mutex_unlock(&c->lock);
+	uint64_t node = cnode(slot, CN_LOADAVG);
+	if (fuse_notify_inval_inode(c->fd, node, 0, 0) == 0)
+		fuse_notify_store(c->fd, node, t.p, t.len);
+}
+
+/* Nothing of the file changes: the answer is its attributes as GETATTR gives them. */
+static void do_setattr(struct cache *c, const struct fuse_in_header *in,
+		       const struct fuse_setattr_in *sa)
+{
+	int slot = -1;
+	struct fuse_attr_out a = { 0 };
+	int r = sa->valid & ~CLAIM_FATTR ? -EPERM : claim(c, in, &slot);
+	if (r < 0)
+		return (void)fuse_reply(c->fd, in->unique, r, NULL, 0);
+	pthread_mutex_lock(&c->lock);
+	a.attr_valid = cache_attr(c, slot, CN_LOADAVG, in->nodeid, &a.attr);
+	pthread_mutex_unlock(&c->lock);
+	fuse_reply(c->fd, in->unique, 0, &a, sizeof(a));
+	claim_store(c, slot);
+}
+
+/* The claim's value is empty; no other attribute exists (ENODATA, not ENOSYS: the kernel would
+ * stop sending GETXATTR for good). */
+static void do_getxattr(struct cache *c, const struct fuse_in_header *in,
+			const struct fuse_getxattr_in *gx, const char *name)
+{
+	int slot = -1;
+	struct fuse_getxattr_out o = { .size = 0 };
+	int r = strcmp(name, CACHE_CLAIM_XATTR) ? -ENODATA : claim(c, in, &slot);
+	if (r < 0)
+		return (void)fuse_reply(c->fd, in->unique, r, NULL, 0);
+	fuse_reply(c->fd, in->unique, 0, &o, gx->size ? 0 : sizeof(o));
+	claim_store(c, slot);
 }
 
 static void do_readdir(struct cache *c, const struct fuse_in_header *in,
@@ -292,6 +377,14 @@ static void forget_one(struct cache *c, uint64_t nodeid, uint64_t n)
 	pthread_mutex_unlock(&c->lock);
 }
 
+static void batch_forget(struct cache *c, const struct fuse_batch_forget_in *b, size_t alen)
+{
+	const struct fuse_forget_one *f = (const void *)(b + 1);
+	size_t max = alen < sizeof(*b) ? 0 : (alen - sizeof(*b)) / sizeof(*f);
+	for (size_t k = 0; k < max && k < b->count; k++)
+		forget_one(c, f[k].nodeid, f[k].nlookup);
+}
+
 static void do_init(struct cache *c, const struct fuse_in_header *in, const struct fuse_init_in *ii)
 {
 	struct fuse_init_out o = { .major = FUSE_KERNEL_VERSION,
@@ -331,16 +424,22 @@ static int dispatch(struct cache *c, const char *buf, size_t len)
 		if (alen >= sizeof(struct fuse_forget_in))
 			forget_one(c, in->nodeid, ((const struct fuse_forget_in *)arg)->nlookup);
 		break; /* no reply */
-	case FUSE_BATCH_FORGET: {
-		const struct fuse_batch_forget_in *b = arg;
-		const struct fuse_forget_one *f = (const void *)(b + 1);
-		size_t max = alen < sizeof(*b) ? 0 : (alen - sizeof(*b)) / sizeof(*f);
-		for (size_t k = 0; k < max && k < b->count; k++)
-			forget_one(c, f[k].nodeid, f[k].nlookup);
+	case FUSE_BATCH_FORGET:
+		batch_forget(c, arg, alen);
 		break;
-	}
 	case FUSE_GETATTR:
 		do_getattr(c, in);
+		break;
+	case FUSE_SETATTR:
+		if (alen < sizeof(struct fuse_setattr_in))
+			return fuse_reply(c->fd, in->unique, -EINVAL, NULL, 0), 0;
+		do_setattr(c, in, arg);
+		break;
+	case FUSE_GETXATTR:
+		if (alen <= sizeof(struct fuse_getxattr_in) ||
+		    ((const char *)arg)[alen - 1] != '\0')
+			return fuse_reply(c->fd, in->unique, -EINVAL, NULL, 0), 0;
+		do_getxattr(c, in, arg, (const char *)arg + sizeof(struct fuse_getxattr_in));
 		break;
 	case FUSE_READ:
 	case FUSE_READDIR:
@@ -417,7 +516,12 @@ static void cache_reclaim(struct cache *c, int slot, uint32_t now)
 	fuse_notify_inval_entry(c->fd, FUSE_ROOT_ID, name);
 }
 
-/* Refresh one bound slot; returns whether the kernel must be given t. */
+/*
+ * Refresh one bound slot; returns whether the kernel must be given t. A claim between the look at
+ * the slot and the publishing wins (its text is not overwritten with the old cgroup's); one that
+ * lands between the publishing and the store (the claim's store overtaken by the tick's) is
+ * stored again at the next tick (c->claimed).
+ */
 static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_text *t)
 {
 	struct reader_cgroup cg;
@@ -427,6 +531,8 @@ static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_te
 	bool bound = used && sl->bound;
 	if (bound)
 		slot_cgroup(sl, &cg);
+	force |= c->claimed[slot];
+	c->claimed[slot] = 0;
 	pthread_mutex_unlock(&c->lock);
 	if (!bound) {
 		/* After a restart: whatever the kernel holds, the next reader asks again. */
@@ -437,9 +543,12 @@ static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_te
 	if (!cg.root && access(cg.cpu, F_OK) < 0) {
 		/* The cgroup is gone: the next reader binds the slot anew. */
 		pthread_mutex_lock(&c->lock);
-		sl->bound = 0;
+		bool gone = slot_is(sl, &cg);
+		if (gone)
+			sl->bound = 0;
 		pthread_mutex_unlock(&c->lock);
-		fuse_notify_inval_inode(c->fd, cnode(slot, CN_LOADAVG), 0, 0);
+		if (gone)
+			fuse_notify_inval_inode(c->fd, cnode(slot, CN_LOADAVG), 0, 0);
 		return false;
 	}
 	if (render(c, &cg, t) < 0)
@@ -447,7 +556,8 @@ static bool cache_refresh(struct cache *c, int slot, bool force, struct cache_te
 	pthread_mutex_lock(&c->lock);
 	bool changed = force || t->len != c->texts[slot].len ||
 		       memcmp(t->p, c->texts[slot].p, t->len) != 0;
-	if (changed && c->st->used[slot] && sl->bound)
+	changed &= c->st->used[slot] && slot_is(sl, &cg);
+	if (changed)
 		c->texts[slot] = *t; /* published before the kernel drops its copy */
 	pthread_mutex_unlock(&c->lock);
 	return changed;
@@ -479,7 +589,8 @@ struct cache *cache_new(int fd, struct cellfs_cache_state *st, struct load_track
 	c->texts = calloc(CELLFS_MAX_SLOTS, sizeof(*c->texts));
 	c->active = calloc(CELLFS_MAX_SLOTS, sizeof(*c->active));
 	c->inval = calloc(CELLFS_MAX_SLOTS, sizeof(*c->inval));
-	if (!c->texts || !c->active || !c->inval) {
+	c->claimed = calloc(CELLFS_MAX_SLOTS, sizeof(*c->claimed));
+	if (!c->texts || !c->active || !c->inval || !c->claimed) {
 		cache_free(c);
 		return NULL;
 	}
@@ -516,6 +627,7 @@ void cache_free(struct cache *c)
 	free(c->texts);
 	free(c->active);
 	free(c->inval);
+	free(c->claimed);
 	vbuf_free(&c->out);
 	free(c);
 }

@@ -197,6 +197,41 @@ sampled_requests() {
   [ $((after - before)) -le 3 ]
 }
 
+# tasks_of LOADAVG_LINE: the task count (after the slash) of a loadavg line
+tasks_of() {
+  [[ "$1" =~ /([0-9]+)\ [0-9]+$ ]] && echo "${BASH_REMATCH[1]}"
+}
+
+@test "a touch of the sampled loadavg claims it for the toucher's cgroup at once; no other change is taken" {
+  local f=$MNT.cache/$CELL_TEST_PREFIX-claim/proc/loadavg first claimed n=0
+  # C1 gets 8 more tasks, counted at the next load tick (they end by themselves)
+  ctr_exec "$C1" "for i in 1 2 3 4 5 6 7 8; do sleep 12 & done; wait" &
+  until [ "$(tasks_of "$(ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg")")" -ge 9 ]; do
+    [ $((n += 1)) -lt 40 ]
+    sleep 0.25
+  done
+  # bound by its first reader, in C2
+  run ctr_exec "$C2" "cat $f"
+  [ "$status" -eq 0 ]
+  first=$(tasks_of "$output")
+  # C1 claims it: its text is C1's at once, not at the next tick
+  run ctr_exec "$C1" "touch $f && cat $f"
+  echo "first reader (C2): $first tasks; claimed by C1: $output"
+  [ "$status" -eq 0 ]
+  claimed=$(tasks_of "$output")
+  [ "$first" -lt 9 ]
+  [ "$claimed" -ge 9 ]
+  # only the times may be "set" (and are not): mode and size stay
+  run chmod 600 "$f"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Operation not permitted"* ]]
+  run truncate -s 0 "$f"
+  [ "$status" -ne 0 ]
+  [ "$(stat -c %a "$f")" = 444 ]
+  [ "$(tasks_of "$(cat "$f")")" -gt 0 ]
+  wait
+}
+
 @test "readers loop over /proc/meminfo and the sampled /proc/loadavg while the server is SIGKILLed and restarted 10 times: zero errors" {
   # Requests in flight at a crash are answered again only with FUSE_NOTIFY_RESEND (6.9+).
   kernel_at_least 6 9 || cell_skip "kernel $(uname -r) has no FUSE_NOTIFY_RESEND (6.9+)"
