@@ -401,8 +401,7 @@ static void do_init(struct cache *c, const struct fuse_in_header *in, const stru
 	c->st->initialized = 1;
 }
 
-/* One request; 1 when the filesystem goes away. */
-static int dispatch(struct cache *c, const char *buf, size_t len)
+int cache_dispatch(struct cache *c, const char *buf, size_t len)
 {
 	const struct fuse_in_header *in = (const void *)buf;
 	const void *arg = buf + sizeof(*in);
@@ -491,7 +490,7 @@ void *cache_serve(void *arg)
 				log_warn("cellfs: read the sampled connection: %m");
 			break;
 		}
-		if (dispatch(c, buf, (size_t)len))
+		if (cache_dispatch(c, buf, (size_t)len))
 			break;
 	}
 	free(buf);

@@ -13,6 +13,9 @@ struct cache;
 struct cache *cache_new(int fd, struct cellfs_cache_state *st, struct load_tracker *load,
 			pthread_mutex_t *load_lock, unsigned idle_seconds);
 void cache_free(struct cache *c);
+/* One request of len bytes at buf (8-byte aligned), answered on the connection fd; 1 when the
+ * filesystem goes away. cache_serve's body, apart for the unit tests and the fuzzer. */
+int cache_dispatch(struct cache *c, const char *buf, size_t len);
 /* The connection's request loop (a thread of its own); returns at unmount. */
 void *cache_serve(void *cache);
 /* From the sampler, after each load tick: render every container's text and, where it changed
