@@ -80,7 +80,8 @@ static int req(struct fix *f, uint32_t opcode, uint64_t nodeid, pid_t pid, const
 				       .unique = ++f->unique,
 				       .nodeid = nodeid,
 				       .pid = (uint32_t)pid };
-	memcpy(in + 1, arg, alen);
+	if (alen)
+		memcpy(in + 1, arg, alen);
 	return cache_dispatch(f->c, (const char *)buf, in->len);
 }
 
