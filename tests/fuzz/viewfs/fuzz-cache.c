@@ -4,7 +4,8 @@
  * what is left). Unless n's top bit is set, the header's len is made n: most requests then get past
  * the length check and reach the handlers; with it set the bytes go as they are. The pid of each
  * request is made 0, this process or a pid that does not exist, so that binds and claims resolve
- * (or fail) the same way at every run. Replies and notifications go to /dev/null. */
+ * (or fail) the same way at every run. Each request sits in a buffer of its own size, so that a
+ * read past its end is caught. Replies and notifications go to /dev/null. */
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <pthread.h>
@@ -37,7 +38,6 @@ static int setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint64_t buf[0x8000 / 8];
 	static int once;
 	if (!once)
 		once = setup() == 0;
@@ -51,6 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 2;
 		if (n > size)
 			n = size;
+		/* Exactly n bytes (malloc aligns them): a read past the request's end is ASan's. */
+		char *buf = malloc(n ? n : 1);
+		if (!buf)
+			abort();
 		memcpy(buf, data, n);
 		data += n;
 		size -= n;
@@ -62,7 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  in->pid % 3 == 1 ? (uint32_t)getpid() :
 						     0x3ffffff0;
 		}
-		if (cache_dispatch(cache, (const char *)buf, n))
+		int end = cache_dispatch(cache, buf, n);
+		free(buf);
+		if (end)
 			break;
 	}
 	/* The sampler's side over what the requests left: refreshes, claims stored again. */
