@@ -440,6 +440,37 @@ static void test_getxattr_claim(void **state)
 	assert_int_equal(reply_only(f, &p), -EINVAL);
 }
 
+/* The sampler's tick: a binding whose cgroup is gone ends (the kernel drops the page, the next
+ * reader binds anew); a claim's text is stored again at the next tick (a tick's store may have
+ * overtaken the claim's). */
+static void test_tick(void **state)
+{
+	struct fix *f = *state;
+	struct reader_cgroup cg;
+	struct pkt p;
+	own_cgroup(&cg);
+	walk(f);
+	bind_elsewhere(f);
+	cache_tick(f->c, false);
+	assert_false(f->st->slots[0].bound);
+	assert_true(next(f, &p));
+	assert_int_equal(p.h.error, FUSE_NOTIFY_INVAL_INODE);
+	assert_int_equal(((struct fuse_notify_inval_inode_out *)p.data)->ino, NODE(0, 2));
+	no_reply(f);
+	/* unbound: nothing to give the kernel, unless forced (a restart): then only the drop */
+	cache_tick(f->c, false);
+	no_reply(f);
+	cache_tick(f->c, true);
+	assert_true(next(f, &p));
+	assert_int_equal(p.h.error, FUSE_NOTIFY_INVAL_INODE);
+	no_reply(f);
+	assert_int_equal(setattr(f, NODE(0, 2), FATTR_MTIME, &p), 0);
+	expect_claim_store(f);
+	cache_tick(f->c, false);
+	expect_claim_store(f);
+	assert_string_equal(f->st->slots[0].cgroup, cg.cpu);
+}
+
 static void test_forget(void **state)
 {
 	struct fix *f = *state;
@@ -562,6 +593,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enosys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setattr_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_getxattr_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readdir, setup, teardown),
