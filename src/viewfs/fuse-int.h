@@ -45,10 +45,11 @@ struct server {
 	bool threads;	     /* the sampler (and the sampled connection's thread) started */
 };
 
+/* Coarse: a stamp in seconds needs no tsc read (5 ns in the vdso here, 23 ns precise). */
 static inline int64_t mono_s(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ts.tv_sec;
 }
 

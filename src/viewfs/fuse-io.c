@@ -11,13 +11,26 @@
 
 uint64_t cellfs_requests[2][STATS_OPCODES];
 
+/* Most replies (OPEN, RELEASE, GETATTR, an error) are a few dozen bytes: one write() of a copy
+ * skips the iovec import of writev(), ~0.1 us of the two replies of every open. */
+#define REPLY_COPY_MAX 512
+
 int fuse_reply(int fd, uint64_t unique, int error, const void *data, size_t len)
 {
 	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + (error ? 0 : len)),
 				     .error = error,
 				     .unique = unique };
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, error ? 0 : len } };
-	ssize_t n = writev(fd, iov, 2);
+	ssize_t n;
+	if (h.len <= REPLY_COPY_MAX) {
+		char buf[REPLY_COPY_MAX];
+		memcpy(buf, &h, sizeof(h));
+		if (h.len > sizeof(h))
+			memcpy(buf + sizeof(h), data, h.len - sizeof(h));
+		n = write(fd, buf, h.len);
+	} else {
+		struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, error ? 0 : len } };
+		n = writev(fd, iov, 2);
+	}
 	/* ENOENT: the request was interrupted and is gone - nothing to answer. */
 	if (n < 0 && errno != ENOENT)
 		log_warn("reply to request %llu: %m", (unsigned long long)unique);

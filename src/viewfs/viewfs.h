@@ -81,6 +81,8 @@ int reader_cgroup_resolve(pid_t pid, struct reader_cgroup *ret);
 int reader_mem_facts(const struct reader_cgroup *cg, bool swap, struct mem_facts *ret);
 /* usage: also read the cpu time used (stat, uptime); cpuinfo and online need only the cpus. */
 int reader_cpu_facts(const struct reader_cgroup *cg, bool usage, struct cpu_facts *ret);
+/* The cpu time the cgroup used, user + system, in ns (uptime's idle needs only the sum). */
+int reader_cpu_used(const struct reader_cgroup *cg, uint64_t *ret_ns);
 int reader_io_facts(const struct reader_cgroup *cg, struct io_dev *devs, size_t max, size_t *ret_n);
 /* Read a whole small file (dir may be NULL) into buf, NUL-terminated; returns length or -errno. */
 ssize_t read_text(const char *dir, const char *name, char *buf, size_t size);

@@ -114,10 +114,12 @@ static struct host_file host_files[] = {
 	{ "/sys/devices/system/node/node0/cpumap", 10 * HOST_TTL_NS, 0, -1, NULL, 4096 },
 };
 
+/* Ages of 100 ms and more: the coarse clock (a tick's resolution) is read without the tsc, and
+ * an open reads it several times. */
 static long long mono_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -385,7 +387,10 @@ static int view_cpu(unsigned index, pid_t pid, struct pid_entry *pe, const struc
 {
 	static struct cpu_facts cf;
 	static unsigned cpus[VIEW_MAX_CPUS];
-	int r = reader_cpu_facts(cg, index == V_STAT || index == V_UPTIME, &cf);
+	uint64_t used_ns = 0;
+	int r = reader_cpu_facts(cg, index == V_STAT, &cf);
+	if (r == 0 && index == V_UPTIME)
+		r = reader_cpu_used(cg, &used_ns);
 	if (r < 0)
 		return r;
 	unsigned n = visible_cpus(&cf, cpus, VIEW_MAX_CPUS);
@@ -401,9 +406,8 @@ static int view_cpu(unsigned index, pid_t pid, struct pid_entry *pe, const struc
 		return host ? render_cpuinfo(host, cpus, n, out) : -EIO;
 	}
 	double up = container_uptime(pid, pe);
-	double used = (double)(cf.user_ns + cf.system_ns) / 1e9;
 	if (index == V_UPTIME)
-		return render_uptime(up, up * n - used, out);
+		return render_uptime(up, up * n - (double)used_ns / 1e9, out);
 	long hz = sysconf(_SC_CLK_TCK);
 	uint64_t ns_per_tick = 1000000000 / (uint64_t)(hz > 0 ? hz : 100);
 	struct stat_facts sf = {
