@@ -167,31 +167,27 @@ left_cg=$(find /sys/fs/cgroup/*/cell-bench -mindepth 1 -maxdepth 1 -type d 2>/de
 left_mon=$(pgrep -fc "cell-monitor .*$W" || true)
 
 echo "runtime: $RUNTIME; cell instances: $CELL_BENCH_CONFIG"
-printf '%-46s %10s %10s %8s\n' "measure" "cell" "LXC" "ratio"
-printf '%-46s %10s %10s %8s\n' "launch+exec+delete cycle, median of $N (ms)" "$cm" "$lm" \
-  "$(awk -v a="$cm" -v b="$lm" 'BEGIN {printf "%.2fx", a / b}')"
-for f in 1 2 3; do
-  label=$(echo "  launch / lxc-start|  exec / lxc-attach (until it works)|  delete -f / lxc-stop -k" | cut -d'|' -f$f)
-  a=$(phase cell $f)
-  b=$(phase lxc $f)
-  printf '%-46s %10s %10s %8s\n' "$label (ms)" "$a" "$b" \
-    "$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2fx", b ? a / b : 0}')"
-done
-if [ -n "$BASE" ]; then
-  bm=$(median <"$W/base.ms")
-  printf '%-46s %10s %10s %8s\n' "BASE cycle ($BASE), interleaved (ms)" "$bm" "$lm" \
-    "$(awk -v a="$bm" -v b="$lm" 'BEGIN {printf "%.2fx", a / b}')"
+# One table row: LABEL A B and the ratio A/B.
+row() {
+  printf '%-46s %10s %10s %8s\n' "$1" "$2" "$3" \
+    "$(awk -v a="$2" -v b="$3" 'BEGIN {printf "%.2fx", b ? a / b : 0}')"
+}
+# The cycle and its three phases for TOOL (cell or base) against LXC.
+cycle_rows() { # TOOL LABEL MEDIAN PHASE-LABELS
+  row "$2" "$3" "$lm"
   for f in 1 2 3; do
-    label=$(echo "  launch|  exec|  delete -f" | cut -d'|' -f$f)
-    a=$(phase base $f)
-    b=$(phase lxc $f)
-    printf '%-46s %10s %10s %8s\n' "$label (ms)" "$a" "$b" \
-      "$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2fx", b ? a / b : 0}')"
+    row "$(echo "$4" | cut -d'|' -f$f) (ms)" "$(phase "$1" $f)" "$(phase lxc $f)"
   done
+}
+printf '%-46s %10s %10s %8s\n' "measure" "cell" "LXC" "ratio"
+cycle_rows cell "launch+exec+delete cycle, median of $N (ms)" "$cm" \
+  "  launch / lxc-start|  exec / lxc-attach (until it works)|  delete -f / lxc-stop -k"
+if [ -n "$BASE" ]; then
+  cycle_rows base "BASE cycle ($BASE), interleaved (ms)" "$(median <"$W/base.ms")" \
+    "  launch|  exec|  delete -f"
 fi
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-46s %10s %10s %8s\n' "host RSS per running instance (KiB)" "$cell_per" "$lxc_per" \
-  "$(awk -v a="$cell_per" -v b="$lxc_per" 'BEGIN {printf "%.2fx", a / b}')"
+row "host RSS per running instance (KiB)" "$cell_per" "$lxc_per"
 printf '%-46s %10s\n' "  of which cell-monitor (KiB)" "$mon_one"
 printf '%-46s %10s\n' "$CONC concurrent launches: running / wall ms" "$running / $conc_ms"
 printf '%-46s %10s\n' "  left after deleting all (dirs mounts cgroups monitors)" \

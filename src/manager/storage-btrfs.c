@@ -45,7 +45,9 @@ static int open_parent(const char *path, const char **ret_name, struct cell_erro
 	return fd;
 }
 
-int btrfs_subvolume_create(const char *path, struct cell_error **err)
+/* Create or destroy the subvolume at path: both ioctls take its parent and its name. */
+static int subvolume_ioctl(const char *path, unsigned long request, const char *what,
+			   struct cell_error **err)
 {
 	const char *name;
 	_cleanup_close_ int dir = open_parent(path, &name, err);
@@ -53,9 +55,14 @@ int btrfs_subvolume_create(const char *path, struct cell_error **err)
 		return dir;
 	struct btrfs_ioctl_vol_args args = { 0 };
 	snprintf(args.name, sizeof(args.name), "%s", name);
-	if (ioctl(dir, BTRFS_IOC_SUBVOL_CREATE, &args) < 0)
-		return cell_error_errno(err, errno, "btrfs: create subvolume %s", path);
+	if (ioctl(dir, request, &args) < 0)
+		return cell_error_errno(err, errno, "btrfs: %s subvolume %s", what, path);
 	return 0;
+}
+
+int btrfs_subvolume_create(const char *path, struct cell_error **err)
+{
+	return subvolume_ioctl(path, BTRFS_IOC_SUBVOL_CREATE, "create", err);
 }
 
 int btrfs_snapshot(const char *src, const char *dst, bool readonly, struct cell_error **err)
@@ -79,15 +86,7 @@ int btrfs_subvolume_delete(const char *path, struct cell_error **err)
 {
 	if (!btrfs_is_subvolume(path))
 		return fs_rm_rf(path, err);
-	const char *name;
-	_cleanup_close_ int dir = open_parent(path, &name, err);
-	if (dir < 0)
-		return dir;
-	struct btrfs_ioctl_vol_args args = { 0 };
-	snprintf(args.name, sizeof(args.name), "%s", name);
-	if (ioctl(dir, BTRFS_IOC_SNAP_DESTROY, &args) < 0)
-		return cell_error_errno(err, errno, "btrfs: delete subvolume %s", path);
-	return 0;
+	return subvolume_ioctl(path, BTRFS_IOC_SNAP_DESTROY, "delete", err);
 }
 
 /* Quotas are switched on for the filesystem the first time a limit is set (a rescan of a pool

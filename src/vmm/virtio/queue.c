@@ -221,7 +221,9 @@ bool virtq_should_interrupt(struct virtqueue *vq)
 	return !(load16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *buf, size_t len)
+/* Copies between a flat buffer and the bytes of an iovec from offset skip on; to_iov says which way. */
+static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t skip, char *buf, size_t len,
+		       bool to_iov)
 {
 	size_t done = 0;
 
@@ -235,33 +237,27 @@ size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *bu
 		l -= skip;
 		if (l > len - done)
 			l = len - done;
-		memcpy((char *)buf + done, (char *)iov[i].iov_base + skip, l);
+		char *part = (char *)iov[i].iov_base + skip;
+		if (to_iov)
+			memcpy(part, buf + done, l);
+		else
+			memcpy(buf + done, part, l);
 		done += l;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, false);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip, const void *buf,
 		    size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l -= skip;
-		if (l > len - done)
-			l = len - done;
-		memcpy((char *)iov[i].iov_base + skip, (const char *)buf + done, l);
-		done += l;
-		skip = 0;
-	}
-	return done;
+	/* The buffer is only read on this path. */
+	return iov_copy(iov, n, skip, (char *)buf, len, true);
 }
 
 unsigned int iov_slice(struct iovec *dst, const struct iovec *iov, unsigned int n, size_t skip,

@@ -109,10 +109,9 @@ static void test_bzimage_payload(void **state)
 	assert_int_equal(bzimage_payload(img, sizeof(img), &info, &p, &n), -ENOENT);
 }
 
-/* An ELF with one PT_NOTE holding notes[] (with or without Xen's PHYS32_ENTRY). */
-static size_t make_elf(uint8_t *b, size_t cap, bool pvh)
+/* An x86-64 ELF header at b with phnum program headers right after it. */
+static Elf64_Ehdr *put_elf_header(uint8_t *b, unsigned phnum)
 {
-	memset(b, 0, cap);
 	Elf64_Ehdr *eh = (void *)b;
 	memcpy(eh->e_ident, ELFMAG, SELFMAG);
 	eh->e_ident[EI_CLASS] = ELFCLASS64;
@@ -120,7 +119,15 @@ static size_t make_elf(uint8_t *b, size_t cap, bool pvh)
 	eh->e_machine = EM_X86_64;
 	eh->e_phoff = sizeof(*eh);
 	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = 1;
+	eh->e_phnum = phnum;
+	return eh;
+}
+
+/* An ELF with one PT_NOTE holding notes[] (with or without Xen's PHYS32_ENTRY). */
+static size_t make_elf(uint8_t *b, size_t cap, bool pvh)
+{
+	memset(b, 0, cap);
+	Elf64_Ehdr *eh = put_elf_header(b, 1);
 	Elf64_Phdr *ph = (void *)(b + eh->e_phoff);
 	size_t at = eh->e_phoff + sizeof(*ph);
 	Elf64_Nhdr *nh = (void *)(b + at);
@@ -162,14 +169,7 @@ static uint8_t *make_kernel_elf(bool pvh)
 {
 	uint8_t *b = make_data(ELF_TOTAL);
 	memset(b, 0, 0x200);
-	Elf64_Ehdr *eh = (void *)b;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_machine = EM_X86_64;
-	eh->e_phoff = sizeof(*eh);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = 3;
+	Elf64_Ehdr *eh = put_elf_header(b, 3);
 	Elf64_Phdr *ph = (void *)(b + eh->e_phoff);
 	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD,
 			      .p_offset = ELF_A_OFF,
