@@ -57,6 +57,10 @@ for a in $(arg cell.action | tr ',' ' '); do
 		grep -m1 '^flags' /proc/cpuinfo
 		cat /proc/interrupts
 		;;
+	log)
+		# The whole kernel log through the tty (the 8250's interrupt-driven transmit path).
+		dmesg
+		;;
 	machine)
 		# What the guest sees of the machine, to compare VMMs (bench/vmm-boot-trace.py).
 		grep -E '^(flags|bugs|model|cpu family|address|microcode)' /proc/cpuinfo | head -n 8 | sed 's/^/CPU: /'
