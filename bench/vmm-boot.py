@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """vmm-boot.py KERNEL INITRD CELLVM [RUNS] - inside the lab: boot the same kernel, initramfs and
 command line with cellvm and with QEMU (-accel kvm, -M microvm minimal with rtc=on, and -M pc
--nodefaults), interleaved, RUNS rounds; time from spawn to the init's marker on the console, and the
+-nodefaults), interleaved, RUNS rounds (each
+starting with the next VMM); time from spawn to the init's marker on the console, and the
 VMM's resident memory beyond guest RAM while the guest idles after the marker.
 
 Memory method: from /proc/PID/smaps, Rss and Pss of every mapping except guest RAM (the one mapping
@@ -105,7 +106,8 @@ for r in range(runs):
         rounds[-1][name] = t
         if up:
             guest.setdefault(name, []).append((t - up[1], up[0], up[1] - up[0]))
-        print(f"# round {r} {name} (boot {pos + 1} of the round): {t:.2f} s, overhead Rss {mem[0]} KiB Pss {mem[1]} KiB, exit {rc}"
+        print(f"# round {r} {name} (boot {pos + 1} of the round): {t:.2f} s, "
+              f"overhead Rss {mem[0]} KiB Pss {mem[1]} KiB, exit {rc}"
               + (f"; guest uptime at /init {up[0]:.2f} s, at the marker {up[1]:.2f} s" if up else ""),
               flush=True)
 
