@@ -149,12 +149,16 @@ int rootfs_setup(const struct spec *s, bool userns, bool no_pivot, const struct 
 			return r;
 	}
 	/* After /proc and /sys are mounted, while the host's cellfs is still in reach. */
-	if (h->viewfs_id && (r = viewfs_bind_views(root_fd, h->viewfs_id, NULL, err)) < 0)
-		return r;
+	int claim = h->viewfs_id ? viewfs_bind_views(root_fd, h->viewfs_id, NULL, err) : 0;
+	if (claim < 0)
+		return claim;
 	if ((r = enter_root(root_fd, s->root_path, no_pivot, err)) < 0)
 		return r;
 	if (late && ((r = h->before_cgroup(h->data, err)) < 0 ||
 		     (r = apply_mounts(&ctx, s, k, s->nmounts, err)) < 0))
 		return r;
+	/* In its cgroup now, early or late: the sampled loadavg becomes this cgroup's. */
+	if (claim)
+		viewfs_claim_loadavg();
 	return finish_root(root_fd, s, err);
 }

@@ -741,7 +741,15 @@ int reader_io_facts(const struct reader_cgroup *cg, struct io_dev *devs, size_t 
 		return cg_parse_io_stat_v2(a, devs, max, ret_n) < 0 ? -EIO : 0;
 	}
 	if (read_text(cg->blkio, "blkio.throttle.io_serviced", a, sizeof(a)) < 0 ||
-	    read_text(cg->blkio, "blkio.throttle.io_service_bytes", b, sizeof(b)) < 0)
+	    cg_parse_blkio_v1(a, "", devs, max, ret_n) < 0)
+		return -EIO;
+	/* A device is shown only with I/O done: without any, the bytes cannot matter. */
+	bool any = false;
+	for (size_t i = 0; i < *ret_n && !any; i++)
+		any = devs[i].rios + devs[i].wios > 0;
+	if (!any)
+		return 0;
+	if (read_text(cg->blkio, "blkio.throttle.io_service_bytes", b, sizeof(b)) < 0)
 		return -EIO;
 	return cg_parse_blkio_v1(a, b, devs, max, ret_n) < 0 ? -EIO : 0;
 }

@@ -27,63 +27,19 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fuse.h"
+#include "fuse-int.h"
 #include "log.h"
-#include "viewfs.h"
-
-#define NODE_SHIFT 6
 #define FH_PASSTHROUGH (1ULL << 63)
 #define TIMEOUT_LONG 86400 /* entries and attributes never change: names and modes are fixed */
 #define MAX_WRITE (128 * 1024)
 #define REQ_BUF (MAX_WRITE + 64 * 1024)
 #define MAX_HANDLES 65536
-#define SMALL_CONTENT 64
-
-struct handle {
-	uint64_t nodeid; /* 0: free */
-	struct vbuf content;
-};
-
-struct server {
-	int fd, backing_dir;
-	struct cellfs_state *st;
-	bool passthrough;
-	uint32_t gen;
-	struct load_tracker *load;
-	pthread_mutex_t load_lock;
-	struct vbuf out;
-	struct handle *handles;
-	uint32_t next_handle;
-	int backing_fd[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];
-	off_t backing_len[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES];	/* -1: unknown (a new server) */
-	uint32_t last_open[CELLFS_MAX_SLOTS][CELLFS_MAX_NODES]; /* monotonic seconds */
-	/* The content of a node's backing file when it is short (cpu masks, loadavg, the floor):
-	 * an open that renders the same bytes skips the write. Allocated per slot on first use. */
-	char (*small[CELLFS_MAX_SLOTS])[SMALL_CONTENT];
-	unsigned idle_seconds;
-	/* Monotonic seconds of a container directory's last LOOKUP or OPEN (request thread) and of
-	 * the last invalidation the sampler sent for it. */
-	uint32_t slot_active[CELLFS_MAX_SLOTS], slot_inval[CELLFS_MAX_SLOTS];
-};
-
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
+#define STATS_NODE 2 /* <mnt>/.stats: requests per connection and opcode */
+#define STATS_INDEX 63
 
 static int reply(struct server *s, uint64_t unique, int error, const void *data, size_t len)
 {
-	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + (error ? 0 : len)),
-				     .error = error,
-				     .unique = unique };
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, error ? 0 : len } };
-	ssize_t n = writev(s->fd, iov, 2);
-	/* ENOENT: the request was interrupted and is gone - nothing to answer. */
-	if (n < 0 && errno != ENOENT)
-		log_warn("reply to request %llu: %m", (unsigned long long)unique);
-	return n < 0 ? -errno : 0;
+	return fuse_reply(s->fd, unique, error, data, len);
 }
 
 static int reply_err(struct server *s, uint64_t unique, int negerr)
@@ -94,9 +50,9 @@ static int reply_err(struct server *s, uint64_t unique, int negerr)
 /* Decode a node id: slot (-1 for root) and node index. */
 static int node_decode(struct server *s, uint64_t nodeid, int *slot, unsigned *index)
 {
-	if (nodeid == FUSE_ROOT_ID) {
+	if (nodeid == FUSE_ROOT_ID || nodeid == STATS_NODE) {
 		*slot = -1;
-		*index = 0;
+		*index = nodeid == STATS_NODE ? STATS_INDEX : 0;
 		return 0;
 	}
 	uint64_t sl = (nodeid >> NODE_SHIFT) - 1;
@@ -107,11 +63,6 @@ static int node_decode(struct server *s, uint64_t nodeid, int *slot, unsigned *i
 	*slot = (int)sl;
 	*index = idx;
 	return 0;
-}
-
-static uint64_t node_encode(int slot, unsigned index)
-{
-	return ((uint64_t)(slot + 1) << NODE_SHIFT) | index;
 }
 
 static void fill_attr(struct fuse_attr *a, uint64_t nodeid, bool dir)
@@ -126,20 +77,7 @@ static void fill_attr(struct fuse_attr *a, uint64_t nodeid, bool dir)
 
 static bool node_is_dir(int slot, unsigned index)
 {
-	return slot < 0 || view_nodes[index].kind == VIEW_DIR;
-}
-
-static bool valid_name(const char *n)
-{
-	size_t len = strlen(n);
-	if (len == 0 || len >= sizeof(((struct cellfs_slot *)0)->name) || !strcmp(n, ".") ||
-	    !strcmp(n, ".."))
-		return false;
-	for (const char *p = n; *p; p++)
-		if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') ||
-		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-			return false;
-	return true;
+	return slot < 0 ? index != STATS_INDEX : view_nodes[index].kind == VIEW_DIR;
 }
 
 /* Container directories appear on first lookup: the runtime just bind-mounts <mnt>/<id>/... */
@@ -181,8 +119,7 @@ static void slot_release(struct server *s, int slot)
 		snprintf(name, sizeof(name), "%d.%u", slot, i);
 		(void)unlinkat(s->backing_dir, name, 0);
 	}
-	free(s->small[slot]);
-	s->small[slot] = NULL;
+	server_kept_free(s, slot);
 	memset(sl, 0, sizeof(*sl));
 }
 
@@ -196,10 +133,17 @@ static void do_lookup(struct server *s, const struct fuse_in_header *in, const c
 	int slot;
 	unsigned index;
 	int child;
-	if (node_decode(s, in->nodeid, &slot, &index) < 0)
+	if (node_decode(s, in->nodeid, &slot, &index) < 0 || !node_is_dir(slot, index))
 		return (void)reply_err(s, in->unique, -ENOENT);
+	if (slot < 0 && !strcmp(name, ".stats")) {
+		struct fuse_entry_out e = { .nodeid = STATS_NODE,
+					    .entry_valid = TIMEOUT_LONG,
+					    .attr_valid = TIMEOUT_LONG };
+		fill_attr(&e.attr, STATS_NODE, false);
+		return (void)reply(s, in->unique, 0, &e, sizeof(e));
+	}
 	if (slot < 0) {
-		if (!valid_name(name))
+		if (!fuse_valid_name(name))
 			return (void)reply_err(s, in->unique, -ENOENT);
 		if ((slot = slot_get(s, name)) < 0)
 			return (void)reply_err(s, in->unique, slot);
@@ -263,20 +207,32 @@ static int backing_fill(struct server *s, int slot, unsigned index, const struct
 		return fd;
 	/* Shrink only when the new content is shorter: a write past the end grows it anyway. */
 	off_t *len = &s->backing_len[slot][index];
-	bool small = content->len <= SMALL_CONTENT;
-	if (small && !s->small[slot])
-		s->small[slot] = calloc(CELLFS_MAX_NODES, SMALL_CONTENT);
-	if (small && s->small[slot] && *len == (off_t)content->len &&
-	    memcmp(s->small[slot][index], content->p, content->len) == 0)
-		goto registered; /* the file already holds these bytes */
+	bool keep = content->len <= KEPT_MAX;
+	char **kept = s->kept[slot];
+	if (keep && !kept)
+		kept = s->kept[slot] = calloc(CELLFS_MAX_NODES, sizeof(char *));
+	/* The file already holds these bytes: nothing to write. Safe whoever holds it open (no
+	 * byte changes), and an open of a node held open never gets here (served from memory). */
+	if (keep && kept && kept[index] && *len == (off_t)content->len &&
+	    memcmp(kept[index], content->p, content->len) == 0)
+		goto registered;
 	if (pwrite(fd, content->p, content->len, 0) != (ssize_t)content->len ||
 	    ((*len < 0 || (size_t)*len > content->len) && ftruncate(fd, (off_t)content->len) < 0)) {
 		*len = -1;
 		return -EIO;
 	}
 	*len = (off_t)content->len;
-	if (small && s->small[slot])
-		memcpy(s->small[slot][index], content->p, content->len);
+	if (!keep && kept) {
+		free(kept[index]);
+		kept[index] = NULL;
+	} else if (keep && kept) {
+		char *copy = realloc(kept[index], content->len ? content->len : 1);
+		if (copy)
+			memcpy(copy, content->p, content->len);
+		else
+			free(kept[index]);
+		kept[index] = copy;
+	}
 registered:
 	if (sl->backing[index] <= 0) {
 		struct cellfs_backing_map map = { .fd = fd };
@@ -311,6 +267,23 @@ static struct handle *handle_get(struct server *s, uint64_t fh)
 	return &s->handles[i - 1];
 }
 
+/* Serve an open from memory: the content is copied into a handle, read with direct I/O. */
+static void open_direct(struct server *s, const struct fuse_in_header *in,
+			const struct vbuf *content)
+{
+	struct fuse_open_out o = { 0 };
+	struct handle *h = handle_new(s, in->nodeid, &o.fh);
+	if (!h)
+		return (void)reply_err(s, in->unique, -ENFILE);
+	vbuf_reset(&h->content);
+	if (vbuf_put(&h->content, content->p, content->len) < 0) {
+		h->nodeid = 0;
+		return (void)reply_err(s, in->unique, -ENOMEM);
+	}
+	o.open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH;
+	reply(s, in->unique, 0, &o, sizeof(o));
+}
+
 static void do_open(struct server *s, const struct fuse_in_header *in)
 {
 	int slot;
@@ -320,6 +293,14 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 		return (void)reply_err(s, in->unique, -ENOENT);
 	if (node_is_dir(slot, index))
 		return (void)reply_err(s, in->unique, -EISDIR);
+	if (slot < 0) {
+		struct vbuf stats = { 0 };
+		if (cellfs_stats_render(&stats) < 0)
+			reply_err(s, in->unique, -ENOMEM);
+		else
+			open_direct(s, in, &stats);
+		return vbuf_free(&stats);
+	}
 	slot_touch(s, slot);
 	pthread_mutex_lock(&s->load_lock);
 	int r = view_render(index, &ctx, &s->out);
@@ -352,16 +333,7 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 		log_warn("passthrough for %s: %s; serving it directly", view_nodes[index].name,
 			 strerror(-id));
 	}
-	struct handle *h = handle_new(s, in->nodeid, &o.fh);
-	if (!h)
-		return (void)reply_err(s, in->unique, -ENFILE);
-	vbuf_reset(&h->content);
-	if (vbuf_put(&h->content, s->out.p, s->out.len) < 0) {
-		h->nodeid = 0;
-		return (void)reply_err(s, in->unique, -ENOMEM);
-	}
-	o.open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH;
-	reply(s, in->unique, 0, &o, sizeof(o));
+	open_direct(s, in, &s->out);
 }
 
 static void do_read(struct server *s, const struct fuse_in_header *in,
@@ -410,23 +382,6 @@ static void do_release(struct server *s, const struct fuse_in_header *in,
 	reply(s, in->unique, 0, NULL, 0);
 }
 
-static size_t add_dirent(char *buf, size_t size, size_t pos, uint64_t ino, uint64_t off,
-			 const char *name, bool dir)
-{
-	size_t namelen = strlen(name);
-	size_t reclen = FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + namelen);
-	if (pos + reclen > size)
-		return 0;
-	struct fuse_dirent *d = (struct fuse_dirent *)(buf + pos);
-	memset(d, 0, reclen);
-	d->ino = ino;
-	d->off = off;
-	d->namelen = (uint32_t)namelen;
-	d->type = dir ? DT_DIR : DT_REG;
-	memcpy(d->name, name, namelen);
-	return reclen;
-}
-
 static void do_readdir(struct server *s, const struct fuse_in_header *in,
 		       const struct fuse_read_in *rd)
 {
@@ -462,7 +417,7 @@ static void do_readdir(struct server *s, const struct fuse_in_header *in,
 			ino = node_encode(slot, i);
 			dir = view_nodes[i].kind == VIEW_DIR;
 		}
-		if (!(n = add_dirent(buf, size, pos, ino, off + 1, name, dir)))
+		if (!(n = fuse_add_dirent(buf, size, pos, ino, off + 1, name, dir)))
 			break;
 		pos += n;
 	}
@@ -513,6 +468,7 @@ static int dispatch(struct server *s, const char *buf, size_t len, bool no_passt
 	size_t alen = len - sizeof(*in);
 	if (len < sizeof(*in) || in->len != len)
 		return 0;
+	cellfs_count(0, in->opcode);
 #define NEED(type)                                                   \
 	do {                                                         \
 		if (alen < sizeof(type))                             \
@@ -584,109 +540,11 @@ static int dispatch(struct server *s, const char *buf, size_t len, bool no_passt
 	return 0;
 }
 
-/*
- * A backing file keeps the last content its node served, which only a reader between OPEN and
- * RELEASE needs. Containers come and go and the kernel keeps their inodes (day-long timeouts), so
- * without this the tmpfs would grow with every container ever seen: the content of nodes nobody
- * opened for idle_seconds is dropped (the file, its fd and backing id stay for the next open).
- * Runs in the sampler thread, under the lock do_open fills backing files with.
- */
-static void backing_sweep(struct server *s)
-{
-	uint32_t now = (uint32_t)mono_s();
-	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
-		if (!s->st->slots[i].used)
-			continue;
-		for (unsigned n = 0; n < CELLFS_MAX_NODES; n++) {
-			if (s->backing_len[i][n] == 0 || s->backing_fd[i][n] < 0 ||
-			    s->st->slots[i].opens[n] > 0 ||
-			    now - s->last_open[i][n] <= s->idle_seconds)
-				continue;
-			if (ftruncate(s->backing_fd[i][n], 0) == 0)
-				s->backing_len[i][n] = 0;
-		}
-		/* With every file empty the short copies say nothing: give them back too. */
-		bool holding = false;
-		for (unsigned n = 0; n < CELLFS_MAX_NODES && !holding; n++)
-			holding = s->backing_len[i][n] > 0;
-		if (!holding) {
-			free(s->small[i]);
-			s->small[i] = NULL;
-		}
-	}
-}
-
-static void notify_inval_entry(struct server *s, uint64_t parent, const char *name)
-{
-	struct fuse_notify_inval_entry_out o = { .parent = parent,
-						 .namelen = (uint32_t)strlen(name) };
-	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + sizeof(o) + o.namelen + 1),
-				     .error = FUSE_NOTIFY_INVAL_ENTRY };
-	struct iovec iov[3] = { { &h, sizeof(h) },
-				{ &o, sizeof(o) },
-				{ (void *)name, o.namelen + 1 } };
-	/* ENOENT: the kernel holds no such entry (or parent) now - nothing to drop. */
-	if (o.namelen > 0 && writev(s->fd, iov, 3) < 0 && errno != ENOENT)
-		log_debug("invalidate %s: %m", name);
-}
-
-/*
- * The kernel keeps a container's inodes (day-long entry timeouts) until memory pressure evicts
- * them, and only its FORGETs free the container's slot: a host that churns containers would run
- * out of the 4096 slots. Every entry of a container directory nobody looked up or opened for
- * idle_seconds is invalidated (FUSE_NOTIFY_INVAL_ENTRY), leaves first, then the directory in the
- * root: the kernel drops at once the dentries nothing holds, and unhashes the ones a live
- * container's bind mounts hold (its readers open through the mounts and never notice), so those
- * die - and the FORGETs free the slot - as soon as the container's mounts go away. At most one
- * round per slot per idle period. Sent from the sampler thread, never with load_lock held: the
- * kernel takes the parent directory's lock, which a LOOKUP queued behind an OPEN waiting for
- * load_lock could hold.
- */
-static void slots_reclaim(struct server *s)
-{
-	uint32_t now = (uint32_t)mono_s();
-	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
-		struct cellfs_slot *sl = &s->st->slots[i];
-		uint32_t active = __atomic_load_n(&s->slot_active[i], __ATOMIC_RELAXED);
-		if (!__atomic_load_n(&sl->used, __ATOMIC_ACQUIRE) ||
-		    now - active <= s->idle_seconds || now - s->slot_inval[i] <= s->idle_seconds)
-			continue;
-		s->slot_inval[i] = now;
-		/* Children come after their parents in view_nodes: backwards is leaves first. */
-		for (unsigned n = view_nodes_count; n-- > 1;)
-			notify_inval_entry(s, node_encode(i, (unsigned)view_nodes[n].parent),
-					   view_nodes[n].name);
-		/* The request thread may reuse the slot meanwhile: a torn name only costs the kernel
-		 * a LOOKUP of some entry. */
-		char name[sizeof(sl->name)];
-		memcpy(name, sl->name, sizeof(name));
-		name[sizeof(name) - 1] = '\0';
-		notify_inval_entry(s, FUSE_ROOT_ID, name);
-	}
-}
-
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig)
 {
 	stop_requested = 1;
-}
-
-/* The 5-second load-average sampler: its own thread, so the request loop can block in read(),
- * which is cheaper per request than epoll on /dev/fuse (the poll takes the connection's lock). */
-static void *load_thread(void *arg)
-{
-	struct server *s = arg;
-	for (;;) {
-		sleep(5);
-		pthread_mutex_lock(&s->load_lock);
-		load_tracker_tick(s->load);
-		backing_sweep(s);
-		read_text_sweep(s->idle_seconds);
-		pthread_mutex_unlock(&s->load_lock);
-		slots_reclaim(s);
-	}
-	return NULL;
 }
 
 /*
@@ -714,10 +572,13 @@ static int serve_loop(struct server *s, bool no_passthrough, struct cell_error *
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old); /* signals go to the request loop */
-	int r = pthread_create(&tid, NULL, load_thread, s);
+	int r = pthread_create(&tid, NULL, server_sampler, s);
+	s->threads = r == 0;
+	if (r == 0 && s->cache)
+		r = pthread_create(&tid, NULL, cache_serve, s->cache);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0)
-		return cell_error_errno(err, r, "cellfs: start the load sampler");
+		return cell_error_errno(err, r, "cellfs: start the server's threads");
 	_cleanup_free_ char *buf = malloc(REQ_BUF);
 	if (!buf)
 		return cell_error_set(err, ENOMEM, "cellfs: out of memory");
@@ -734,6 +595,42 @@ static int serve_loop(struct server *s, bool no_passthrough, struct cell_error *
 	}
 	log_info("server: signal, exiting");
 	return -EINTR;
+}
+
+/* What a server sets up once its state is mapped: limits, the sampled connection, resends. */
+static int server_start(struct server *s, const struct cellfs_server_opts *opts,
+			struct cell_error **err)
+{
+	/* Each open backs onto one kept fd: room for a few thousand containers. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
+	pthread_mutex_init(&s->load_lock, NULL);
+	s->gen = ++s->st->generation;
+	/* Slots a predecessor served count as active now: no burst of invalidations at a restart. */
+	for (int i = 0; i < CELLFS_MAX_SLOTS; i++)
+		s->slot_active[i] = (uint32_t)mono_s();
+	/* $CELLFS_IDLE_SECONDS: for tests and bench/viewfs-mem.sh, which cannot wait a minute. */
+	const char *idle = getenv("CELLFS_IDLE_SECONDS");
+	s->idle_seconds = idle && atoi(idle) > 0 ? (unsigned)atoi(idle) : 60;
+	s->passthrough = s->st->passthrough && !opts->no_passthrough;
+	if (opts->cache_fd >= 0) {
+		fcntl(opts->cache_fd, F_SETFL, fcntl(opts->cache_fd, F_GETFL) & ~O_NONBLOCK);
+		s->cache = cache_new(opts->cache_fd, &s->st->cache, s->load, &s->load_lock,
+				     s->idle_seconds);
+		if (!s->cache)
+			return cell_error_set(err, ENOMEM, "cellfs: out of memory");
+	}
+	if (s->st->initialized && s->st->kernel_minor >= 41) {
+		/* A predecessor may have died holding requests it had read: have them sent again. */
+		struct fuse_out_header h = { .len = sizeof(h), .error = CELLFS_NOTIFY_RESEND };
+		if (write(s->fd, &h, sizeof(h)) < 0)
+			log_warn("FUSE_NOTIFY_RESEND: %m");
+	}
+	return 0;
 }
 
 int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
@@ -767,31 +664,15 @@ int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err)
 		r = cell_error_set(err, ENOMEM, "cellfs: out of memory");
 		goto out;
 	}
-	/* Each open backs onto one kept fd: room for a few thousand containers. */
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
-	pthread_mutex_init(&s->load_lock, NULL);
-	s->gen = ++s->st->generation;
-	/* Slots a predecessor served count as active now: no burst of invalidations at a restart. */
-	for (int i = 0; i < CELLFS_MAX_SLOTS; i++)
-		s->slot_active[i] = (uint32_t)mono_s();
-	/* $CELLFS_IDLE_SECONDS: for tests and bench/viewfs-mem.sh, which cannot wait a minute. */
-	const char *idle = getenv("CELLFS_IDLE_SECONDS");
-	s->idle_seconds = idle && atoi(idle) > 0 ? (unsigned)atoi(idle) : 60;
-	s->passthrough = s->st->passthrough && !opts->no_passthrough;
-	if (s->st->initialized && s->st->kernel_minor >= 41) {
-		/* A predecessor may have died holding requests it had read: have them sent again. */
-		struct fuse_out_header h = { .len = sizeof(h), .error = CELLFS_NOTIFY_RESEND };
-		if (write(s->fd, &h, sizeof(h)) < 0)
-			log_warn("FUSE_NOTIFY_RESEND: %m");
-	}
+	if ((r = server_start(s, opts, err)) < 0)
+		goto out;
 	/* Passthrough opens a predecessor counted stay in the shared state and are released by
 	 * their fh (which names the node), so counting carries over across servers. */
 	r = serve_loop(s, opts->no_passthrough, err);
+	/* Once started, the sampler and the sampled connection's thread (maybe blocked in read():
+	 * a restart does not unmount) use the state until the process exits, which it does next. */
+	if (s->threads)
+		return r;
 out:
 	if (s->st)
 		munmap(s->st, sizeof(*s->st));
@@ -799,9 +680,10 @@ out:
 		vbuf_free(&s->handles[i].content);
 	free(s->handles);
 	for (int i = 0; i < CELLFS_MAX_SLOTS; i++)
-		free(s->small[i]);
+		server_kept_free(s, i);
 	vbuf_free(&s->out);
 	load_tracker_free(s->load);
+	cache_free(s->cache);
 	free(s);
 	return r;
 }

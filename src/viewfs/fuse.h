@@ -41,6 +41,23 @@ struct cellfs_slot {
 	uint32_t opens[CELLFS_MAX_NODES];  /* passthrough opens the kernel holds */
 };
 
+/* The sampled connection's container directories: <id>/proc/loadavg (cache.c). */
+#define CACHE_NODES 3 /* the container's directory, its proc/ and proc/loadavg */
+struct cellfs_cache_slot {
+	char name[64];
+	uint8_t bound; /* cgroup below is set: the first reader's (see cache.c) */
+	uint8_t v2, root, pad[5];
+	uint64_t nlookup[CACHE_NODES];
+	char cgroup[512]; /* the cpu (v1 cpuacct,cpu) or unified cgroup directory */
+};
+struct cellfs_cache_state {
+	uint32_t initialized; /* INIT answered on the sampled connection */
+	uint32_t kernel_minor;
+	/* Apart from the slots, so that the loops over every slot touch 4 KB, not 2.5 MB. */
+	uint8_t used[CELLFS_MAX_SLOTS];
+	struct cellfs_cache_slot slots[CELLFS_MAX_SLOTS];
+};
+
 struct cellfs_state {
 	uint64_t magic;
 	uint32_t initialized; /* INIT answered: a restarted server must not expect it again */
@@ -54,14 +71,39 @@ struct cellfs_state {
 	uint32_t nloads;
 	uint32_t pad;
 	struct load_entry loads[CELLFS_MAX_SLOTS]; /* per-cgroup load averages */
+	/* The sampled connection (cache.c), added after the loads for the same reason. */
+	struct cellfs_cache_state cache;
 };
 
 struct cellfs_server_opts {
 	int fuse_fd;
 	int state_fd;	 /* memfd holding struct cellfs_state */
 	int backing_dir; /* directory for the files that back passthrough opens */
+	int cache_fd;	 /* the sampled connection (cache.c); -1 from a holder without one */
 	bool no_passthrough;
 };
+
+/* Requests answered, per connection (0 the views, 1 the sampled one) and opcode: <mnt>/.stats. */
+#define STATS_OPCODES 64
+extern uint64_t cellfs_requests[2][STATS_OPCODES];
+static inline void cellfs_count(int conn, uint32_t opcode)
+{
+	if (opcode < STATS_OPCODES)
+		__atomic_fetch_add(&cellfs_requests[conn][opcode], 1, __ATOMIC_RELAXED);
+}
+int cellfs_stats_render(struct vbuf *out);
+
+/* Shared by both connections (fuse-io.c). */
+int fuse_reply(int fd, uint64_t unique, int error, const void *data, size_t len);
+size_t fuse_add_dirent(char *buf, size_t size, size_t pos, uint64_t ino, uint64_t off,
+		       const char *name, bool dir);
+/* FUSE_NOTIFY_INVAL_ENTRY of name in parent; FUSE_NOTIFY_INVAL_INODE of a node's pages (from
+ * offset, len 0 = to the end; offset < 0 = attributes only) and attributes; FUSE_NOTIFY_STORE of
+ * data at offset 0. Each returns 0 or -errno (-ENOENT: the kernel holds no such node). */
+int fuse_notify_inval_entry(int fd, uint64_t parent, const char *name);
+int fuse_notify_inval_inode(int fd, uint64_t nodeid, int64_t offset, int64_t len);
+int fuse_notify_store(int fd, uint64_t nodeid, const void *data, size_t len);
+bool fuse_valid_name(const char *n);
 
 /* Serve until unmount (returns 0) or a fatal error. SIGTERM ends it with -EINTR. */
 int cellfs_serve(const struct cellfs_server_opts *opts, struct cell_error **err);

@@ -36,15 +36,17 @@ static int send_fds(int sock, const int *fds, int n)
 	return r < 0 ? (int)r : 0;
 }
 
-int holder_receive(int sock, int *ret_fuse, int *ret_state, int *ret_dir, struct cell_error **err)
+int holder_receive(int sock, int *ret_fuse, int *ret_state, int *ret_dir, int *ret_cache,
+		   struct cell_error **err)
 {
 	char data;
-	int fds[3];
-	size_t nfds = 3;
+	int fds[4];
+	size_t nfds = 4;
 	ssize_t n = fdpass_recv(sock, &data, 1, fds, &nfds);
 	if (n < 0)
 		return cell_error_errno(err, (int)-n, "receive fds from the holder");
-	if (n != 1 || nfds != 3) {
+	/* Three from a holder of an older binary: it has no sampled connection. */
+	if (n != 1 || nfds < 3) {
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
 		return cell_error_set(err, EPROTO,
@@ -53,10 +55,11 @@ int holder_receive(int sock, int *ret_fuse, int *ret_state, int *ret_dir, struct
 	*ret_fuse = fds[0];
 	*ret_state = fds[1];
 	*ret_dir = fds[2];
+	*ret_cache = nfds > 3 ? fds[3] : -1;
 	return 0;
 }
 
-static pid_t spawn_server(const struct holder_opts *o, const int fds[3])
+static pid_t spawn_server(const struct holder_opts *o, const int fds[4])
 {
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -88,7 +91,7 @@ static pid_t spawn_server(const struct holder_opts *o, const int fds[3])
 		_exit(127);
 	}
 	close(sp[1]);
-	int r = send_fds(sp[0], fds, 3);
+	int r = send_fds(sp[0], fds, fds[3] >= 0 ? 4 : 3);
 	close(sp[0]);
 	if (r < 0)
 		log_warn("holder: hand fds to server %d: %s", (int)pid, strerror(-r));
@@ -105,19 +108,24 @@ static void remove_backing_dir(const char *path)
 	rmdir(path);
 }
 
-static int holder_mount(const struct holder_opts *o, int *ret_fuse, struct cell_error **err)
+/* The sampled connection's mountpoint: beside the views', "<MOUNTPOINT>.cache". */
+static void cache_mountpoint(const struct holder_opts *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.cache", o->mountpoint);
+}
+
+static int holder_mount(const char *mnt, int *ret_fuse, struct cell_error **err)
 {
 	_cleanup_close_ int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	char opts[256];
 	if (fd < 0)
 		return cell_error_errno(err, errno, "open /dev/fuse");
-	if (mkdir(o->mountpoint, 0755) < 0 && errno != EEXIST)
-		return cell_error_errno(err, errno, "create mountpoint %s", o->mountpoint);
+	if (mkdir(mnt, 0755) < 0 && errno != EEXIST)
+		return cell_error_errno(err, errno, "create mountpoint %s", mnt);
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,rootmode=40555,user_id=0,group_id=0,allow_other,default_permissions", fd);
-	if (mount("cellfs", o->mountpoint, "fuse.cellfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
-	    0)
-		return cell_error_errno(err, errno, "mount cellfs on %s", o->mountpoint);
+	if (mount("cellfs", mnt, "fuse.cellfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return cell_error_errno(err, errno, "mount cellfs on %s", mnt);
 	*ret_fuse = steal_fd(fd);
 	return 0;
 }
@@ -129,6 +137,16 @@ static void holder_unmount(const char *mnt)
 		umount2(mnt, MNT_DETACH);
 }
 
+static void holder_unmount_all(const struct holder_opts *o)
+{
+	char cache[PATH_MAX];
+	cache_mountpoint(o, cache, sizeof(cache));
+	holder_unmount(o->mountpoint);
+	holder_unmount(cache);
+	rmdir(cache); /* ours: created beside the mountpoint */
+	log_info("holder: unmounted %s and %s", o->mountpoint, cache);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -137,7 +155,7 @@ static double now_s(void)
 }
 
 /* Wait for signals; respawn the server when it dies, stop on SIGTERM/SIGINT. */
-static int holder_loop(const struct holder_opts *o, const int fds[3], int sfd)
+static int holder_loop(const struct holder_opts *o, const int fds[4], int sfd)
 {
 	pid_t server = spawn_server(o, fds);
 	double started = now_s();
@@ -151,8 +169,7 @@ static int holder_loop(const struct holder_opts *o, const int fds[3], int sfd)
 		}
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			/* Unmount while the server still answers, then stop it. */
-			holder_unmount(o->mountpoint);
-			log_info("holder: unmounted %s", o->mountpoint);
+			holder_unmount_all(o);
 			if (server > 0) {
 				kill(server, SIGTERM);
 				waitpid(server, NULL, 0);
@@ -170,6 +187,7 @@ static int holder_loop(const struct holder_opts *o, const int fds[3], int sfd)
 				continue;
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 				log_info("holder: filesystem unmounted, exiting");
+				holder_unmount_all(o); /* the sampled one is still mounted */
 				return 0;
 			}
 			/* A server that keeps dying at once is broken: slow down, do not spin. */
@@ -188,7 +206,8 @@ static int holder_loop(const struct holder_opts *o, const int fds[3], int sfd)
 int holder_run(const struct holder_opts *o, struct cell_error **err)
 {
 	char dir[PATH_MAX];
-	_cleanup_close_ int fuse = -1, state = -1, dfd = -1, sfd = -1;
+	char cache[PATH_MAX];
+	_cleanup_close_ int fuse = -1, state = -1, dfd = -1, sfd = -1, cfd = -1;
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -210,16 +229,23 @@ int holder_run(const struct holder_opts *o, struct cell_error **err)
 	snprintf(dir, sizeof(dir), "/dev/shm/cellfs.%d", (int)getpid());
 	if (mkdir(dir, 0700) < 0 || (dfd = open(dir, O_DIRECTORY | O_CLOEXEC)) < 0)
 		return cell_error_errno(err, errno, "create %s", dir);
-	int r = holder_mount(o, &fuse, err);
+	cache_mountpoint(o, cache, sizeof(cache));
+	int r = holder_mount(o->mountpoint, &fuse, err);
+	_cleanup_error_ struct cell_error *cerr = NULL;
+	if (r == 0 && holder_mount(cache, &cfd, &cerr) < 0) {
+		/* The views work without it: loadavg is then served by the views mount. */
+		log_warn("holder: %s; proc/loadavg is served by the views mount alone", cerr->msg);
+		rmdir(cache);
+	}
 	if (r < 0) {
 		remove_backing_dir(dir);
 		return r;
 	}
-	log_info("holder: cellfs mounted on %s", o->mountpoint);
-	int fds[3] = { fuse, state, dfd };
+	log_info("holder: cellfs mounted on %s and %s", o->mountpoint, cache);
+	int fds[4] = { fuse, state, dfd, cfd };
 	r = holder_loop(o, fds, sfd);
 	if (r < 0)
-		holder_unmount(o->mountpoint);
+		holder_unmount_all(o);
 	remove_backing_dir(dir);
 	if (r < 0)
 		return cell_error_errno(err, -r, "cellfs holder");

@@ -15,5 +15,7 @@ struct holder_opts {
 /* Mount, serve through restarted servers until SIGTERM/SIGINT, then unmount and clean up. */
 int holder_run(const struct holder_opts *opts, struct cell_error **err);
 
-/* In a server: receive the fds the holder passes over `sock` (fuse, state, backing dir). */
-int holder_receive(int sock, int *ret_fuse, int *ret_state, int *ret_dir, struct cell_error **err);
+/* In a server: receive the fds the holder passes over `sock` (fuse, state, backing dir, and the
+ * sampled connection: -1 from an older holder that has none). */
+int holder_receive(int sock, int *ret_fuse, int *ret_state, int *ret_dir, int *ret_cache,
+		   struct cell_error **err);

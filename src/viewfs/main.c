@@ -37,6 +37,12 @@ static const char usage[] =
 	"    cellfs samples every 5 seconds per container. cgroup v1 and v2 both. A directory ID\n"
 	"    appears on first lookup; the runtime bind-mounts its files over the container's own.\n"
 	"\n"
+	"    Beside it, MOUNTPOINT.cache serves ID/proc/loadavg, a 5-second sample, from the\n"
+	"    kernel's page cache: no request to cellfs per open or read; every 5 s cellfs hands\n"
+	"    the kernel each container's new text. It shows the load of the cgroup of the first\n"
+	"    process that reads it; the runtime binds it over /proc/loadavg. MOUNTPOINT/.stats\n"
+	"    counts the requests each connection was sent.\n"
+	"\n"
 	"    The process started is a holder that owns the /dev/fuse connection and runs the server\n"
 	"    as a child; if the server dies it is started again (from the binary on disk, so\n"
 	"    replacing the binary and sending SIGHUP to the holder upgrades it) and running\n"
@@ -97,9 +103,9 @@ static int check_pid(const char *arg)
 static int run_server(const char *fdarg, bool no_passthrough)
 {
 	_cleanup_error_ struct cell_error *err = NULL;
-	int fuse, state, dir;
+	int fuse, state, dir, cache;
 	log_set_ident("cellfs-server");
-	if (holder_receive(atoi(fdarg), &fuse, &state, &dir, &err) < 0) {
+	if (holder_receive(atoi(fdarg), &fuse, &state, &dir, &cache, &err) < 0) {
 		cell_error_print(err, "cellfs", stderr);
 		return 1;
 	}
@@ -107,6 +113,7 @@ static int run_server(const char *fdarg, bool no_passthrough)
 	struct cellfs_server_opts o = { .fuse_fd = fuse,
 					.state_fd = state,
 					.backing_dir = dir,
+					.cache_fd = cache,
 					.no_passthrough = no_passthrough };
 	int r = cellfs_serve(&o, &err);
 	if (r == -EINTR)

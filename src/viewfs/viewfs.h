@@ -128,6 +128,23 @@ struct load_facts {
 };
 int render_loadavg(const struct load_facts *f, struct vbuf *out);
 int render_diskstats(const char *host, const struct io_dev *devs, size_t n, struct vbuf *out);
+/* The host's block devices, major:minor -> name, in /proc/diskstats order: parsed once and
+ * again only when a cgroup counts I/O on a device it does not name (views.c), so that an open
+ * reads the cgroup's I/O files only. render_diskstats() is parse + render_diskstats_table(). */
+struct disk_name {
+	unsigned major, minor;
+	char name[64];
+};
+struct disk_table {
+	struct disk_name *d;
+	size_t n, cap;
+};
+int disk_table_parse(const char *host, struct disk_table *t);
+void disk_table_free(struct disk_table *t);
+/* Every device of devs that would be shown (it has I/O) has a name in t. */
+bool disk_table_covers(const struct disk_table *t, const struct io_dev *devs, size_t n);
+int render_diskstats_table(const struct disk_table *t, const struct io_dev *devs, size_t n,
+			   struct vbuf *out);
 int render_swaps(const char *host_swaps, const struct mem_facts *f, uint64_t host_swap_kb,
 		 struct vbuf *out);
 int render_cpu_online(unsigned n, struct vbuf *out);
@@ -165,6 +182,11 @@ struct view_ctx {
 	pid_t pid;
 	struct load_tracker *load;
 };
+/* proc/loadavg for a cgroup (the sampled connection has no reader at hand, cache.c). */
+int view_render_loadavg(const struct reader_cgroup *cg, struct load_tracker *t, struct vbuf *out);
+/* Upkeep off the open path, every 5 s from the sampler (under its lock): re-read the host's
+ * device names, so that a reused major:minor shows its new name within 5 s. */
+void view_tick(void);
 /* Render view `index` for ctx->pid into out: 0 or -errno (-EIO for a vanished reader/cgroup). */
 int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out);
 

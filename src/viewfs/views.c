@@ -102,11 +102,10 @@ struct host_file {
 	char *buf;
 	size_t size;
 };
-#define HOST_ONLINE 4 /* the index of /sys/devices/system/cpu/online below */
+#define HOST_ONLINE 3 /* the index of /sys/devices/system/cpu/online below */
 static struct host_file host_files[] = {
 	{ "/proc/meminfo", HOST_TTL_NS, 0, -1, NULL, 1 << 14 },
 	{ "/proc/stat", HOST_TTL_NS, 0, -1, NULL, 1 << 17 },
-	{ "/proc/diskstats", HOST_TTL_NS, 0, -1, NULL, 1 << 17 },
 	{ "/proc/swaps", HOST_TTL_NS, 0, -1, NULL, 1 << 14 },
 	{ "/sys/devices/system/cpu/online", HOST_TTL_NS, 0, -1, NULL, 1 << 12 },
 	{ "/proc/cpuinfo", 10 * HOST_TTL_NS, 0, -1, NULL, 1 << 20 },
@@ -417,6 +416,54 @@ static int view_cpu(unsigned index, pid_t pid, struct pid_entry *pe, const struc
 	return stat ? render_stat(stat, &sf, out) : -EIO;
 }
 
+/* The host's device names (see disk_table in viewfs.h), read when a cgroup counts I/O on a
+ * device they lack - at most once a second, so that a device the host no longer lists does not
+ * bring the read back into every open - and every 5 s by view_tick(). */
+static struct disk_table disks;
+static long long disks_read = -1;
+
+static int disks_refresh(void)
+{
+	ssize_t n = read_text(NULL, "/proc/diskstats", host_buf, sizeof(host_buf));
+	disks_read = mono_ns();
+	return n < 0 ? -EIO : disk_table_parse(host_buf, &disks);
+}
+
+void view_tick(void)
+{
+	if (disks_read >= 0)
+		(void)disks_refresh();
+}
+
+static int view_diskstats(const struct reader_cgroup *cg, struct vbuf *out)
+{
+	static struct io_dev devs[256];
+	size_t n;
+	int r = reader_io_facts(cg, devs, 256, &n);
+	if (r < 0)
+		return r;
+	if ((disks_read < 0 ||
+	     (!disk_table_covers(&disks, devs, n) && mono_ns() - disks_read >= 1000000000LL)) &&
+	    disks_refresh() < 0)
+		return -EIO;
+	return render_diskstats_table(&disks, devs, n, out);
+}
+
+int view_render_loadavg(const struct reader_cgroup *cg, struct load_tracker *t, struct vbuf *out)
+{
+	struct load_facts lf;
+	vbuf_reset(out);
+	if (cg->root) {
+		ssize_t n = read_text(NULL, "/proc/loadavg", host_buf, sizeof(host_buf));
+		return n < 0 ? -EIO : vbuf_put(out, host_buf, (size_t)n);
+	}
+	load_tracker_get(t, cg, &lf);
+	const char *host = host_file("/proc/loadavg");
+	const char *sp = host ? strrchr(host, ' ') : NULL;
+	lf.last_pid = sp ? atoi(sp + 1) : 0;
+	return render_loadavg(&lf, out);
+}
+
 int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 {
 	struct reader_cgroup cgbuf;
@@ -451,24 +498,10 @@ int view_render(unsigned index, struct view_ctx *ctx, struct vbuf *out)
 	case V_NODE0_CPULIST:
 	case V_NODE0_CPUMAP:
 		return view_cpu(index, ctx->pid, pe, cg, out);
-	case V_LOADAVG: {
-		struct load_facts lf;
-		if (!ctx->load)
-			return -EIO;
-		load_tracker_get(ctx->load, cg, &lf);
-		const char *host = host_file("/proc/loadavg");
-		const char *sp = host ? strrchr(host, ' ') : NULL;
-		lf.last_pid = sp ? atoi(sp + 1) : 0;
-		return render_loadavg(&lf, out);
-	}
-	case V_DISKSTATS: {
-		static struct io_dev devs[256];
-		size_t n;
-		if ((r = reader_io_facts(cg, devs, 256, &n)) < 0)
-			return r;
-		const char *disks = host_file("/proc/diskstats");
-		return disks ? render_diskstats(disks, devs, n, out) : -EIO;
-	}
+	case V_LOADAVG:
+		return ctx->load ? view_render_loadavg(cg, ctx->load, out) : -EIO;
+	case V_DISKSTATS:
+		return view_diskstats(cg, out);
 	case V_PSI_CPU:
 		return render_pressure(cg, "cpu", out);
 	case V_PSI_MEMORY:

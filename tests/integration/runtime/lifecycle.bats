@@ -9,9 +9,36 @@ gone() {
   [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"
 }
 
-status_of() {
-  cellrt state "$1" | jq -r .status
-}
+# freezer_dump PID: after a resume the loop of PID's container did not write: say what
+# the freezer and each of the container's tasks are doing (state, wait channel, syscall, signals,
+# kernel stack), and whether the loop moves on later. Tasks come and go meanwhile: nothing here
+# may fail the test before the dump is complete.
+freezer_dump() (
+  set +e
+  trap - ERR
+  pid=$1
+  cg=$(awk -F: '$2 == "freezer" {print $3}' "/proc/$pid/cgroup")
+  if [ -n "$cg" ]; then
+    cg=/sys/fs/cgroup/freezer$cg
+    echo "freezer.state=$(cat "$cg/freezer.state") self=$(cat "$cg/freezer.self_freezing") parent=$(cat "$cg/freezer.parent_freezing")"
+  else
+    cg=/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' "/proc/$pid/cgroup")
+    echo "cgroup.freeze=$(cat "$cg/cgroup.freeze") cgroup.events: $(tr '\n' ' ' <"$cg/cgroup.events")"
+  fi
+  procs=$(cat "$cg/cgroup.procs")
+  echo "procs: $(echo $procs)"
+  for t in $procs; do
+    for th in /proc/$t/task/*; do
+      [ -d "$th" ] || continue
+      echo "task ${th##*/} ($(tr '\0' ' ' <"/proc/$t/cmdline")): $(grep -E '^State' "$th/status")" \
+        "wchan=$(cat "$th/wchan") syscall=$(cat "$th/syscall")" \
+        "$(grep -E '^(SigPnd|ShdPnd|SigBlk)' "$th/status" | tr '\n\t' '  ')"
+      sed 's/^/  stack: /' "$th/stack"
+    done 2>/dev/null
+  done
+  sleep 2
+  echo "2 s later: count $(cat "/proc/$pid/root/dev/shm/t"), procs: $(cat "$cg/cgroup.procs" | tr '\n' ' ')"
+) >&2
 
 # wait_status ID STATUS: state says STATUS within 2 s.
 wait_status() {
@@ -194,7 +221,10 @@ wait_status() {
 }
 
 @test "pause and resume: paused in state, exec refused while paused, delete --force works" {
-  b=$(cell_bundle '.process.args = ["sh", "-c", "while :; do date +%s%N > /dev/shm/t; sleep 0.05; done"]')
+  # A counter, so that every write differs from the last (busybox date has no %N: its
+  # `date +%s%N` changed once a second). `echo $i >t` truncates before it writes: a reader may
+  # see the file empty for a moment, which is no write.
+  b=$(cell_bundle '.process.args = ["sh", "-c", "i=0; while :; do i=$((i + 1)); echo $i > /dev/shm/t; sleep 0.05; done"]')
   cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
   cellrt start "$ID"
   pid=$(cat "$BATS_TEST_TMPDIR/pid")
@@ -213,19 +243,21 @@ wait_status() {
   [[ "$output" == *"paused"* ]]
   run cellrt pause "$ID"
   [ "$status" -ne 0 ]
+  resumed=$(date +%s%N)
   cellrt resume "$ID"
   [ "$(status_of "$ID")" = running ]
-  # thawed: the loop writes again (poll up to 20 s: under the lab's TCG a loaded host may take a
-  # while to schedule it; the lab once saw no write within ~10 s, so say what the tasks were doing)
+  # thawed: the loop counts on (poll up to 20 s: under the lab's TCG one turn of the loop takes
+  # ~1 s), and if it does not, say what the freezer and the tasks were doing
+  moved= polls=0
   for _ in $(seq 400); do
-    [ "$(cat "/proc/$pid/root/dev/shm/t")" != "$a" ] && break
+    polls=$((polls + 1))
+    n=$(cat "/proc/$pid/root/dev/shm/t")
+    [ -n "$n" ] && [ "$n" -gt "${a:-0}" ] && moved=1 && break
     sleep 0.05
   done
-  if [ "$(cat "/proc/$pid/root/dev/shm/t")" = "$a" ]; then
-    for t in $(pgrep -g "$(ps -o pgid= "$pid" | tr -d ' ')" 2>/dev/null) "$pid"; do
-      echo "task $t: $(tr '\0' ' ' <"/proc/$t/cmdline" 2>/dev/null) $(grep -E '^State' "/proc/$t/status" 2>/dev/null) wchan=$(cat "/proc/$t/wchan" 2>/dev/null)" >&2
-    done
-    cat "/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' "/proc/$pid/cgroup")/cgroup.events" >&2 2>/dev/null || true
+  if [ -z "$moved" ]; then
+    echo "count $a at pause, $n $((($(date +%s%N) - resumed) / 1000000)) ms after resume ($polls polls)" >&2
+    freezer_dump "$pid"
     false
   fi
   # The freezer is the one word on paused: frozen from outside, state says paused too.

@@ -26,6 +26,11 @@ teardown() {
   cellrt delete --force "$ID" >/dev/null 2>&1 || true
 }
 
+# status_of ID: the status `cellrt state` reports for ID.
+status_of() {
+  cellrt state "$1" | jq -r .status
+}
+
 # refused TEXT CMD...: fails with exactly one line "cellrt: ...TEXT...", and nothing is left.
 refused() {
   local want=$1

@@ -18,10 +18,6 @@ teardown() {
 
 MAPS='.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}] | .linux.gidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}]'
 
-status_of() {
-  cellrt state "$1" | jq -r .status
-}
-
 @test "userns: create waits on exec.fifo owned by the mapped root, start releases it" {
   b=$(cell_bundle "$MAPS"' | .process.args = ["sh", "-c", "echo started > /dev/shm/x; exec sleep 100"]')
   cellrt create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"

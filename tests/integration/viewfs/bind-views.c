@@ -1,4 +1,5 @@
-/* bind-views.c - drive the runtime's viewfs hook without the runtime: ROOTFS ID [MOUNT]. */
+/* bind-views.c - drive the runtime's viewfs hook (bind, then claim) without the runtime: ROOTFS ID
+ * [MOUNT]. */
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ int main(int argc, char **argv)
 	}
 	json_decref(ann);
 	int root = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0 || viewfs_bind_views(root, argv[2], argc > 3 ? argv[3] : NULL, &err) < 0) {
+	int r = root < 0 ? -1 : viewfs_bind_views(root, argv[2], argc > 3 ? argv[3] : NULL, &err);
+	if (r < 0) {
 		if (err)
 			cell_error_print(err, "bind-views", stderr);
 		else
@@ -29,5 +31,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	close(root);
+	/* As the runtime's init does, already in its cgroup (ROOTFS / is the caller's root). */
+	if (r == 1)
+		viewfs_claim_loadavg();
 	return 0;
 }

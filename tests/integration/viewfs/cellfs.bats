@@ -139,20 +139,22 @@ setup() {
 
 @test "the load average rises with a busy loop inside that container only, and survives a server restart" {
   # the first read starts the sampling of each container
-  ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg" >/dev/null
-  ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg" >/dev/null
-  ctr_exec "$C1" "timeout 12 sh -c 'while :; do :; done' & sleep 11; cat $MNT/$C1/proc/loadavg" >"$BATS_TEST_TMPDIR/l1" &
+  # (and of the sampled mount's file, which the container's first reader binds to its cgroup)
+  ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg $MNT.cache/$C1/proc/loadavg" >/dev/null
+  ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg $MNT.cache/$C2/proc/loadavg" >/dev/null
+  ctr_exec "$C1" "timeout 12 sh -c 'while :; do :; done' & sleep 11; cat $MNT/$C1/proc/loadavg $MNT.cache/$C1/proc/loadavg" >"$BATS_TEST_TMPDIR/l1" &
   local busy=$!
   sleep 11
-  run ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg"
+  run ctr_exec "$C2" "cat $MNT/$C2/proc/loadavg $MNT.cache/$C2/proc/loadavg"
   wait $busy
   echo "busy: $(cat "$BATS_TEST_TMPDIR/l1") idle: $output"
   local l_busy l_idle
-  l_busy=$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/l1")
-  l_idle=${output%% *}
-  [ "$l_idle" = 0.00 ]
-  [ "$l_busy" != 0.00 ]
-  awk -v l="$l_busy" 'BEGIN { exit !(l >= 0.05) }'
+  [ "$(wc -l <"$BATS_TEST_TMPDIR/l1")" = 2 ]
+  [ "${#lines[@]}" = 2 ]
+  for l_idle in "${lines[0]%% *}" "${lines[1]%% *}"; do [ "$l_idle" = 0.00 ]; done
+  for l_busy in $(cut -d' ' -f1 "$BATS_TEST_TMPDIR/l1"); do
+    awk -v l="$l_busy" 'BEGIN { exit !(l >= 0.05) }'
+  done
   # The load state lives in the holder's memfd: a new server carries on from it.
   local holder server next
   holder=$(cat "$BATS_FILE_TMPDIR/cellfs.pid")
@@ -163,19 +165,83 @@ setup() {
     [ -n "$next" ] && [ "$next" != "$server" ] && break
     sleep 0.02
   done
-  run ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg"
+  run ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg $MNT.cache/$C1/proc/loadavg"
   echo "after a server restart: $output"
   [ "$status" -eq 0 ]
-  awk -v l="${output%% *}" 'BEGIN { exit !(l >= 0.05) }'
+  awk -v l="${lines[0]%% *}" 'BEGIN { exit !(l >= 0.05) }'
+  awk -v l="${lines[1]%% *}" 'BEGIN { exit !(l >= 0.05) }'
 }
 
-@test "a reader loops over /proc/meminfo while the server is SIGKILLed and restarted 10 times: zero errors" {
+# Requests the sampled connection was sent, all opcodes (from <mnt>/.stats).
+sampled_requests() {
+  awk '$1 == "sampled" { n += $3 } END { print n + 0 }' "$MNT/.stats"
+}
+
+@test "proc/loadavg of the sampled mount: open, read and close send cellfs no request" {
+  local f=$MNT.cache/$C1/proc/loadavg stop=$BATS_TEST_TMPDIR/stop out=$BATS_TEST_TMPDIR/reader.out
+  run ctr_exec "$C1" "cat $f"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^[0-9]+\.[0-9]{2}\ [0-9]+\.[0-9]{2}\ [0-9]+\.[0-9]{2}\ [0-9]+/[0-9]+\ [0-9]+$ ]]
+  local before after reads
+  before=$(sampled_requests)
+  (sleep 1.5 && touch "$stop") &
+  ctr_exec "$C1" "$CELLFS_READER $f $stop /" >"$out" 2>&1
+  after=$(sampled_requests)
+  cat "$out" "$MNT/.stats"
+  echo "sampled requests: $before before, $after after"
+  grep -q "errors=0$" "$out"
+  reads=$(sed -n 's/^reads=\([0-9]*\).*/\1/p' "$out")
+  [ "$reads" -gt 1000 ]
+  # At most one 5-second update fell into the loop: its GETATTR, and a READ if it got shorter.
+  [ $((after - before)) -le 3 ]
+}
+
+# tasks_of LOADAVG_LINE: the task count (after the slash) of a loadavg line
+tasks_of() {
+  [[ "$1" =~ /([0-9]+)\ [0-9]+$ ]] && echo "${BASH_REMATCH[1]}"
+}
+
+@test "a touch of the sampled loadavg claims it for the toucher's cgroup at once; no other change is taken" {
+  local f=$MNT.cache/$CELL_TEST_PREFIX-claim/proc/loadavg first claimed n=0
+  # C1 gets 8 more tasks, counted at the next load tick (they end by themselves)
+  ctr_exec "$C1" "for i in 1 2 3 4 5 6 7 8; do sleep 12 & done; wait" &
+  until [ "$(tasks_of "$(ctr_exec "$C1" "cat $MNT/$C1/proc/loadavg")")" -ge 9 ]; do
+    [ $((n += 1)) -lt 40 ]
+    sleep 0.25
+  done
+  # bound by its first reader, in C2
+  run ctr_exec "$C2" "cat $f"
+  [ "$status" -eq 0 ]
+  first=$(tasks_of "$output")
+  # C1 claims it: its text is C1's at once, not at the next tick
+  run ctr_exec "$C1" "touch $f && cat $f"
+  echo "first reader (C2): $first tasks; claimed by C1: $output"
+  [ "$status" -eq 0 ]
+  claimed=$(tasks_of "$output")
+  [ "$first" -lt 9 ]
+  [ "$claimed" -ge 9 ]
+  # only the times may be "set" (and are not): mode and size stay
+  run chmod 600 "$f"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Operation not permitted"* ]]
+  run truncate -s 0 "$f"
+  [ "$status" -ne 0 ]
+  [ "$(stat -c %a "$f")" = 444 ]
+  [ "$(tasks_of "$(cat "$f")")" -gt 0 ]
+  wait
+}
+
+@test "readers loop over /proc/meminfo and the sampled /proc/loadavg while the server is SIGKILLed and restarted 10 times: zero errors" {
   # Requests in flight at a crash are answered again only with FUSE_NOTIFY_RESEND (6.9+).
   kernel_at_least 6 9 || cell_skip "kernel $(uname -r) has no FUSE_NOTIFY_RESEND (6.9+)"
   local holder stop=$BATS_TEST_TMPDIR/stop out=$BATS_TEST_TMPDIR/reader.out
   holder=$(cat "$BATS_FILE_TMPDIR/cellfs.pid")
   ctr_exec "$C1" "mount --bind $MNT/$C1/proc/meminfo /proc/meminfo && $CELLFS_READER /proc/meminfo $stop 'MemTotal:         262144 kB'" >"$out" 2>&1 &
   local reader=$!
+  # proc/loadavg as the runtime binds it: from the sampled connection, also held by the holder.
+  ctr_exec "$C1" "mount --bind $MNT.cache/$C1/proc/loadavg /proc/loadavg && $CELLFS_READER /proc/loadavg $stop /" >"$out.load" 2>&1 &
+  local loadreader=$!
   sleep 0.5
   local i server next
   for i in $(seq 10); do
@@ -192,10 +258,14 @@ setup() {
   done
   touch "$stop"
   wait "$reader"
-  cat "$out"
+  wait "$loadreader"
+  cat "$out" "$out.load"
   grep -q "errors=0$" "$out"
+  grep -q "errors=0$" "$out.load"
   local reads
   reads=$(sed -n 's/^reads=\([0-9]*\).*/\1/p' "$out")
+  [ "$reads" -gt 100 ]
+  reads=$(sed -n 's/^reads=\([0-9]*\).*/\1/p' "$out.load")
   [ "$reads" -gt 100 ]
 }
 
@@ -209,6 +279,8 @@ setup() {
   kill -TERM "$holder"
   wait "$holder"
   ! grep -q " $mnt2 " /proc/self/mountinfo
+  ! grep -q " $mnt2.cache " /proc/self/mountinfo
+  [ ! -e "$mnt2.cache" ]
   [ ! -e "/dev/shm/cellfs.$holder" ]
   rmdir "$mnt2"
 }
@@ -221,27 +293,35 @@ setup() {
   holder=$!
   for _ in $(seq 100); do [ "$(cat "$m/$gone/.floor" 2>/dev/null)" = cellfs ] && break; sleep 0.05; done
   [ "$(cat "$m/$gone/proc/loadavg" | wc -l)" = 1 ]
+  [ "$(cat "$m.cache/$gone/proc/loadavg" | wc -l)" = 1 ]
   ls "$m" | grep -qx "$gone"
+  ls "$m.cache" | grep -qx "$gone"
   # C1's views stay bound across the sampler's rounds (every 5 s) that invalidate idle entries;
   # its slot lives while the mounts do.
-  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $m && grep MemTotal /proc/meminfo && sleep 8 && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && ls $m"
+  # (the same for the sampled mount, which the hook binds /proc/loadavg from)
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $m && grep MemTotal /proc/meminfo && grep -c / /proc/loadavg && sleep 8 && grep MemTotal /proc/meminfo && grep -c / /proc/loadavg && cat /sys/devices/system/cpu/online && ls $m && ls $m.cache"
   echo "$output"
   # Once C1's mounts are gone, nothing holds its entries either.
   for i in $(seq 40); do
-    ls "$m" | grep -qx -e "$gone" -e "$C1" || break
+    ls "$m" "$m.cache" | grep -qx -e "$gone" -e "$C1" || break
     sleep 0.25
   done
-  local left
+  local left left_cache
   left=$(ls "$m")
+  left_cache=$(ls "$m.cache")
   kill -TERM "$holder"
   wait "$holder"
   rmdir "$m"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "MemTotal:         262144 kB" ]
-  [ "${lines[1]}" = "MemTotal:         262144 kB" ]
-  [ "${lines[2]}" = 0 ]
-  [ "${lines[3]}" = "$C1" ] # the directory nobody held was gone already
+  [ "${lines[1]}" = 1 ]
+  [ "${lines[2]}" = "MemTotal:         262144 kB" ]
+  [ "${lines[3]}" = 1 ]
+  [ "${lines[4]}" = 0 ]
+  [ "${lines[5]}" = "$C1" ] # the directory nobody held was gone already
+  [ "${lines[6]}" = "$C1" ]
   [ -z "$left" ]
+  [ -z "$left_cache" ]
 }
 
 @test "the request thread runs as SCHED_BATCH (a RELEASE's wake-up does not preempt readers)" {
@@ -256,12 +336,15 @@ setup() {
 }
 
 @test "the runtime's hook binds every view into a container rootfs" {
-  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat"
+  run ctr_exec "$C1" "mount --make-rprivate / && $CELLFS_BIND / $C1 $MNT && grep MemTotal /proc/meminfo && cat /sys/devices/system/cpu/online && grep -c '^cpu[0-9]' /proc/stat && stat -c %d /proc/loadavg $MNT.cache && cat /proc/loadavg"
   echo "$output"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = "MemTotal:         262144 kB" ]
   [ "${lines[1]}" = 0 ]
   [ "${lines[2]}" = 1 ]
+  # loadavg is bound from the sampled mount
+  [ "${lines[3]}" = "${lines[4]}" ]
+  [[ "${lines[5]}" == *" "*/*" "* ]]
 }
 
 @test "lscpu in a container with the views bound counts the view's one cpu" {

@@ -202,6 +202,50 @@ static void test_swaps_diskstats(void **state)
 	vbuf_free(&b);
 }
 
+/* The device-name table gives what parsing the host's file at every open gave, in its order. */
+static void test_diskstats_table(void **state)
+{
+	const char *host = "   7       0 loop0 2176 0 88364 784 32730 146 11905152 103826 0 12888\n"
+			   "   8       0 sda 1 2 3 4 5 6 7 8 0 9 10\n"
+			   "garbage line\n"
+			   " 259       0 nvme0n1 1 2 3 4 5 6 7 8 0 9 10\n"
+			   "   8       1 sda1 1 2 3 4 5 6 7 8 0 9 10";
+	struct io_dev d[] = {
+		{ .major = 8, .minor = 1, .rios = 3, .rbytes = 4096, .wios = 1, .wbytes = 512 },
+		{ .major = 259, .minor = 0, .rios = 0, .wios = 7, .wbytes = 1 << 20 },
+		{ .major = 7, .minor = 0 }, /* no I/O: not shown */
+		{ .major = 8, .minor = 0, .rios = 1, .rbytes = 512 },
+	};
+	const char *want = "   8       0 sda 1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+			   " 259       0 nvme0n1 0 0 0 0 7 0 2048 0 0 0 0 0 0 0 0 0 0\n"
+			   "   8       1 sda1 3 0 8 0 1 0 1 0 0 0 0 0 0 0 0 0 0\n";
+	struct vbuf a = { 0 }, b = { 0 };
+	struct disk_table t = { 0 };
+	assert_int_equal(render_diskstats(host, d, 4, &a), 0);
+	assert_string_equal(a.p, want);
+	assert_int_equal(disk_table_parse(host, &t), 0);
+	assert_int_equal(t.n, 4);
+	assert_string_equal(t.d[2].name, "nvme0n1");
+	assert_true(disk_table_covers(&t, d, 4));
+	assert_int_equal(render_diskstats_table(&t, d, 4, &b), 0);
+	assert_string_equal(b.p, want);
+	/* a device with I/O the table does not name asks for a refresh; one without I/O does not */
+	struct io_dev unknown[] = { { .major = 253, .minor = 0, .rios = 1 } };
+	assert_false(disk_table_covers(&t, unknown, 1));
+	unknown[0].rios = 0;
+	assert_true(disk_table_covers(&t, unknown, 1));
+	/* parsed again in place: the old names go */
+	assert_int_equal(disk_table_parse("   8       0 sdb 0 0 0 0\n", &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.d[0].name, "sdb");
+	vbuf_reset(&b);
+	assert_int_equal(render_diskstats_table(&t, d, 4, &b), 0);
+	assert_string_equal(b.p, "   8       0 sdb 1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+	disk_table_free(&t);
+	vbuf_free(&a);
+	vbuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_load_calc),
 		cmocka_unit_test(test_load_tracker_kept),
 		cmocka_unit_test(test_swaps_diskstats),
+		cmocka_unit_test(test_diskstats_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
