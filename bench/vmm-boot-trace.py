@@ -5,7 +5,7 @@ command line, has the init print the kernel log after its marker, and prints sid
 kernel's own timestamps of boot milestones and the slowest initcalls. Diagnostic only (the extra
 option changes the boot a little); the benchmark itself is vmm-boot.py."""
 from vmm_commands import vmm_commands
-import os, re, select, subprocess, sys, time
+import os, re, select, statistics, subprocess, sys, time
 
 kernel, initrd, cellvm = sys.argv[1:4]
 want = sys.argv[4:] or ["cellvm", "qemu-microvm"]
@@ -96,16 +96,30 @@ def hist_read():
 if not os.path.exists(f"{TRACEFS}/events"):
     subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS], stderr=subprocess.DEVNULL)
 
-res, uptime = {}, {}
-for name in want:
+res, uptime, steps, machine = {}, {}, {}, {}
+# CELL_TRACE_ROUNDS=N: N interleaved boots per VMM; the tables below are of the last one, the init's
+# steps (cell.steps on the command line) are medians over all.
+rounds = int(os.environ.get("CELL_TRACE_ROUNDS", "1"))
+for name in [n for r in range(rounds) for n in want]:
     hist_set(False)
     hist_set(True)
     wall, out, hists = boot(name)
     hist_set(False)
     res[name] = log = parse(out)
     if save:
-        with open(f"{save}/{name}.log", "w") as f:
+        with open(f"{save}/{name}.log", "a") as f:
             f.write(out)
+    st = re.search(r"STEPS init (.*)", out)
+    if st:
+        print(f"# {name} init steps: {st.group(1)}")
+        steps.setdefault(name, []).append(dict(kv.split("=") for kv in st.group(1).split()))
+    machine[name] = []
+    for l in out.splitlines():
+        m = re.match(r"^CPU: (flags|bugs)\s*: (.*)", l)
+        if m:  # one line per flag, so that the difference is readable
+            machine[name] += [f"CPU: {m.group(1)} {f}" for f in m.group(2).split()]
+        elif re.match(r"^(CPU|VULN|CLOCK|CLOCKEVENT|DMESG): ", l):
+            machine[name].append(re.sub(r"^DMESG: \[[ \d.]+\] ", "DMESG: ", l))
     up = re.search(r"UPTIME=([\d.]+)", out)
     uptime[name] = float(up.group(1)) if up else None
     print(f"# {name}: marker " + (f"after {wall:.2f} s" if wall else "MISSING") +
@@ -146,3 +160,25 @@ for name in want:
     print(f"## {name}: largest gaps between log lines (ms)")
     for g, a, b in gaps[:12]:
         print(f"  {g * 1000:9.1f}  after: {a}\n             before: {b}")
+
+# The init's phase step by step (guest uptime deltas, medians over the rounds).
+if steps:
+    names = [k for k in next(iter(steps.values()))[0]]
+    print("\n| init step (ms, median) | " + " | ".join(steps) + " |")
+    print("|---|" + "---|" * len(steps))
+    for a, b in zip(names, names[1:]):
+        row = [statistics.median((float(d[b]) - float(d[a])) * 1000 for d in steps[n]) for n in steps]
+        print(f"| {b} | " + " | ".join(f"{x:.0f}" for x in row) + " |")
+    row = [statistics.median((float(d[names[-1]]) - float(d[names[0]])) * 1000 for d in steps[n])
+           for n in steps]
+    print("| total | " + " | ".join(f"{x:.0f}" for x in row) + " |")
+# What the guest saw of the machine (cell.action=machine), where the VMMs differ.
+if len(machine) > 1 and any(machine.values()):
+    a, b = list(machine)[:2]
+    print(f"\n## machine: lines only under {a} (-) or only under {b} (+)")
+    for l in machine[a]:
+        if l not in machine[b]:
+            print("- " + l)
+    for l in machine[b]:
+        if l not in machine[a]:
+            print("+ " + l)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """vmm-boot.py KERNEL INITRD CELLVM [RUNS] - inside the lab: boot the same kernel, initramfs and
 command line with cellvm and with QEMU (-accel kvm, -M microvm minimal with rtc=on, and -M pc
--nodefaults), interleaved, RUNS rounds; time from spawn to the init's marker on the console, and the
+-nodefaults), interleaved, RUNS rounds (each
+starting with the next VMM); time from spawn to the init's marker on the console, and the
 VMM's resident memory beyond guest RAM while the guest idles after the marker.
 
 Memory method: from /proc/PID/smaps, Rss and Pss of every mapping except guest RAM (the one mapping
@@ -17,6 +18,12 @@ MARKER = b"CELL-GUEST-INIT-OK"
 # A VMM that never shows the marker (a hung guest on an overloaded machine) is killed after this.
 BOOT_TIMEOUT = float(os.environ.get("CELL_BENCH_TIMEOUT", "300"))
 cmdline = "console=ttyS0 quiet cell.sleep=2"
+# CELL_BENCH_STEPS=1: the init also prints the guest's uptime at its steps (cell.steps: builtins
+# only, no forks), to split each boot into "before the guest's clock" (VMM start, firmware,
+# decompressor, early kernel) and the guest's own time to the marker.
+steps = os.environ.get("CELL_BENCH_STEPS") == "1"
+if steps:
+    cmdline += " cell.steps"
 
 VMMS = vmm_commands(kernel, initrd, cellvm, cmdline, MEM_MB)
 
@@ -61,10 +68,13 @@ def one(name):
         if not chunk:
             break
         buf += chunk
-        if MARKER in buf:
+        if MARKER in buf and t is None:
             t = time.monotonic() - t0
+        if t is not None and (not steps or re.search(rb"STEPS .*\n", buf)):
             break
     mem = overhead_kib(p.pid) if t is not None else (0, 0)
+    m = re.search(rb"STEPS init start=([\d.]+) .*=([\d.]+)\s*\n", buf)
+    up = (float(m.group(1)), float(m.group(2))) if m else None
     if t is None:
         p.kill()
     try:
@@ -73,20 +83,32 @@ def one(name):
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
-    return t, mem, p.returncode
+    return t, mem, p.returncode, up
 
 res = {n: [] for n in VMMS}
+guest = {}
 rounds = []
+# Each round starts with a different VMM and every boot waits for the lab to settle: the boot right
+# after QEMU's exit ran 0.2-0.5 s slower (two cellvm builds swapped places in two runs, 2026-12-02
+# 08:00-08:05; the lab has one vCPU, so whatever QEMU's exit leaves behind delays the next boot),
+# which a fixed order charges to the VMM that always follows QEMU.
+SETTLE = float(os.environ.get("CELL_BENCH_SETTLE", "3"))
+names = list(VMMS)
 for r in range(runs):
     rounds.append({})
-    for name in VMMS:  # interleaved: one of each per round
-        t, mem, rc = one(name)
+    for pos, name in enumerate(names[r % len(names):] + names[:r % len(names)]):  # rotated
+        time.sleep(SETTLE)
+        t, mem, rc, up = one(name)
         if t is None:
             print(f"# {name} round {r}: no marker (exit {rc})", flush=True)
             continue
         res[name].append((t, mem))
         rounds[-1][name] = t
-        print(f"# round {r} {name}: {t:.2f} s, overhead Rss {mem[0]} KiB Pss {mem[1]} KiB, exit {rc}",
+        if up:
+            guest.setdefault(name, []).append((t - up[1], up[0], up[1] - up[0]))
+        print(f"# round {r} {name} (boot {pos + 1} of the round): {t:.2f} s, "
+              f"overhead Rss {mem[0]} KiB Pss {mem[1]} KiB, exit {rc}"
+              + (f"; guest uptime at /init {up[0]:.2f} s, at the marker {up[1]:.2f} s" if up else ""),
               flush=True)
 
 fastest_qemu = min((statistics.median([x[0] for x in res[n]]) for n in res
@@ -109,3 +131,10 @@ for n in (x for x in VMMS if x.startswith("cellvm")):
     if rr:
         print(f"\nper-round {n} / qemu-microvm: median {statistics.median(rr):.2f}, "
               f"range {rr[0]:.2f}-{rr[-1]:.2f} ({len(rr)} rounds)")
+if guest:
+    print("\n| VMM | wall minus guest uptime at the marker (VMM, firmware, decompressor) | "
+          "guest uptime at /init | /init to the marker |  (medians, s)")
+    print("|---|---|---|---|")
+    for n, g in guest.items():
+        print(f"| {n} | " + " | ".join(f"{statistics.median(x[i] for x in g):.2f}" for i in range(3))
+              + " |")

@@ -51,8 +51,8 @@ def report(name, ev):
     mark = next((t for t, e, a in ev if "MARKER" in a), None)
     first = kern = None
     guest = 0.0
-    handle, count, npf, msr = (collections.Counter() for _ in range(4))
-    last_exit = last_entry = reason = None
+    handle, count, npf, msr, npf_time = (collections.Counter() for _ in range(5))
+    last_exit = last_entry = reason = region = None
     for t, e, a in ev:
         if e == "kvm_exit":
             reason = re.search(r"reason (\S+)", a).group(1)
@@ -67,10 +67,15 @@ def report(name, ev):
         elif e == "kvm_entry":
             if last_exit is not None:
                 handle[reason] += t - last_exit
-            last_entry, last_exit = t, None
+                if region:
+                    npf_time[region] += t - last_exit
+            last_entry, last_exit, region = t, None, None
         elif e == "kvm_page_fault":
             gpa = int(re.search(r"address 0x([0-9a-f]+)", a).group(1), 16)
-            npf["first 2 MiB" if gpa < 2 << 20 else "MMIO" if gpa >= 0xc0000000 else "RAM"] += 1
+            region = ("first 2 MiB" if gpa < 2 << 20 else "IOAPIC" if gpa >> 12 == 0xfec00
+                      else "LAPIC" if gpa >> 12 == 0xfee00 else "MMIO" if gpa >= 0xc0000000
+                      else "RAM")
+            npf[region] += 1
         elif e == "kvm_msr":
             m = re.search(r"(msr_\w+) (\w+)", a)
             if m:
@@ -81,7 +86,8 @@ def report(name, ev):
           f"{sum(handle.values()):.3f} s")
     for r, s in handle.most_common(10):
         print(f"   {r:16s} {count[r]:6d} exits {s * 1000:8.1f} ms ({s / count[r] * 1e6:6.1f} us each)")
-    print("   nested page faults: " + ", ".join(f"{k} {v}" for k, v in npf.most_common()))
+    print("   nested page faults: " + ", ".join(f"{k} {v} ({npf_time[k] * 1000:.1f} ms)"
+                                              for k, v in npf.most_common()))
     print("   MSRs: " + ", ".join(f"{k} {v}" for k, v in msr.most_common(5)))
 
 

@@ -1,6 +1,7 @@
 """The VMMs the lab benchmarks compare, as command lines: cellvm (both decompression paths) and
 QEMU (-accel kvm, -M microvm minimal with rtc=on, and -M pc -nodefaults), all booting the same
 kernel, initramfs and command line with 1 vCPU. Shared by vmm-boot.py and vmm-boot-trace.py."""
+import os
 
 
 def vmm_commands(kernel, initrd, cellvm, cmdline, mem_mb):
@@ -12,7 +13,7 @@ def vmm_commands(kernel, initrd, cellvm, cmdline, mem_mb):
 
     cell = [cellvm, "--kernel", kernel, "--initrd", initrd, "--memory", f"{mem_mb}M",
             "--cpus", "1", "--cmdline", cmdline]
-    return {
+    vmms = {
         "cellvm": cell,
         # cellvm unpacking an LZ4 bzImage itself and entering at its PVH entry (in the lab cellvm
         # runs under TCG, so that unpacking is emulated too)
@@ -20,3 +21,9 @@ def vmm_commands(kernel, initrd, cellvm, cmdline, mem_mb):
         "qemu-microvm": qemu("microvm,x-option-roms=off,pit=off,pic=off,rtc=on"),
         "qemu-pc": qemu("pc"),
     }
+    # CELL_BENCH_CELLVM_BASE=PATH: a second cellvm binary (e.g. a build of main) as "cellvm-base",
+    # to compare a change side by side in the same run (select it with CELL_BENCH_VMMS).
+    base = os.environ.get("CELL_BENCH_CELLVM_BASE")
+    if base:
+        vmms["cellvm-base"] = [base] + cell[1:]
+    return vmms

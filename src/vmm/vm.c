@@ -160,15 +160,15 @@ int vm_irqfd(struct vm *vm, uint32_t gsi, int efd, struct cell_error **err)
 	return 0;
 }
 
-int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, bool match, uint64_t value, int efd,
-		 struct cell_error **err)
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint32_t flags, uint64_t value,
+		 int efd, struct cell_error **err)
 {
 	struct kvm_ioeventfd io = {
 		.datamatch = value,
 		.addr = addr,
 		.len = len,
 		.fd = efd,
-		.flags = match ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0,
+		.flags = flags,
 	};
 	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
 		return cell_error_errno(err, errno, "KVM_IOEVENTFD 0x%llx",

@@ -32,6 +32,7 @@
 
 /* Port I/O of the platform devices. */
 #define VM_SERIAL_PORT 0x3f8
+#define VM_PCI_CONF_ADDR 0xcf8 /* PCI configuration mechanism 1's address port (no PCI here) */
 #define VM_SERIAL_IRQ 4
 #define VM_I8042_PORT 0x60
 #define VM_ACPI_PM_PORT 0x600 /* sleep control, sleep status, reset: one byte each */
@@ -126,9 +127,12 @@ void vm_request_end(struct vm *vm, enum vm_end end, const char *fmt, ...)
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
 /* An eventfd that raises gsi when written (KVM_IRQFD). */
 int vm_irqfd(struct vm *vm, uint32_t gsi, int efd, struct cell_error **err);
-/* An eventfd that KVM signals on a guest write to addr (MMIO, 4 bytes), optionally matching value. */
-int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, bool match, uint64_t value, int efd,
-		 struct cell_error **err);
+/*
+ * An eventfd that KVM signals on a guest write of len bytes to addr, instead of an exit to us;
+ * flags: KVM_IOEVENTFD_FLAG_DATAMATCH (only writes of value), KVM_IOEVENTFD_FLAG_PIO (a port).
+ */
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint32_t flags, uint64_t value,
+		 int efd, struct cell_error **err);
 /* Allocate a virtio-mmio window and an IRQ, and list the device in the DSDT. */
 int vm_alloc_mmio_device(struct vm *vm, const char *hid, uint64_t *ret_base, uint32_t *ret_irq,
 			 struct cell_error **err);

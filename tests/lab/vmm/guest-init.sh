@@ -3,12 +3,21 @@
 # modules, print a marker, do what cell.action= on the command line says, then end as cell.end= says.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
+# cell.steps: the guest's uptime after each step up to the marker (builtins only, no fork), for
+# bench/vmm-boot-trace.py to compare where the init's phase goes under each VMM.
+read -r cmd </proc/cmdline
+steps=
+step() { [ -n "$steps" ] && read -r up _ </proc/uptime && steps="$steps $1=$up"; }
+case " $cmd " in *" cell.steps "*) steps=" init" && step start ;; esac
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
+step mount
 for m in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net virtio_console virtio-rng; do
 	[ -e /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
+	step $m
 done
 echo CELL-GUEST-INIT-OK
+[ -n "$steps" ] && echo "STEPS$steps"
 arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
 for a in $(arg cell.action | tr ',' ' '); do
 	case $a in
@@ -47,6 +56,18 @@ for a in $(arg cell.action | tr ',' ' '); do
 		echo "CLOCKSOURCE=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 		grep -m1 '^flags' /proc/cpuinfo
 		cat /proc/interrupts
+		;;
+	log)
+		# The whole kernel log through the tty (the 8250's interrupt-driven transmit path).
+		dmesg
+		;;
+	machine)
+		# What the guest sees of the machine, to compare VMMs (bench/vmm-boot-trace.py).
+		grep -E '^(flags|bugs|model|cpu family|address|microcode)' /proc/cpuinfo | head -n 8 | sed 's/^/CPU: /'
+		for f in /sys/devices/system/cpu/vulnerabilities/*; do echo "VULN: ${f##*/}: $(cat $f)"; done
+		echo "CLOCK: $(cat /sys/devices/system/clocksource/clocksource0/available_clocksource) / $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+		echo "CLOCKEVENT: $(cat /sys/devices/system/clockevents/clockevent0/current_device 2>/dev/null)"
+		dmesg | grep -iE 'kvm|pv|mitigat|spectre|retbleed|srso|ibpb|ibrs|pti|x86/fpu|tsc|clocksource|mtrr|pat|apic|hypervisor|nohz|tlb|its|bhi|mds|tsx|rfds|gds|vmscape' | sed 's/^/DMESG: /'
 		;;
 	rng)
 		[ -e /dev/hwrng ] && dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n' | sed 's/^/RNG=/;s/$/\n/'
