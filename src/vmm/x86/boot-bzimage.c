@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 
 #include "vm.h"
 #include "x86/x86.h"
@@ -12,6 +14,8 @@
 #define XLF_KERNEL_64_BIT 0x1
 #define LOADED_HIGH_BIT 0x1
 #define ENTRY_64_OFFSET 0x200
+#define RELOCATABLE_OFFSET 0x234
+#define KASLR_FLAG_BIT 0x2 /* loadflags: the kernel was randomized, so may its regions be */
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -98,6 +102,85 @@ static void bzimage_fill_params(struct vm *vm, struct boot_params *bp, const uin
 	bp->e820_entries = (uint8_t)n;
 }
 
+/* The bytes of the initrd, page-rounded, that must stay above the kernel (0 without one). */
+static uint64_t bzimage_initrd_bytes(struct vm *vm)
+{
+	struct stat st;
+	if (!vm->cfg->initrd || stat(vm->cfg->initrd, &st) < 0)
+		return 0; /* boot_load_initrd() reports it */
+	return ((uint64_t)st.st_size + 0xfff) & ~0xfffULL;
+}
+
+/* Where the kernel goes: random, or at its link address with nokaslr or too little room. */
+static int bzimage_kaslr_choose(struct vm *vm, const struct bzimage_info *info, uint64_t total,
+				struct kaslr_choice *ret)
+{
+	*ret = (struct kaslr_choice){ 0 };
+	if (kaslr_cmdline_off(vm->cfg->cmdline))
+		return 0;
+	uint64_t initrd_max = info->initrd_addr_max ? info->initrd_addr_max : 0x37ffffff;
+	uint64_t top = vm->low_ram_size < initrd_max + 1 ? vm->low_ram_size : initrd_max + 1;
+	uint64_t initrd = bzimage_initrd_bytes(vm);
+	struct kaslr_range range = {
+		.link_phys = info->pref_address,
+		.align = info->kernel_alignment,
+		/* the unpacking stages the whole stream from below the base */
+		.footprint = info->init_size > total ? info->init_size : total,
+		.top = top > initrd ? top - initrd : 0,
+	};
+	uint64_t rnd[2];
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return 0; /* no entropy this early is not worth failing the boot for */
+	if (kaslr_choose(&range, rnd[0], rnd[1], ret) < 0)
+		*ret = (struct kaslr_choice){ 0 };
+	return 1;
+}
+
+/*
+ * --decompress host for a relocatable kernel: unpack it at a random physical base, apply a random
+ * virtual offset with its relocation table (boot-kaslr.c) and enter the kernel proper at its 64-bit
+ * entry, startup_64, with boot_params as its decompressor would. -ENOENT: not this way (not
+ * relocatable, not LZ4, an unusual segment layout): the PVH route is tried next.
+ */
+static int bzimage_load_kaslr(struct vm *vm, const uint8_t *img, const struct bzimage_info *info,
+			      const uint8_t *payload, size_t len, uint64_t cmdline_max,
+			      struct boot_entry *ret, struct cell_error **err)
+{
+	if (!img[RELOCATABLE_OFFSET] || len < 12)
+		return -ENOENT;
+	uint64_t total = le32(payload + len - 4);
+	struct kaslr_choice c;
+	int randomized = bzimage_kaslr_choose(vm, info, total, &c);
+	struct unpack_kaslr k = { .phys_shift = c.phys_shift, .virt_delta = c.virt_delta };
+	struct unpack_result u;
+	int r = boot_unpack_lz4_kaslr(payload, len, vm->ram, vm->low_ram_size, &k, &u);
+	if (r == -ENOENT || r == -ENOTSUP)
+		return -ENOENT;
+	if (r < 0)
+		return cell_error_errno(err, -r, "kernel %s: unpacking and relocating its payload",
+					vm->cfg->kernel);
+	if ((r = boot_write_cmdline(vm, cmdline_max, err)) < 0)
+		return r;
+	uint64_t end = info->pref_address + c.phys_shift + info->init_size;
+	if (end < u.end)
+		end = u.end;
+	uint64_t initrd_max = info->initrd_addr_max ? info->initrd_addr_max : 0x37ffffff;
+	uint64_t initrd = 0, initrd_size = 0;
+	r = boot_load_initrd(vm, initrd_max, (end + 0xfff) & ~0xfffULL, &initrd, &initrd_size, err);
+	if (r < 0)
+		return r;
+	struct boot_params *bp = vm_gpa_to_hva(vm, VM_BOOT_PARAMS_ADDR, sizeof(*bp));
+	bzimage_fill_params(vm, bp, img, initrd, initrd_size);
+	if (randomized)
+		bp->hdr.loadflags |= KASLR_FLAG_BIT;
+	if ((r = regs_write_page_tables(vm, err)) < 0)
+		return r;
+	*ret = (struct boot_entry){ .mode = BOOT_MODE_LONG64,
+				    .ip = u.entry,
+				    .arg = VM_BOOT_PARAMS_ADDR };
+	return 0;
+}
+
 /*
  * --decompress host: unpack the payload here and enter the kernel at its PVH entry (boot-unpack.c
  * says why). -ENOENT when this kernel cannot be booted so (not LZ4, no PVH note): the caller
@@ -112,8 +195,11 @@ static int bzimage_load_unpacked(struct vm *vm, const uint8_t *img, size_t size,
 	uint8_t *elf;
 	if (bzimage_payload(img, size, info, &payload, &len) < 0)
 		return -ENOENT;
+	int r = bzimage_load_kaslr(vm, img, info, payload, len, cmdline_max, ret, err);
+	if (r != -ENOENT)
+		return r;
 	struct unpack_result u;
-	int r = boot_unpack_lz4_elf(payload, len, vm->ram, vm->low_ram_size, &u);
+	r = boot_unpack_lz4_elf(payload, len, vm->ram, vm->low_ram_size, &u);
 	if (r == 0)
 		return boot_pvh_finish(vm, u.entry, u.end, cmdline_max, ret, err);
 	if (r == -ENOTSUP) /* an unusual segment layout: unpack into a buffer, copy the segments */

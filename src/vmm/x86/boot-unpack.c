@@ -163,9 +163,31 @@ static int unpack_frame_run(const struct unpack_frame *f, uint8_t *dst, size_t h
 }
 
 /* The loadable segments, checked for the one-pass layout; -ENOTSUP when it does not apply. */
-static int unpack_plan(const uint8_t *head, size_t head_len, uint64_t total, uint64_t ram_size,
-		       Elf64_Phdr *ret_ph, unsigned *ret_n, uint64_t *ret_delta)
+struct unpack_plan {
+	Elf64_Phdr ph[UNPACK_MAX_PHDRS]; /* PT_LOAD and PT_NOTE, p_paddr shifted */
+	unsigned n;
+	uint64_t delta; /* physical address - file offset of the first segment */
+	uint64_t table; /* where the ELF ends: a relocation table may follow */
+};
+
+/* Where the ELF file ends: its headers, segments and section headers (the latter last). */
+static uint64_t unpack_elf_end(const Elf64_Ehdr *eh, const struct unpack_plan *pl, uint64_t total)
 {
+	uint64_t end = eh->e_phoff + eh->e_phnum * sizeof(Elf64_Phdr);
+	uint64_t sh = (uint64_t)eh->e_shnum * eh->e_shentsize;
+	if (eh->e_shoff && eh->e_shoff <= total && sh <= total - eh->e_shoff &&
+	    eh->e_shoff + sh > end)
+		end = eh->e_shoff + sh;
+	for (unsigned i = 0; i < pl->n; i++)
+		if (pl->ph[i].p_offset + pl->ph[i].p_filesz > end)
+			end = pl->ph[i].p_offset + pl->ph[i].p_filesz;
+	return end < total ? end : total;
+}
+
+static int unpack_plan(const uint8_t *head, size_t head_len, uint64_t total, uint64_t ram_size,
+		       uint64_t shift, struct unpack_plan *pl)
+{
+	Elf64_Phdr *ret_ph = pl->ph;
 	const Elf64_Ehdr *eh = (const void *)head;
 	if (head_len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
@@ -176,8 +198,13 @@ static int unpack_plan(const uint8_t *head, size_t head_len, uint64_t total, uin
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr p;
 		memcpy(&p, head + eh->e_phoff + i * sizeof(p), sizeof(p));
-		if (p.p_type == PT_LOAD || p.p_type == PT_NOTE)
-			ret_ph[n++] = p;
+		if (p.p_type != PT_LOAD && p.p_type != PT_NOTE)
+			continue;
+		if (p.p_type == PT_LOAD && p.p_paddr > UINT64_MAX - shift)
+			return -ENOTSUP;
+		if (p.p_type == PT_LOAD)
+			p.p_paddr += shift;
+		ret_ph[n++] = p;
 	}
 	uint64_t delta = 0, prev_end = 0, prev_off = 0;
 	bool first = true;
@@ -203,44 +230,45 @@ static int unpack_plan(const uint8_t *head, size_t head_len, uint64_t total, uin
 	/* The staging range: above the boot structures below 1 MiB, inside RAM. */
 	if (first || delta < UNPACK_MIN_ADDR || total > ram_size || delta > ram_size - total)
 		return -ENOTSUP;
-	*ret_n = n;
-	*ret_delta = delta;
+	pl->n = n;
+	pl->delta = delta;
+	pl->table = unpack_elf_end(eh, pl, total);
 	return 0;
 }
 
-int boot_unpack_lz4_elf(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
-			struct unpack_result *ret)
+/* The 64-bit entry (the ELF's, linked physical or virtual) and the relocation pass, in staging. */
+static int unpack_relocate(const uint8_t *head, uint8_t *stage, uint64_t total,
+			   const struct unpack_plan *pl, const struct unpack_kaslr *k,
+			   struct unpack_result *ret)
 {
-	struct unpack_frame f;
-	int r = unpack_frame_open(in, len, &f);
-	if (r < 0)
-		return r;
-	uint8_t head[UNPACK_HEAD];
-	size_t head_len = f.total < sizeof(head) ? f.total : sizeof(head);
-	if ((r = unpack_frame_run(&f, head, head_len)) < 0)
-		return r;
-	Elf64_Phdr ph[UNPACK_MAX_PHDRS];
-	unsigned n;
-	uint64_t delta;
-	if ((r = unpack_plan(head, head_len, f.total, ram_size, ph, &n, &delta)) < 0)
-		return r;
-	uint8_t *stage = ram + delta;
-	if ((r = unpack_frame_run(&f, stage, 0)) < 0) {
-		memset(stage, 0, f.total);
-		return r;
-	}
-	*ret = (struct unpack_result){ 0 };
-	for (unsigned i = 0; i < n && !ret->entry; i++)
-		if (ph[i].p_type == PT_NOTE)
-			ret->entry = pvh_note_entry(stage + ph[i].p_offset, ph[i].p_filesz);
-	if (!ret->entry) { /* not for the PVH entry: leave RAM as it was, zeroed */
-		memset(stage, 0, f.total);
-		return -ENOENT;
-	}
+	const Elf64_Ehdr *eh = (const void *)head;
+	uint64_t entry = eh->e_entry;
+	if (entry >= KASLR_KERNEL_MAP)
+		entry -= KASLR_KERNEL_MAP;
+	entry += k->phys_shift;
+	for (unsigned i = 0; i < pl->n && !ret->entry; i++)
+		if (pl->ph[i].p_type == PT_LOAD && entry >= pl->ph[i].p_paddr &&
+		    entry - pl->ph[i].p_paddr < pl->ph[i].p_filesz)
+			ret->entry = entry;
+	if (!ret->entry)
+		return -EINVAL;
+	int r = kaslr_relocate(stage, total, pl->table, pl->ph, pl->n, k->phys_shift,
+			       k->virt_delta);
+	if (r == -ENOENT)
+		return 0;
+	ret->virt_delta = k->virt_delta;
+	return r;
+}
+
+/* Move the segments from staging into place, zero bss and the rest of the staging range. */
+static void unpack_place(uint8_t *ram, const struct unpack_plan *pl, uint64_t total,
+			 struct unpack_result *ret)
+{
+	uint8_t *stage = ram + pl->delta;
 	/* In file order: a segment moved down lands below any later one's staged bytes. */
-	uint64_t zero_from = delta;
-	for (unsigned i = 0; i < n; i++) {
-		const Elf64_Phdr *p = &ph[i];
+	uint64_t zero_from = pl->delta;
+	for (unsigned i = 0; i < pl->n; i++) {
+		const Elf64_Phdr *p = &pl->ph[i];
 		if (p->p_type != PT_LOAD)
 			continue;
 		if (ram + p->p_paddr != stage + p->p_offset)
@@ -252,7 +280,56 @@ int boot_unpack_lz4_elf(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ra
 		if (zero_from > ret->end)
 			ret->end = zero_from;
 	}
-	if (delta + f.total > zero_from)
-		memset(ram + zero_from, 0, delta + f.total - zero_from);
+	if (pl->delta + total > zero_from)
+		memset(ram + zero_from, 0, pl->delta + total - zero_from);
+}
+
+/* k: NULL for the PVH entry at the link addresses. */
+static int unpack_kernel(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
+			 const struct unpack_kaslr *k, struct unpack_result *ret)
+{
+	struct unpack_frame f;
+	int r = unpack_frame_open(in, len, &f);
+	if (r < 0)
+		return r;
+	uint8_t head[UNPACK_HEAD];
+	size_t head_len = f.total < sizeof(head) ? f.total : sizeof(head);
+	if ((r = unpack_frame_run(&f, head, head_len)) < 0)
+		return r;
+	struct unpack_plan pl;
+	if ((r = unpack_plan(head, head_len, f.total, ram_size, k ? k->phys_shift : 0, &pl)) < 0)
+		return r;
+	uint8_t *stage = ram + pl.delta;
+	if ((r = unpack_frame_run(&f, stage, 0)) < 0) {
+		memset(stage, 0, f.total);
+		return r;
+	}
+	*ret = (struct unpack_result){ 0 };
+	if (k) {
+		r = unpack_relocate(head, stage, f.total, &pl, k, ret);
+	} else {
+		for (unsigned i = 0; i < pl.n && !ret->entry; i++)
+			if (pl.ph[i].p_type == PT_NOTE)
+				ret->entry = pvh_note_entry(stage + pl.ph[i].p_offset,
+							    pl.ph[i].p_filesz);
+		r = ret->entry ? 0 : -ENOENT; /* not for the PVH entry */
+	}
+	if (r < 0) { /* leave RAM as it was, zeroed */
+		memset(stage, 0, f.total);
+		return r;
+	}
+	unpack_place(ram, &pl, f.total, ret);
 	return 0;
+}
+
+int boot_unpack_lz4_elf(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
+			struct unpack_result *ret)
+{
+	return unpack_kernel(in, len, ram, ram_size, NULL, ret);
+}
+
+int boot_unpack_lz4_kaslr(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
+			  const struct unpack_kaslr *k, struct unpack_result *ret)
+{
+	return unpack_kernel(in, len, ram, ram_size, k, ret);
 }

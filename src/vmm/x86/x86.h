@@ -1,7 +1,9 @@
 /* x86.h - x86-64 specifics: boot protocols, CPU state, CPUID, MSRs, e820 and ACPI tables. */
 #pragma once
 
+#include <elf.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,9 +75,46 @@ int boot_unpack_lz4(const uint8_t *in, size_t len, size_t max, uint8_t **ret, si
 #define UNPACK_MAX_PHDRS 16
 struct unpack_result {
 	uint64_t entry, end;
+	uint64_t virt_delta; /* the virtual offset applied (0 without a relocation table) */
 };
 int boot_unpack_lz4_elf(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
 			struct unpack_result *ret);
+/*
+ * The same, for the 64-bit entry with KASLR (boot-kaslr.c): segments phys_shift higher than
+ * linked, virt_delta applied with the relocation table that follows the ELF (none: virt_delta
+ * is not applied). ret->entry: the ELF's entry (startup_64), shifted. -ENOTSUP as above; -EINVAL
+ * also for a corrupt relocation table or an entry outside the segments. No PVH note needed.
+ */
+struct unpack_kaslr {
+	uint64_t phys_shift, virt_delta;
+};
+int boot_unpack_lz4_kaslr(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
+			  const struct unpack_kaslr *k, struct unpack_result *ret);
+
+#define KASLR_KERNEL_MAP 0xffffffff80000000ULL /* __START_KERNEL_map */
+/* KASLR (boot-kaslr.c). The placement: the image (footprint bytes) from link_phys + phys_shift. */
+struct kaslr_range {
+	uint64_t link_phys; /* LOAD_PHYSICAL_ADDR: the setup header's pref_address */
+	uint64_t align;	    /* kernel_alignment (at least 2 MiB is used) */
+	uint64_t footprint; /* bytes from the base the kernel and the unpacking need */
+	uint64_t top;	    /* the end of the memory the footprint may use */
+};
+struct kaslr_choice {
+	uint64_t phys_shift, virt_delta;
+};
+/* rnd_*: random numbers; -ENOSPC when the image does not fit at its link address either. */
+int kaslr_choose(const struct kaslr_range *in, uint64_t rnd_phys, uint64_t rnd_virt,
+		 struct kaslr_choice *ret);
+/* 1 if the command line has the word nokaslr. */
+bool kaslr_cmdline_off(const char *cmdline);
+/*
+ * Add delta to every location the table lists: file holds the unpacked stream (total bytes), the
+ * table runs from offset `table` to the end; ph: the segments, p_paddr shift above the link
+ * address. -ENOENT: no table; -EINVAL: a location outside the segments' file data or no terminator
+ * (nothing is changed then).
+ */
+int kaslr_relocate(uint8_t *file, uint64_t total, uint64_t table, const Elf64_Phdr *ph, unsigned n,
+		   uint64_t shift, uint64_t delta);
 /* The PHYS32_ENTRY of a PVH note segment, 0 when there is none (boot-pvh.c). */
 uint64_t pvh_note_entry(const uint8_t *p, uint64_t len);
 /* The rest of a PVH boot once the segments are in place: command line, initrd, hvm_start_info. */

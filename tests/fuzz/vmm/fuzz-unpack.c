@@ -1,5 +1,6 @@
 /* fuzz-unpack.c - libFuzzer target: a kernel's LZ4 payload unpacked straight into guest RAM, with
- * arbitrary ELF headers (compressed here, so the ELF checks are what gets explored) or raw frames. */
+ * arbitrary ELF headers (compressed here, so the ELF checks are what gets explored) or raw frames,
+ * for the PVH entry or with KASLR (a physical shift and the relocation table after the ELF). */
 #include <lz4.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,8 +54,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t ram_size = data[0] & 2 ? RAM_SIZE : (1U << 20) + (64U << 10);
 	memset(ram + ram_size, 0xa5, RAM_SIZE - ram_size);
 	struct unpack_result u = { 0 };
-	int r = boot_unpack_lz4_elf(in, len, ram, ram_size, &u);
-	if (r == 0 && (u.entry == 0 || u.end > ram_size))
+	int r;
+	if (data[0] & 4) { /* KASLR: bits 3-4 pick a physical shift, 5-7 a virtual offset */
+		struct unpack_kaslr k = { .phys_shift = ((data[0] >> 3) & 3) * 0x10000ULL,
+					  .virt_delta = (uint64_t)(data[0] >> 5) << 21 };
+		r = boot_unpack_lz4_kaslr(in, len, ram, ram_size, &k, &u);
+		if (r == 0 && (u.entry < k.phys_shift || u.entry >= ram_size))
+			abort();
+	} else {
+		r = boot_unpack_lz4_elf(in, len, ram, ram_size, &u);
+		if (r == 0 && u.entry == 0)
+			abort();
+	}
+	if (r == 0 && u.end > ram_size)
 		abort();
 	/* Nothing past the RAM it was given. */
 	for (size_t i = ram_size; i < RAM_SIZE; i++)

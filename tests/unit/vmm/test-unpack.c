@@ -1,4 +1,4 @@
-/* test-unpack.c - a bzImage's LZ4 payload unpacked on the host, and the PVH note probe. */
+/* test-unpack.c - a bzImage's LZ4 payload unpacked on the host (with KASLR), and the PVH note probe. */
 #include <elf.h>
 #include <errno.h>
 #include <lz4.h>
@@ -250,12 +250,182 @@ static void test_lz4_elf_into_ram(void **state)
 	free(elf);
 }
 
+static void test_kaslr_choose(void **state)
+{
+	struct kaslr_range in = {
+		.link_phys = 16 << 20, .align = 2 << 20, .footprint = 40 << 20, .top = 128 << 20
+	};
+	struct kaslr_choice c;
+	/* 16..88 MiB for the base: 37 slots of 2 MiB */
+	assert_int_equal(kaslr_choose(&in, 0, 0, &c), 0);
+	assert_int_equal(c.phys_shift, 0);
+	assert_int_equal(c.virt_delta, 0);
+	assert_int_equal(kaslr_choose(&in, 36, 1, &c), 0);
+	assert_int_equal(c.phys_shift, 72 << 20);
+	assert_int_equal(c.virt_delta, 2 << 20);
+	assert_int_equal(kaslr_choose(&in, 37, 0, &c), 0); /* wraps around */
+	assert_int_equal(c.phys_shift, 0);
+	for (uint64_t r = 0; r < 2000; r += 7) {
+		assert_int_equal(kaslr_choose(&in, r * 0x9e3779b97f4a7c15ULL, r * 31337, &c), 0);
+		uint64_t base = in.link_phys + c.phys_shift;
+		assert_true(base % in.align == 0 && base + in.footprint <= in.top);
+		assert_true(c.virt_delta % in.align == 0);
+		assert_true(in.link_phys + c.virt_delta + in.footprint <= (1ULL << 30));
+	}
+	/* A 16 MiB alignment (Debian's): bases 16, 32, ..., 80 MiB */
+	in.align = 16 << 20;
+	assert_int_equal(kaslr_choose(&in, 4, 0, &c), 0);
+	assert_int_equal(c.phys_shift, 64 << 20);
+	assert_int_equal(kaslr_choose(&in, 5, 0, &c), 0);
+	assert_int_equal(c.phys_shift, 0);
+	in.align = 3 << 20; /* not a power of two */
+	assert_int_equal(kaslr_choose(&in, 1, 1, &c), -EINVAL);
+	in.align = 2 << 20;
+	in.top = 50 << 20; /* does not fit even at the link address */
+	assert_int_equal(kaslr_choose(&in, 1, 1, &c), -ENOSPC);
+	in.top = 56 << 20; /* fits only there */
+	assert_int_equal(kaslr_choose(&in, 12345, 0, &c), 0);
+	assert_int_equal(c.phys_shift, 0);
+}
+
+static void test_kaslr_cmdline(void **state)
+{
+	assert_true(kaslr_cmdline_off("nokaslr"));
+	assert_true(kaslr_cmdline_off("console=ttyS0 nokaslr quiet"));
+	assert_true(kaslr_cmdline_off("quiet nokaslr"));
+	assert_false(kaslr_cmdline_off("quiet xnokaslr nokaslry"));
+	assert_false(kaslr_cmdline_off(""));
+	assert_false(kaslr_cmdline_off(NULL));
+}
+
+/*
+ * A relocatable kernel-like stream: make_kernel_elf() with section headers up to ELF_TOTAL, then
+ * the relocation table: 0, 64-bit entries, 0, inverse 32-bit entries, 0, 32-bit entries (the
+ * kernel reads it backwards from the end). Locations are link addresses in the segments.
+ */
+#define LINK(paddr) ((uint32_t)(KASLR_KERNEL_MAP + (paddr)))
+#define R32_AT 0x40  /* into segment A */
+#define RNEG_AT 0x80 /* into segment A */
+#define R64_AT 0x10  /* into segment B */
+
+static uint8_t *make_kaslr_stream(const uint32_t *table, size_t n, size_t *ret_len)
+{
+	uint8_t *b = make_kernel_elf(false);
+	Elf64_Ehdr *eh = (void *)b;
+	eh->e_shoff = 0x7000;
+	eh->e_shentsize = 64;
+	eh->e_shnum = (ELF_TOTAL - 0x7000) / 64;
+	eh->e_entry = ELF_A_PADDR + 0x10;
+	b = realloc(b, ELF_TOTAL + n * 4);
+	memcpy(b + ELF_TOTAL, table, n * 4);
+	*ret_len = ELF_TOTAL + n * 4;
+	return b;
+}
+
+static uint64_t get_at(const uint8_t *p, unsigned width)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, width);
+	return v;
+}
+
+/* Unpack with KASLR: 0 and RAM as expected, or an error with RAM left all zero. */
+static int unpack_kaslr_table(const uint32_t *table, size_t n, uint8_t *ram, size_t ram_size,
+			      struct unpack_result *u)
+{
+	size_t len, flen;
+	uint8_t *elf = make_kaslr_stream(table, n, &len);
+	uint8_t *f = make_frame(elf, len, &flen);
+	struct unpack_kaslr k = { .phys_shift = 0x200000, .virt_delta = 0x4000000 };
+	memset(ram, 0, ram_size);
+	int r = boot_unpack_lz4_kaslr(f, flen, ram, ram_size, &k, u);
+	if (r == 0) {
+		const uint8_t *a = ram + ELF_A_PADDR + 0x200000, *b = ram + ELF_B_PADDR + 0x200000;
+		assert_int_equal(u->entry, ELF_A_PADDR + 0x200000 + 0x10);
+		/* untouched bytes moved unchanged, relocated ones moved with delta applied */
+		assert_memory_equal(a, elf + ELF_A_OFF, R32_AT);
+		if (n == 6 && table[5] == LINK(ELF_A_PADDR + R32_AT)) { /* the good table */
+			assert_int_equal(
+				get_at(a + R32_AT, 4),
+				(uint32_t)(get_at(elf + ELF_A_OFF + R32_AT, 4) + 0x4000000));
+			assert_int_equal(
+				get_at(a + RNEG_AT, 4),
+				(uint32_t)(get_at(elf + ELF_A_OFF + RNEG_AT, 4) - 0x4000000));
+			assert_int_equal(get_at(b + R64_AT, 8),
+					 get_at(elf + ELF_B_OFF + R64_AT, 8) + 0x4000000);
+		}
+		assert_true(all_zero(ram, ELF_A_PADDR + 0x200000));
+	} else {
+		assert_true(all_zero(ram, ram_size));
+	}
+	free(f);
+	free(elf);
+	return r;
+}
+
+static void test_kaslr_relocate(void **state)
+{
+	size_t ram_size = 4 << 20;
+	uint8_t *ram = malloc(ram_size);
+	struct unpack_result u;
+	const uint32_t good[] = { 0, LINK(ELF_B_PADDR + R64_AT), 0, LINK(ELF_A_PADDR + RNEG_AT),
+				  0, LINK(ELF_A_PADDR + R32_AT) };
+	assert_int_equal(unpack_kaslr_table(good, 6, ram, ram_size, &u), 0);
+	assert_int_equal(u.virt_delta, 0x4000000);
+	/* No table: the physical shift only (the kernel proper handles that itself). */
+	assert_int_equal(unpack_kaslr_table(good, 0, ram, ram_size, &u), 0);
+	assert_int_equal(u.virt_delta, 0);
+	/* A terminator missing: the walk would run into the ELF. */
+	assert_int_equal(unpack_kaslr_table(good + 1, 5, ram, ram_size, &u), -EINVAL);
+	/* Locations outside the segments' file data: B's bss, past A, below A, 8 bytes at A's end */
+	const uint32_t bad[][6] = {
+		{ 0, 0, 0, LINK(ELF_B_PADDR + 0x1000) },
+		{ 0, 0, 0, LINK(ELF_A_PADDR + 0x3000 - 3) },
+		{ 0, 0, 0, LINK(ELF_A_PADDR - 4) },
+		{ 0, LINK(ELF_A_PADDR + 0x3000 - 4), 0, 0 },
+		{ 0, 0, 0, 0x1234 }, /* not a kernel address at all */
+		{ 0, 0, 0, 0, 0, LINK(ELF_B_PADDR + 0x2000) },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(unpack_kaslr_table(bad[i], i == 5 ? 6 : 4, ram, ram_size, &u),
+				 -EINVAL);
+	/* A table that is only zeros ends fine (three empty lists). */
+	const uint32_t empty[] = { 0, 0, 0 };
+	assert_int_equal(unpack_kaslr_table(empty, 3, ram, ram_size, &u), 0);
+	/* The shifted image must fit: 4 MiB - 0x200000 is too little RAM for staging + segments */
+	size_t len, flen;
+	uint8_t *elf = make_kaslr_stream(good, 6, &len);
+	uint8_t *f = make_frame(elf, len, &flen);
+	struct unpack_kaslr k = { .phys_shift = ram_size - 0x100000 };
+	assert_int_equal(boot_unpack_lz4_kaslr(f, flen, ram, ram_size, &k, &u), -ENOTSUP);
+	k.phys_shift = UINT64_MAX - 0x1000; /* wraps */
+	assert_int_equal(boot_unpack_lz4_kaslr(f, flen, ram, ram_size, &k, &u), -ENOTSUP);
+	free(f);
+	/* An entry outside the segments */
+	((Elf64_Ehdr *)elf)->e_entry = 0x90000;
+	f = make_frame(elf, len, &flen);
+	k.phys_shift = 0;
+	memset(ram, 0, ram_size);
+	assert_int_equal(boot_unpack_lz4_kaslr(f, flen, ram, ram_size, &k, &u), -EINVAL);
+	assert_true(all_zero(ram, ram_size));
+	free(f);
+	/* The entry given as a virtual link address (startup_64) works as the physical one */
+	((Elf64_Ehdr *)elf)->e_entry = KASLR_KERNEL_MAP + ELF_A_PADDR + 0x20;
+	f = make_frame(elf, len, &flen);
+	assert_int_equal(boot_unpack_lz4_kaslr(f, flen, ram, ram_size, &k, &u), 0);
+	assert_int_equal(u.entry, ELF_A_PADDR + 0x20);
+	free(f);
+	free(elf);
+	free(ram);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lz4_roundtrip),	 cmocka_unit_test(test_lz4_bad),
 		cmocka_unit_test(test_bzimage_payload),	 cmocka_unit_test(test_pvh_probe),
-		cmocka_unit_test(test_lz4_elf_into_ram),
+		cmocka_unit_test(test_lz4_elf_into_ram), cmocka_unit_test(test_kaslr_choose),
+		cmocka_unit_test(test_kaslr_cmdline),	 cmocka_unit_test(test_kaslr_relocate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
