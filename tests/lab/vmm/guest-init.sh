@@ -69,6 +69,11 @@ for a in $(arg cell.action | tr ',' ' '); do
 		echo "CLOCKEVENT: $(cat /sys/devices/system/clockevents/clockevent0/current_device 2>/dev/null)"
 		dmesg | grep -iE 'kvm|pv|mitigat|spectre|retbleed|srso|ibpb|ibrs|pti|x86/fpu|tsc|clocksource|mtrr|pat|apic|hypervisor|nohz|tlb|its|bhi|mds|tsx|rfds|gds|vmscape' | sed 's/^/DMESG: /'
 		;;
+	kaslr)
+		# Where the kernel runs: its virtual _text and its physical "Kernel code" (KASLR tests).
+		echo "TEXT=$(grep -m1 ' _text$' /proc/kallsyms | cut -d' ' -f1)"
+		echo "KCODE=$(grep -m1 'Kernel code' /proc/iomem | sed 's/^ *//;s/-.*//')"
+		;;
 	rng)
 		[ -e /dev/hwrng ] && dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n' | sed 's/^/RNG=/;s/$/\n/'
 		;;

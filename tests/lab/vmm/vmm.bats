@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # vmm.bats - cellvm booting Debian's cloud kernel inside the lab (real nested KVM), two boots to keep
 # the lab budget: vCPUs, memory map, disks, tap network, rng and reboot in one (the bzImage unpacked
-# by cellvm, PVH entry); the kernel's own decompressor (64-bit entry), the whole log on the serial
-# console and poweroff in the other.
+# by cellvm, randomized and entered at startup_64); the kernel's own decompressor (64-bit entry), the
+# whole log on the serial console and poweroff in the other; then two short boots for KASLR.
 # Exit statuses of tiny guests, triple faults and bad input run on the host
 # (tests/integration/vmm/cellvm.bats); virtio details in virtio.bats.
 # Runs inside tests/lab/lab.sh (tests/lab/run-suite.sh vmm ...), never on the host.
@@ -40,11 +40,12 @@ field() { # FILE KEY
 	ip netns exec "$ns" ip addr add 10.77.0.1/24 dev "$tap"
 	ip netns exec "$ns" ip link set "$tap" up
 	status=0
-	# The bzImage's LZ4 payload is unpacked by cellvm and entered at its PVH entry (load:pvh).
+	# The bzImage's LZ4 payload is unpacked by cellvm at a random place, relocated and entered at
+	# startup_64 (load:64); where it ran is kept for the KASLR test below.
 	CELLVM_TRACE_START=1 timeout 150 ip netns exec "$ns" "$CELLVM" --kernel "$VMM_KERNEL" --initrd "$VMM_INITRD" \
 		--decompress host --cpus 2 --memory 2G --disk "$d/ro.img,ro" --disk "$d/rw.img" --rng \
 		--net "tap=$tap,mac=52:54:00:12:34:56" \
-		--cmdline "console=ttyS0 quiet cell.action=info,disks,rng,net cell.ip=10.77.0.2/24 cell.peer=10.77.0.1 cell.end=reboot" \
+		--cmdline "console=ttyS0 quiet cell.action=info,disks,rng,net,kaslr cell.ip=10.77.0.2/24 cell.peer=10.77.0.1 cell.end=reboot" \
 		</dev/null >"$d/o" 2>"$d/o.err" || status=$?
 	ip netns del "$ns"
 	tr -d '\r' <"$d/o" >"$d/o.txt"
@@ -52,7 +53,8 @@ field() { # FILE KEY
 	grep -q CELL-GUEST-INIT-OK "$d/o.txt"
 	[ "$status" -eq 2 ]
 	grep -q "guest rebooted" "$d/o.err"
-	grep -q "load:pvh" "$d/o.err"
+	grep -q "load:64" "$d/o.err"
+	grep "^TEXT=\|^KCODE=" "$d/o.txt" >"$BATS_FILE_TMPDIR/kaslr-first" || true
 	[ "$(field "$d/o" NPROC)" = 2 ]
 	mem=$(field "$d/o" MEMTOTAL_KB)
 	e820=$(field "$d/o" E820_RAM_KB)
@@ -86,6 +88,35 @@ field() { # FILE KEY
 	# The kernel's first line twice: on the console while booting, then in the dmesg the init printed.
 	[ "$(grep -c 'Linux version' "$BATS_TEST_TMPDIR/o.txt")" -ge 2 ]
 	grep -q "Run /init as init process" "$BATS_TEST_TMPDIR/o.txt"
+}
+
+boot_kaslr() { # NAME CMDLINE-EXTRA: a short --decompress host boot printing where the kernel runs
+	local o=$BATS_TEST_TMPDIR/$1 status=0
+	timeout 120 "$CELLVM" --kernel "$VMM_KERNEL" --initrd "$VMM_INITRD" --memory 128M \
+		--decompress host --cmdline "console=ttyS0 quiet cell.action=kaslr $2" \
+		</dev/null >"$o" 2>"$o.err" || status=$?
+	tr -d '\r' <"$o" >"$o.txt"
+	grep "^TEXT=\|^KCODE=" "$o.txt" || true
+	cat "$o.err"
+	[ "$status" -eq 0 ]
+}
+
+@test "--decompress host randomizes like the decompressor: _text and Kernel code differ between boots, nokaslr gives the link addresses" {
+	[ -s "$BATS_FILE_TMPDIR/kaslr-first" ] || cell_skip "the first boot's addresses are missing"
+	cat "$BATS_FILE_TMPDIR/kaslr-first"
+	local first_text first_code
+	first_text=$(sed -n 's/^TEXT=//p' "$BATS_FILE_TMPDIR/kaslr-first")
+	first_code=$(sed -n 's/^KCODE=//p' "$BATS_FILE_TMPDIR/kaslr-first")
+	boot_kaslr random ""
+	boot_kaslr fixed nokaslr
+	local d=$BATS_TEST_TMPDIR
+	[ -n "$first_text" ] && [ -n "$first_code" ]
+	# ~480 virtual and ~27 (128M) / ~990 (2G) physical slots: a clash is a 1 in ~10^5 event.
+	[ "$(field "$d/random" TEXT)" != "$first_text" ]
+	[ "$(field "$d/random" KCODE)" != "$first_code" ]
+	# Debian's link addresses: __START_KERNEL_map + 16 MiB.
+	[ "$(field "$d/fixed" TEXT)" = ffffffff81000000 ]
+	[ "$(field "$d/fixed" KCODE)" = 01000000 ]
 }
 
 @test "a triple fault exits 3 and says so (tiny real-mode guest: lidt with limit 0, int3)" {
