@@ -15,7 +15,7 @@
 #define LOADED_HIGH_BIT 0x1
 #define ENTRY_64_OFFSET 0x200
 #define RELOCATABLE_OFFSET 0x234
-#define KASLR_FLAG_BIT 0x2 /* loadflags: the kernel was randomized, so may its regions be */
+#define KASLR_FLAG_BIT 0x2 /* loadflags: KASLR is on, so the kernel randomizes its regions too */
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -111,7 +111,10 @@ static uint64_t bzimage_initrd_bytes(struct vm *vm)
 	return ((uint64_t)st.st_size + 0xfff) & ~0xfffULL;
 }
 
-/* Where the kernel goes: random, or at its link address with nokaslr or too little room. */
+/*
+ * Where the kernel goes: random, or at its link address with nokaslr or too little room. Returns 1
+ * unless nokaslr (then KASLR_FLAG is set, as the decompressor sets it even when no other slot fits).
+ */
 static int bzimage_kaslr_choose(struct vm *vm, const struct bzimage_info *info, uint64_t total,
 				struct kaslr_choice *ret)
 {
@@ -130,7 +133,7 @@ static int bzimage_kaslr_choose(struct vm *vm, const struct bzimage_info *info, 
 	};
 	uint64_t rnd[2];
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return 0; /* no entropy this early is not worth failing the boot for */
+		return 0; /* no entropy: the link addresses, like nokaslr */
 	if (kaslr_choose(&range, rnd[0], rnd[1], ret) < 0)
 		*ret = (struct kaslr_choice){ 0 };
 	return 1;
