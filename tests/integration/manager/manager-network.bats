@@ -5,13 +5,27 @@
 
 load helpers
 
+# The holder's namespace file; never the host's (unshare may not have made its own yet, and a
+# reused pid would be some other process).
+holder_ns() {
+  local ns=/proc/$(cat "$BATS_FILE_TMPDIR/holder.pid")/ns/net
+  [ "$(readlink "$ns")" != "$(readlink /proc/self/ns/net)" ] || {
+    echo "holder's network namespace is the host's" >&2
+    return 1
+  }
+  echo "$ns"
+}
+
 in_ns() {
-  nsenter --net="/proc/$(cat "$BATS_FILE_TMPDIR/holder.pid")/ns/net" "$@"
+  local ns
+  ns=$(holder_ns) && nsenter --net="$ns" "$@"
 }
 
 netcelld_start() {
   # nsenter execs celld, so $! is celld's pid (a function here would fork a subshell).
-  nsenter --net="/proc/$(cat "$BATS_FILE_TMPDIR/holder.pid")/ns/net" "$CELLD" --state-dir "$MGR_STATE" --runtime "$MGR_RUNTIME" --image-dir "$CELL_IMAGE" \
+  local ns
+  ns=$(holder_ns) || return 1
+  nsenter --net="$ns" "$CELLD" --state-dir "$MGR_STATE" --runtime "$MGR_RUNTIME" --image-dir "$CELL_IMAGE" \
     --cgroup-parent cell-test 3>&- &
   echo $! >"$BATS_FILE_TMPDIR/celld.pid"
   local i
@@ -38,6 +52,12 @@ setup_file() {
   leak_snapshot "$BATS_FILE_TMPDIR/leaks.before"
   unshare -n sleep 100000 3>&- &
   echo $! >"$BATS_FILE_TMPDIR/holder.pid"
+  # $! is unshare's pid: wait until it has its own namespace (before that it is in the host's).
+  local i
+  for i in $(seq 100); do
+    holder_ns >/dev/null 2>&1 && break
+    sleep 0.02
+  done
   export NET=cellbr0 SUBNET=10.181.$((RANDOM % 250)) N1=$CELL_TEST_PREFIX-n1 N2=$CELL_TEST_PREFIX-n2
   netcelld_start
 }
