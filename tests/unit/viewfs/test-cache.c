@@ -338,6 +338,14 @@ static void bind_elsewhere(struct fix *f)
 	sl->bound = 1;
 }
 
+/* This process's cgroup in cg; the tree walked; slot 0 bound to another cgroup, for a claim to move. */
+static void claim_setup(struct fix *f, struct reader_cgroup *cg)
+{
+	own_cgroup(cg);
+	walk(f);
+	bind_elsewhere(f);
+}
+
 static int setattr(struct fix *f, uint64_t node, uint32_t valid, struct pkt *p)
 {
 	struct fuse_setattr_in sa = { .valid = valid, .mode = 0777 };
@@ -351,9 +359,7 @@ static void test_setattr_claim(void **state)
 	struct reader_cgroup cg;
 	struct fuse_attr_out a;
 	struct pkt p;
-	own_cgroup(&cg);
-	walk(f);
-	bind_elsewhere(f);
+	claim_setup(f, &cg);
 	/* a reader does not move a bound slot */
 	assert_int_equal(getattr(f, NODE(0, 2), getpid(), &a), 0);
 	assert_string_equal(f->st->slots[0].cgroup, "/nonexistent/cell-test-other");
@@ -406,9 +412,7 @@ static void test_getxattr_claim(void **state)
 	struct reader_cgroup cg;
 	struct fuse_attr_out a;
 	struct pkt p;
-	own_cgroup(&cg);
-	walk(f);
-	bind_elsewhere(f);
+	claim_setup(f, &cg);
 	/* getxattr(path, name, NULL, 0): the value's size, 0 */
 	assert_int_equal(getxattr(f, NODE(0, 2), 0, "user.cellfs.claim", &p), 0);
 	assert_int_equal(p.dlen, sizeof(struct fuse_getxattr_out));
@@ -448,9 +452,7 @@ static void test_tick(void **state)
 	struct fix *f = *state;
 	struct reader_cgroup cg;
 	struct pkt p;
-	own_cgroup(&cg);
-	walk(f);
-	bind_elsewhere(f);
+	claim_setup(f, &cg);
 	cache_tick(f->c, false);
 	assert_false(f->st->slots[0].bound);
 	assert_true(next(f, &p));
