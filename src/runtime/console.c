@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "container.h"
 #include "fdpass.h"
 #include "fs.h"
 #include "mount.h"
@@ -127,7 +128,7 @@ int console_proxy(int master, pid_t pid, int *status, struct cell_error **err)
 		copy_winsize(master);
 	}
 	sigset_t mask, old;
-	sigemptyset(&mask);
+	container_forwarded_signals(&mask);
 	sigaddset(&mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -152,8 +153,12 @@ int console_proxy(int master, pid_t pid, int *status, struct cell_error **err)
 			in_open = pump(STDIN_FILENO, master);
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				copy_winsize(master);
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH)
+					copy_winsize(master);
+				else if (!exited)
+					kill(pid, (int)si.ssi_signo);
+			}
 		}
 		if (!exited && (pidfd < 0 || (p[3].revents & POLLIN)) &&
 		    waitpid(pid, status, pidfd < 0 ? WNOHANG : 0) == pid)

@@ -19,5 +19,6 @@ int console_send_fd(int sock, char tag, int fd);
 ssize_t console_recv(int sock, char *buf, size_t len, int *ret_fd);
 
 /* Copy between our stdin/stdout and master until the container's side closes, with the user's
- * terminal in raw mode and its size forwarded; returns when pid has exited (status in *status). */
+ * terminal in raw mode, its size and the forwarded signals (container.h) passed on; returns when
+ * pid has exited (status in *status). */
 int console_proxy(int master, pid_t pid, int *status, struct cell_error **err);

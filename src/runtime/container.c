@@ -471,6 +471,8 @@ int container_create(const struct container_opts *o, int *ret_status, struct cel
 	};
 	for (int t = 0; t < NS__MAX; t++)
 		c.ns_fds[t] = -1;
+	if (!o->detach)
+		container_hold_signals();
 	int r = prepare(&c, err);
 	if (r == 0)
 		r = launch(&c, err);
@@ -519,6 +521,22 @@ int container_create(const struct container_opts *o, int *ret_status, struct cel
 	return 0;
 }
 
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+void container_forwarded_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(set, forwarded[i]);
+}
+
+void container_hold_signals(void)
+{
+	sigset_t set;
+	container_forwarded_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 static volatile pid_t forward_pid;
 
 static void forward_signal(int sig)
@@ -529,17 +547,21 @@ static void forward_signal(int sig)
 
 int container_wait(pid_t pid, int *ret_status, struct cell_error **err)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct sigaction sa = { .sa_handler = forward_signal }, old[ARRAY_SIZE(sigs)];
+	struct sigaction sa = { .sa_handler = forward_signal }, old[ARRAY_SIZE(forwarded)];
+	sigset_t set;
 	forward_pid = pid;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, &old[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaction(forwarded[i], &sa, &old[i]);
+	/* what came while the container was being made is delivered (and forwarded) here */
+	container_forwarded_signals(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	int r;
 	while ((r = waitpid(pid, ret_status, 0)) < 0 && errno == EINTR)
 		;
 	int e = errno;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &old[i], NULL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaction(forwarded[i], &old[i], NULL);
 	forward_pid = 0;
 	if (r < 0)
 		return cell_error_errno(err, e, "wait for pid %d", pid);

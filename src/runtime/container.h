@@ -3,6 +3,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -57,5 +58,11 @@ struct exec_opts {
 
 int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error **err);
 
-/* Wait for pid, forwarding the usual termination signals to it; 128+signal on a signal death. */
+/* The signals `run` and a foreground `exec` pass on to the container's process, as runc does. */
+void container_forwarded_signals(sigset_t *set);
+/* Block them from the start: one that comes before the process exists then waits for it,
+ * instead of killing us mid-creation and leaving the container behind. */
+void container_hold_signals(void);
+
+/* Wait for pid, forwarding those signals to it (held ones first); 128+signal on a signal death. */
 int container_wait(pid_t pid, int *ret_status, struct cell_error **err);

@@ -255,6 +255,8 @@ int container_exec(const struct exec_opts *o, int *ret_status, struct cell_error
 		x.ns_fds[t] = -1;
 	if (r < 0)
 		return r;
+	if (!o->detach)
+		container_hold_signals();
 	enum container_status status = container_status(o->root, &st);
 	if (status != STATUS_RUNNING && status != STATUS_CREATED) {
 		r = cell_error_set(err, EINVAL, "cannot exec in container %s: it is %s", o->id,

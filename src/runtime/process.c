@@ -258,6 +258,10 @@ int process_exec(const struct process_exec *pe, struct cell_error **err)
 		return r;
 	if ((r = run_start_hooks(pe, err)) < 0)
 		return r;
+	/* the process starts with no signal blocked, whatever the runtime held while it worked */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	return cell_error_errno(err, errno, "process.args[0]: exec %s", exe);
 }

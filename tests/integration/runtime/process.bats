@@ -99,6 +99,16 @@ load runtime
   grep -q got-term "$BATS_TEST_TMPDIR/out"
 }
 
+@test "a signal that comes while run is still setting up waits and then reaches the process" {
+  # The poststart hook runs inside run, before it waits for the process: a SIGTERM to run from
+  # there used to kill run and leave the container behind.
+  b=$(cell_bundle '.process.args = ["sh", "-c", "trap \"echo got-term; exit 9\" TERM; echo ready; while :; do sleep 0.1; done"]
+    | .hooks.poststart = [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 1; kill -TERM $PPID"]}]')
+  run cellrt run --bundle "$b" "$ID"
+  [ "$status" -eq 9 ]
+  [[ "$output" == *got-term* ]]
+}
+
 @test "exec --cap adds a capability, --no-new-privs sets no_new_privs, for that process only" {
   b=$(cell_bundle '.process.noNewPrivileges = false | .process.args = ["sleep", "100"]')
   cellrt create --bundle "$b" "$ID"

@@ -30,6 +30,15 @@ terminal_bundle() {
   [[ "$output" == *"42"* ]]
 }
 
+@test "with a terminal, a signal to run still reaches the container's process" {
+  # the poststart hook signals run itself (its parent) once the process has set its trap
+  b=$(terminal_bundle '.process.args = ["sh", "-c", "trap \"echo got-term; exit 9\" TERM; while :; do sleep 0.1; done"]
+    | .hooks.poststart = [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 1; kill -TERM $PPID"]}]')
+  run timeout 30 script -qefc "$CELLRT --root $CELL_TEST_ROOT run --bundle $b $ID" /dev/null </dev/null
+  [ "$status" -eq 9 ]
+  [[ "$output" == *got-term* ]]
+}
+
 @test "the pty is the controlling terminal and /dev/console" {
   b=$(terminal_bundle '.process.args = ["sh", "-c", "tty; cut -d\\  -f7 /proc/self/stat; stat -c %t:%T /dev/console; stat -c %t:%T /dev/pts/0"]')
   run script -qefc "$CELLRT --root $CELL_TEST_ROOT run --bundle $b $ID" /dev/null </dev/null
