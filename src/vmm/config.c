@@ -202,6 +202,8 @@ static void vmm_usage(FILE *f)
 	      "              [--memory SIZE] [--disk PATH[,ro]]... [--net tap=NAME[,mac=MAC]]\n"
 	      "              [--console serial|virtio] [--rng] [--config FILE] [--no-sandbox]\n"
 	      "              [--hugepages] [--decompress host|guest] [--raw-real-mode]\n"
+	      "--decompress: who unpacks a bzImage's kernel; host (the default) falls back to\n"
+	      "             the kernel's own decompressor for what cellvm cannot unpack.\n"
 	      "Exit status: 0 guest powered off, 2 rebooted, 3 triple fault, 4 crashed,\n"
 	      "             1 the VMM failed or the input was bad.\n",
 	      f);

@@ -41,6 +41,18 @@ static void test_sizes(void **state)
 	assert_int_equal(vmm_parse_size("99999999999999999999T", &v), -EINVAL);
 }
 
+static void test_defaults(void **state)
+{
+	struct vmm_config cfg;
+	assert_int_equal(parse(&cfg, NULL, "--kernel", "/k", NULL), 0);
+	assert_int_equal(cfg.cpus, 1);
+	assert_int_equal(cfg.memory, 512ULL << 20);
+	assert_true(cfg.sandbox);
+	/* cellvm unpacks what it can; --decompress guest asks for the kernel's own decompressor */
+	assert_int_equal(cfg.decompress, VMM_DECOMPRESS_HOST);
+	vmm_config_free(&cfg);
+}
+
 static void test_full_cli(void **state)
 {
 	struct vmm_config cfg;
@@ -155,6 +167,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full_cli),
 		cmocka_unit_test(test_bad_cli),
 		cmocka_unit_test(test_json),
