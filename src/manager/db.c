@@ -77,24 +77,6 @@ static int db_prepare(struct db *db, const char *sql, const char *types, va_list
 	return 0;
 }
 
-/* Run a statement that returns no rows; returns the number of changed rows. */
-int db_run(struct db *db, struct cell_error **err, const char *sql, const char *types, ...)
-{
-	va_list ap;
-	sqlite3_stmt *st;
-	pthread_mutex_lock(&db->lock);
-	va_start(ap, types);
-	int r = db_prepare(db, sql, types, ap, &st, err);
-	va_end(ap);
-	if (r == 0) {
-		r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db->conn) :
-						      db_fail(db, err, "write");
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&db->lock);
-	return r;
-}
-
 static json_t *db_row(sqlite3_stmt *st)
 {
 	json_t *o = json_object();
@@ -119,17 +101,23 @@ static json_t *db_row(sqlite3_stmt *st)
 	return o;
 }
 
-/* Run a query; *ret is a JSON array of row objects (columns named x_json are parsed as x). */
-int db_query(struct db *db, json_t **ret, struct cell_error **err, const char *sql,
-	     const char *types, ...)
+/*
+ * Under the lock, one statement with its arguments (db_prepare) stepped to its end. With
+ * ret_rows, *ret_rows is a JSON array of its row objects (db_row); without, it must return no
+ * rows and the result is the number of rows it changed.
+ */
+static int db_step(struct db *db, json_t **ret_rows, struct cell_error **err, const char *sql,
+		   const char *types, va_list ap)
 {
-	va_list ap;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&db->lock);
-	va_start(ap, types);
 	int r = db_prepare(db, sql, types, ap, &st, err);
-	va_end(ap);
-	if (r == 0) {
+	if (r < 0)
+		goto unlock;
+	if (!ret_rows) {
+		r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db->conn) :
+						      db_fail(db, err, "write");
+	} else {
 		json_t *rows = json_array();
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -138,11 +126,33 @@ int db_query(struct db *db, json_t **ret, struct cell_error **err, const char *s
 			json_decref(rows);
 			r = db_fail(db, err, "read");
 		} else {
-			*ret = rows;
+			*ret_rows = rows;
 		}
-		sqlite3_finalize(st);
 	}
+	sqlite3_finalize(st);
+unlock:
 	pthread_mutex_unlock(&db->lock);
+	return r;
+}
+
+/* Run a statement that returns no rows; returns the number of changed rows. */
+int db_run(struct db *db, struct cell_error **err, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	int r = db_step(db, NULL, err, sql, types, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Run a query; *ret is a JSON array of row objects (columns named x_json are parsed as x). */
+int db_query(struct db *db, json_t **ret, struct cell_error **err, const char *sql,
+	     const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	int r = db_step(db, ret, err, sql, types, ap);
+	va_end(ap);
 	return r;
 }
 

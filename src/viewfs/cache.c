@@ -212,7 +212,7 @@ static void do_lookup(struct cache *c, const struct fuse_in_header *in, const ch
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (r < 0)
-		fuse_reply(c->fd, in->unique, r, NULL, 0);
+		fuse_reply_status(c->fd, in->unique, r);
 	else
 		fuse_reply(c->fd, in->unique, 0, &e, sizeof(e));
 }
@@ -235,7 +235,7 @@ static void do_getattr(struct cache *c, const struct fuse_in_header *in)
 	unsigned i;
 	struct fuse_attr_out a = { 0 };
 	if (file_slot(c, in, &slot, &i) < 0)
-		return (void)fuse_reply(c->fd, in->unique, -ENOENT, NULL, 0);
+		return (void)fuse_reply_status(c->fd, in->unique, -ENOENT);
 	pthread_mutex_lock(&c->lock);
 	a.attr_valid = cache_attr(c, slot, i, in->nodeid, &a.attr);
 	pthread_mutex_unlock(&c->lock);
@@ -248,14 +248,12 @@ static void do_read(struct cache *c, const struct fuse_in_header *in, const stru
 	unsigned i;
 	struct cache_text t = { .len = 0 };
 	if (file_slot(c, in, &slot, &i) < 0 || slot < 0 || i != CN_LOADAVG)
-		return (void)fuse_reply(c->fd, in->unique, -EIO, NULL, 0);
+		return (void)fuse_reply_status(c->fd, in->unique, -EIO);
 	pthread_mutex_lock(&c->lock);
 	if (c->st->slots[slot].bound)
 		t = c->texts[slot];
 	pthread_mutex_unlock(&c->lock);
-	size_t off = rd->offset < t.len ? (size_t)rd->offset : t.len;
-	size_t n = t.len - off < rd->size ? t.len - off : rd->size;
-	fuse_reply(c->fd, in->unique, 0, t.p + off, n);
+	fuse_reply_read(c->fd, in->unique, rd, t.p, t.len);
 }
 
 /*
@@ -300,7 +298,7 @@ static void do_setattr(struct cache *c, const struct fuse_in_header *in,
 	struct fuse_attr_out a = { 0 };
 	int r = sa->valid & ~CLAIM_FATTR ? -EPERM : claim(c, in, &slot);
 	if (r < 0)
-		return (void)fuse_reply(c->fd, in->unique, r, NULL, 0);
+		return (void)fuse_reply_status(c->fd, in->unique, r);
 	pthread_mutex_lock(&c->lock);
 	a.attr_valid = cache_attr(c, slot, CN_LOADAVG, in->nodeid, &a.attr);
 	pthread_mutex_unlock(&c->lock);
@@ -317,7 +315,7 @@ static void do_getxattr(struct cache *c, const struct fuse_in_header *in,
 	struct fuse_getxattr_out o = { .size = 0 };
 	int r = strcmp(name, CACHE_CLAIM_XATTR) ? -ENODATA : claim(c, in, &slot);
 	if (r < 0)
-		return (void)fuse_reply(c->fd, in->unique, r, NULL, 0);
+		return (void)fuse_reply_status(c->fd, in->unique, r);
 	fuse_reply(c->fd, in->unique, 0, &o, gx->size ? 0 : sizeof(o));
 	claim_store(c, slot);
 }
@@ -332,7 +330,7 @@ static void do_readdir(struct cache *c, const struct fuse_in_header *in,
 	pthread_mutex_lock(&c->lock);
 	if (cnode_decode(c, in->nodeid, &slot, &i) < 0 || (slot >= 0 && i == CN_LOADAVG)) {
 		pthread_mutex_unlock(&c->lock);
-		return (void)fuse_reply(c->fd, in->unique, -ENOTDIR, NULL, 0);
+		return (void)fuse_reply_status(c->fd, in->unique, -ENOTDIR);
 	}
 	/* Offsets: 1 ".", 2 "..", then 3 + k for entry k. */
 	uint64_t max = slot < 0 ? CELLFS_MAX_SLOTS : 1;
@@ -387,13 +385,8 @@ static void batch_forget(struct cache *c, const struct fuse_batch_forget_in *b, 
 
 static void do_init(struct cache *c, const struct fuse_in_header *in, const struct fuse_init_in *ii)
 {
-	struct fuse_init_out o = { .major = FUSE_KERNEL_VERSION,
-				   .minor = ii->minor < 41 ? ii->minor : 41,
-				   .max_readahead = ii->max_readahead,
-				   .max_write = 4096,
-				   .time_gran = 1,
-				   .max_background = 16,
-				   .congestion_threshold = 12 };
+	struct fuse_init_out o;
+	fuse_init_out_fill(&o, ii, 4096);
 	/* Not FUSE_AUTO_INVAL_DATA: it would ask for attributes at every read. */
 	o.flags = ii->flags & (FUSE_ASYNC_READ | FUSE_PARALLEL_DIROPS);
 	c->st->kernel_minor = ii->minor;
@@ -403,21 +396,19 @@ static void do_init(struct cache *c, const struct fuse_in_header *in, const stru
 
 int cache_dispatch(struct cache *c, const char *buf, size_t len)
 {
-	const struct fuse_in_header *in = (const void *)buf;
-	const void *arg = buf + sizeof(*in);
-	size_t alen = len - sizeof(*in);
-	if (len < sizeof(*in) || in->len != len)
+	const void *arg;
+	size_t alen;
+	const struct fuse_in_header *in = fuse_request(buf, len, 1, &arg, &alen);
+	if (!in)
 		return 0;
-	cellfs_count(1, in->opcode);
 	switch (in->opcode) {
 	case FUSE_INIT:
 		if (alen >= sizeof(struct fuse_init_in))
 			do_init(c, in, arg);
 		break;
 	case FUSE_LOOKUP:
-		if (alen == 0 || ((const char *)arg)[alen - 1] != '\0')
-			return fuse_reply(c->fd, in->unique, -EINVAL, NULL, 0), 0;
-		do_lookup(c, in, arg);
+		if (fuse_arg_ok(c->fd, in, arg, alen, 1, true))
+			do_lookup(c, in, arg);
 		break;
 	case FUSE_FORGET:
 		if (alen >= sizeof(struct fuse_forget_in))
@@ -430,49 +421,28 @@ int cache_dispatch(struct cache *c, const char *buf, size_t len)
 		do_getattr(c, in);
 		break;
 	case FUSE_SETATTR:
-		if (alen < sizeof(struct fuse_setattr_in))
-			return fuse_reply(c->fd, in->unique, -EINVAL, NULL, 0), 0;
-		do_setattr(c, in, arg);
+		if (fuse_arg_ok(c->fd, in, arg, alen, sizeof(struct fuse_setattr_in), false))
+			do_setattr(c, in, arg);
 		break;
 	case FUSE_GETXATTR:
-		if (alen <= sizeof(struct fuse_getxattr_in) ||
-		    ((const char *)arg)[alen - 1] != '\0')
-			return fuse_reply(c->fd, in->unique, -EINVAL, NULL, 0), 0;
-		do_getxattr(c, in, arg, (const char *)arg + sizeof(struct fuse_getxattr_in));
+		if (fuse_arg_ok(c->fd, in, arg, alen, sizeof(struct fuse_getxattr_in) + 1, true))
+			do_getxattr(c, in, arg,
+				    (const char *)arg + sizeof(struct fuse_getxattr_in));
 		break;
 	case FUSE_READ:
-	case FUSE_READDIR:
-		if (alen < sizeof(struct fuse_read_in))
-			return fuse_reply(c->fd, in->unique, -EINVAL, NULL, 0), 0;
-		if (in->opcode == FUSE_READ)
+		if (fuse_arg_ok(c->fd, in, arg, alen, sizeof(struct fuse_read_in), false))
 			do_read(c, in, arg);
-		else
+		break;
+	case FUSE_READDIR:
+		if (fuse_arg_ok(c->fd, in, arg, alen, sizeof(struct fuse_read_in), false))
 			do_readdir(c, in, arg);
 		break;
-	case FUSE_OPENDIR: {
-		struct fuse_open_out o = { 0 };
-		fuse_reply(c->fd, in->unique, 0, &o, sizeof(o));
-		break;
-	}
 	case FUSE_RELEASE:
-	case FUSE_RELEASEDIR:
-		fuse_reply(c->fd, in->unique, 0, NULL, 0);
+		fuse_reply_status(c->fd, in->unique, 0);
 		break;
-	case FUSE_STATFS: {
-		struct fuse_statfs_out o = {
-			.st = { .bsize = 4096, .frsize = 4096, .namelen = 63 }
-		};
-		fuse_reply(c->fd, in->unique, 0, &o, sizeof(o));
-		break;
-	}
-	case FUSE_INTERRUPT:
-		break;
-	case FUSE_DESTROY:
-		fuse_reply(c->fd, in->unique, 0, NULL, 0);
-		return 1;
 	default:
 		/* OPEN and FLUSH above all: ENOSYS makes the kernel stop sending them. */
-		fuse_reply(c->fd, in->unique, -ENOSYS, NULL, 0);
+		return fuse_reply_common(c->fd, in);
 	}
 	return 0;
 }
@@ -611,11 +581,8 @@ struct cache *cache_new(int fd, struct cellfs_cache_state *st, struct load_track
 		if (render(c, &cg, &c->texts[i]) < 0)
 			st->slots[i].bound = 0; /* bound again by the next reader */
 	}
-	if (st->initialized && st->kernel_minor >= 41) {
-		struct fuse_out_header h = { .len = sizeof(h), .error = CELLFS_NOTIFY_RESEND };
-		if (write(fd, &h, sizeof(h)) < 0)
-			log_warn("FUSE_NOTIFY_RESEND (sampled connection): %m");
-	}
+	if (st->initialized && st->kernel_minor >= 41)
+		fuse_notify_resend(fd, "sampled");
 	return c;
 }
 

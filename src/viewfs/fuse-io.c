@@ -1,4 +1,5 @@
-/* fuse-io.c - what both of cellfs's FUSE connections write: replies, notifications, dirents. */
+/* fuse-io.c - what both of cellfs's FUSE connections share: request checks, replies, notifications,
+ * dirents. */
 #include <dirent.h>
 #include <errno.h>
 #include <linux/fuse.h>
@@ -37,6 +38,75 @@ int fuse_reply(int fd, uint64_t unique, int error, const void *data, size_t len)
 	return n < 0 ? -errno : 0;
 }
 
+int fuse_reply_read(int fd, uint64_t unique, const struct fuse_read_in *rd, const void *data,
+		    size_t len)
+{
+	size_t off = rd->offset < len ? (size_t)rd->offset : len;
+	size_t n = len - off < rd->size ? len - off : rd->size;
+	return fuse_reply(fd, unique, 0, (const char *)data + off, n);
+}
+
+const struct fuse_in_header *fuse_request(const char *buf, size_t len, int conn, const void **arg,
+					  size_t *alen)
+{
+	const struct fuse_in_header *in = (const void *)buf;
+	if (len < sizeof(*in) || in->len != len)
+		return NULL;
+	cellfs_count(conn, in->opcode);
+	*arg = buf + sizeof(*in);
+	*alen = len - sizeof(*in);
+	return in;
+}
+
+bool fuse_arg_ok(int fd, const struct fuse_in_header *in, const void *arg, size_t alen, size_t need,
+		 bool string)
+{
+	if (alen >= need && (!string || (alen > 0 && ((const char *)arg)[alen - 1] == '\0')))
+		return true;
+	fuse_reply_status(fd, in->unique, -EINVAL);
+	return false;
+}
+
+int fuse_reply_common(int fd, const struct fuse_in_header *in)
+{
+	switch (in->opcode) {
+	case FUSE_OPENDIR: {
+		struct fuse_open_out o = { 0 };
+		fuse_reply(fd, in->unique, 0, &o, sizeof(o));
+		break;
+	}
+	case FUSE_RELEASEDIR:
+		fuse_reply_status(fd, in->unique, 0);
+		break;
+	case FUSE_STATFS: {
+		struct fuse_statfs_out o = {
+			.st = { .bsize = 4096, .frsize = 4096, .namelen = 63 }
+		};
+		fuse_reply(fd, in->unique, 0, &o, sizeof(o));
+		break;
+	}
+	case FUSE_INTERRUPT:
+		break; /* every request is answered at once anyway */
+	case FUSE_DESTROY:
+		fuse_reply_status(fd, in->unique, 0);
+		return 1;
+	default:
+		fuse_reply_status(fd, in->unique, -ENOSYS);
+	}
+	return 0;
+}
+
+void fuse_init_out_fill(struct fuse_init_out *o, const struct fuse_init_in *ii, uint32_t max_write)
+{
+	*o = (struct fuse_init_out){ .major = FUSE_KERNEL_VERSION,
+				     .minor = ii->minor < 41 ? ii->minor : 41,
+				     .max_readahead = ii->max_readahead,
+				     .max_write = max_write,
+				     .time_gran = 1,
+				     .max_background = 16,
+				     .congestion_threshold = 12 };
+}
+
 size_t fuse_add_dirent(char *buf, size_t size, size_t pos, uint64_t ino, uint64_t off,
 		       const char *name, bool dir)
 {
@@ -72,6 +142,13 @@ static int notify(int fd, int code, const void *arg, size_t alen, const void *da
 	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + alen + dlen), .error = code };
 	struct iovec iov[3] = { { &h, sizeof(h) }, { (void *)arg, alen }, { (void *)data, dlen } };
 	return writev(fd, iov, 3) < 0 ? -errno : 0;
+}
+
+void fuse_notify_resend(int fd, const char *conn)
+{
+	struct fuse_out_header h = { .len = sizeof(h), .error = CELLFS_NOTIFY_RESEND };
+	if (write(fd, &h, sizeof(h)) < 0)
+		log_warn("FUSE_NOTIFY_RESEND (%s connection): %m", conn);
 }
 
 int fuse_notify_inval_entry(int fd, uint64_t parent, const char *name)

@@ -37,16 +37,6 @@
 #define STATS_NODE 2 /* <mnt>/.stats: requests per connection and opcode */
 #define STATS_INDEX 63
 
-static int reply(struct server *s, uint64_t unique, int error, const void *data, size_t len)
-{
-	return fuse_reply(s->fd, unique, error, data, len);
-}
-
-static int reply_err(struct server *s, uint64_t unique, int negerr)
-{
-	return reply(s, unique, negerr, NULL, 0);
-}
-
 /* Decode a node id: slot (-1 for root) and node index. */
 static int node_decode(struct server *s, uint64_t nodeid, int *slot, unsigned *index)
 {
@@ -134,23 +124,23 @@ static void do_lookup(struct server *s, const struct fuse_in_header *in, const c
 	unsigned index;
 	int child;
 	if (node_decode(s, in->nodeid, &slot, &index) < 0 || !node_is_dir(slot, index))
-		return (void)reply_err(s, in->unique, -ENOENT);
+		return (void)fuse_reply_status(s->fd, in->unique, -ENOENT);
 	if (slot < 0 && !strcmp(name, ".stats")) {
 		struct fuse_entry_out e = { .nodeid = STATS_NODE,
 					    .entry_valid = TIMEOUT_LONG,
 					    .attr_valid = TIMEOUT_LONG };
 		fill_attr(&e.attr, STATS_NODE, false);
-		return (void)reply(s, in->unique, 0, &e, sizeof(e));
+		return (void)fuse_reply(s->fd, in->unique, 0, &e, sizeof(e));
 	}
 	if (slot < 0) {
 		if (!fuse_valid_name(name))
-			return (void)reply_err(s, in->unique, -ENOENT);
+			return (void)fuse_reply_status(s->fd, in->unique, -ENOENT);
 		if ((slot = slot_get(s, name)) < 0)
-			return (void)reply_err(s, in->unique, slot);
+			return (void)fuse_reply_status(s->fd, in->unique, slot);
 		child = 0;
 	} else {
 		if ((child = view_lookup((int)index, name)) < 0)
-			return (void)reply_err(s, in->unique, -ENOENT);
+			return (void)fuse_reply_status(s->fd, in->unique, -ENOENT);
 	}
 	struct fuse_entry_out e = { .nodeid = node_encode(slot, (unsigned)child),
 				    .entry_valid = TIMEOUT_LONG,
@@ -158,7 +148,7 @@ static void do_lookup(struct server *s, const struct fuse_in_header *in, const c
 	fill_attr(&e.attr, e.nodeid, view_nodes[child].kind == VIEW_DIR);
 	s->st->slots[slot].nlookup[child]++;
 	slot_touch(s, slot);
-	reply(s, in->unique, 0, &e, sizeof(e));
+	fuse_reply(s->fd, in->unique, 0, &e, sizeof(e));
 }
 
 static void forget_one(struct server *s, uint64_t nodeid, uint64_t n)
@@ -173,15 +163,23 @@ static void forget_one(struct server *s, uint64_t nodeid, uint64_t n)
 		slot_release(s, slot);
 }
 
+static void batch_forget(struct server *s, const struct fuse_batch_forget_in *b, size_t alen)
+{
+	const struct fuse_forget_one *f = (const void *)(b + 1);
+	size_t max = (alen - sizeof(*b)) / sizeof(*f);
+	for (size_t i = 0; i < b->count && i < max; i++)
+		forget_one(s, f[i].nodeid, f[i].nlookup);
+}
+
 static void do_getattr(struct server *s, const struct fuse_in_header *in)
 {
 	int slot;
 	unsigned index;
 	if (node_decode(s, in->nodeid, &slot, &index) < 0)
-		return (void)reply_err(s, in->unique, -ENOENT);
+		return (void)fuse_reply_status(s->fd, in->unique, -ENOENT);
 	struct fuse_attr_out a = { .attr_valid = TIMEOUT_LONG };
 	fill_attr(&a.attr, in->nodeid, node_is_dir(slot, index));
-	reply(s, in->unique, 0, &a, sizeof(a));
+	fuse_reply(s->fd, in->unique, 0, &a, sizeof(a));
 }
 
 /* The file that backs node (slot, index), opened once and kept. */
@@ -274,14 +272,14 @@ static void open_direct(struct server *s, const struct fuse_in_header *in,
 	struct fuse_open_out o = { 0 };
 	struct handle *h = handle_new(s, in->nodeid, &o.fh);
 	if (!h)
-		return (void)reply_err(s, in->unique, -ENFILE);
+		return (void)fuse_reply_status(s->fd, in->unique, -ENFILE);
 	vbuf_reset(&h->content);
 	if (vbuf_put(&h->content, content->p, content->len) < 0) {
 		h->nodeid = 0;
-		return (void)reply_err(s, in->unique, -ENOMEM);
+		return (void)fuse_reply_status(s->fd, in->unique, -ENOMEM);
 	}
 	o.open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH;
-	reply(s, in->unique, 0, &o, sizeof(o));
+	fuse_reply(s->fd, in->unique, 0, &o, sizeof(o));
 }
 
 static void do_open(struct server *s, const struct fuse_in_header *in)
@@ -290,13 +288,13 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 	unsigned index;
 	struct view_ctx ctx = { .pid = (pid_t)in->pid, .load = s->load };
 	if (node_decode(s, in->nodeid, &slot, &index) < 0)
-		return (void)reply_err(s, in->unique, -ENOENT);
+		return (void)fuse_reply_status(s->fd, in->unique, -ENOENT);
 	if (node_is_dir(slot, index))
-		return (void)reply_err(s, in->unique, -EISDIR);
+		return (void)fuse_reply_status(s->fd, in->unique, -EISDIR);
 	if (slot < 0) {
 		struct vbuf stats = { 0 };
 		if (cellfs_stats_render(&stats) < 0)
-			reply_err(s, in->unique, -ENOMEM);
+			fuse_reply_status(s->fd, in->unique, -ENOMEM);
 		else
 			open_direct(s, in, &stats);
 		return vbuf_free(&stats);
@@ -308,7 +306,7 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 	if (r < 0) {
 		log_debug("render %s for pid %u: %s", view_nodes[index].name, in->pid,
 			  strerror(-r));
-		return (void)reply_err(s, in->unique, r == -ENOMEM ? -ENOMEM : -EIO);
+		return (void)fuse_reply_status(s->fd, in->unique, r == -ENOMEM ? -ENOMEM : -EIO);
 	}
 	struct fuse_open_out o = { 0 };
 	struct cellfs_slot *sl = &s->st->slots[slot];
@@ -326,7 +324,7 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 			/* Counted once the kernel has the answer: a crash in between can only
 			 * undercount (a later open may refresh the file under this reader), never
 			 * leave the node stuck as busy. */
-			if (reply(s, in->unique, 0, &o, sizeof(o)) == 0)
+			if (fuse_reply(s->fd, in->unique, 0, &o, sizeof(o)) == 0)
 				sl->opens[index]++;
 			return;
 		}
@@ -354,12 +352,10 @@ static void do_read(struct server *s, const struct fuse_in_header *in,
 				view_render(index, &ctx, &s->out);
 		pthread_mutex_unlock(&s->load_lock);
 		if (r < 0)
-			return (void)reply_err(s, in->unique, -EIO);
+			return (void)fuse_reply_status(s->fd, in->unique, -EIO);
 		c = &s->out;
 	}
-	size_t off = rd->offset < c->len ? (size_t)rd->offset : c->len;
-	size_t n = c->len - off < rd->size ? c->len - off : rd->size;
-	reply(s, in->unique, 0, c->p + off, n);
+	fuse_reply_read(s->fd, in->unique, rd, c->p, c->len);
 }
 
 static void do_release(struct server *s, const struct fuse_in_header *in,
@@ -379,7 +375,7 @@ static void do_release(struct server *s, const struct fuse_in_header *in,
 				vbuf_free(&h->content);
 		}
 	}
-	reply(s, in->unique, 0, NULL, 0);
+	fuse_reply_status(s->fd, in->unique, 0);
 }
 
 static void do_readdir(struct server *s, const struct fuse_in_header *in,
@@ -390,7 +386,7 @@ static void do_readdir(struct server *s, const struct fuse_in_header *in,
 	unsigned index;
 	size_t size = rd->size < sizeof(buf) ? rd->size : sizeof(buf), pos = 0, n;
 	if (node_decode(s, in->nodeid, &slot, &index) < 0)
-		return (void)reply_err(s, in->unique, -ENOENT);
+		return (void)fuse_reply_status(s->fd, in->unique, -ENOENT);
 	/* Offsets: 1 ".", 2 "..", then 3 + i for entry i of the directory. */
 	uint64_t max = slot < 0 ? CELLFS_MAX_SLOTS : view_nodes_count;
 	for (uint64_t off = rd->offset; off < max + 2; off++) {
@@ -421,7 +417,7 @@ static void do_readdir(struct server *s, const struct fuse_in_header *in,
 			break;
 		pos += n;
 	}
-	reply(s, in->unique, 0, buf, pos);
+	fuse_reply(s->fd, in->unique, 0, buf, pos);
 }
 
 static void do_init(struct server *s, const struct fuse_in_header *in,
@@ -430,13 +426,8 @@ static void do_init(struct server *s, const struct fuse_in_header *in,
 	uint64_t kflags = ii->flags;
 	if (ii->minor >= 36 && (kflags & FUSE_INIT_EXT))
 		kflags |= (uint64_t)ii->flags2 << 32;
-	struct fuse_init_out o = { .major = FUSE_KERNEL_VERSION,
-				   .minor = ii->minor < 41 ? ii->minor : 41,
-				   .max_readahead = ii->max_readahead,
-				   .max_write = MAX_WRITE,
-				   .time_gran = 1,
-				   .max_background = 16,
-				   .congestion_threshold = 12 };
+	struct fuse_init_out o;
+	fuse_init_out_fill(&o, ii, MAX_WRITE);
 	uint64_t want = FUSE_INIT_EXT | FUSE_PARALLEL_DIROPS | FUSE_ASYNC_READ;
 	if (!no_passthrough && (kflags & FUSE_PASSTHROUGH) && ii->minor >= 40) {
 		want |= FUSE_PASSTHROUGH;
@@ -450,53 +441,36 @@ static void do_init(struct server *s, const struct fuse_in_header *in,
 	s->passthrough = s->st->passthrough;
 	log_info("FUSE %u.%u, passthrough %s, resend %s", ii->major, ii->minor,
 		 s->passthrough ? "on" : "off", (kflags & FUSE_HAS_RESEND) ? "yes" : "no");
-	reply(s, in->unique, 0, &o, sizeof(o));
+	fuse_reply(s->fd, in->unique, 0, &o, sizeof(o));
 	s->st->initialized = 1;
-}
-
-static void do_statfs(struct server *s, const struct fuse_in_header *in)
-{
-	struct fuse_statfs_out o = { .st = { .bsize = 4096, .frsize = 4096, .namelen = 63 } };
-	reply(s, in->unique, 0, &o, sizeof(o));
 }
 
 /* One request; returns 1 when the filesystem is going away. */
 static int dispatch(struct server *s, const char *buf, size_t len, bool no_passthrough)
 {
-	const struct fuse_in_header *in = (const void *)buf;
-	const void *arg = buf + sizeof(*in);
-	size_t alen = len - sizeof(*in);
-	if (len < sizeof(*in) || in->len != len)
+	const void *arg;
+	size_t alen;
+	const struct fuse_in_header *in = fuse_request(buf, len, 0, &arg, &alen);
+	if (!in)
 		return 0;
-	cellfs_count(0, in->opcode);
-#define NEED(type)                                                   \
-	do {                                                         \
-		if (alen < sizeof(type))                             \
-			return reply_err(s, in->unique, -EINVAL), 0; \
-	} while (0)
+#define NEED(type) fuse_arg_ok(s->fd, in, arg, alen, sizeof(type), false)
 	switch (in->opcode) {
 	case FUSE_INIT:
-		NEED(struct fuse_init_in);
-		do_init(s, in, arg, no_passthrough);
+		if (NEED(struct fuse_init_in))
+			do_init(s, in, arg, no_passthrough);
 		break;
 	case FUSE_LOOKUP:
-		if (alen == 0 || ((const char *)arg)[alen - 1] != '\0')
-			return reply_err(s, in->unique, -EINVAL), 0;
-		do_lookup(s, in, arg);
+		if (fuse_arg_ok(s->fd, in, arg, alen, 1, true))
+			do_lookup(s, in, arg);
 		break;
 	case FUSE_FORGET:
-		NEED(struct fuse_forget_in);
-		forget_one(s, in->nodeid, ((const struct fuse_forget_in *)arg)->nlookup);
+		if (NEED(struct fuse_forget_in))
+			forget_one(s, in->nodeid, ((const struct fuse_forget_in *)arg)->nlookup);
 		break; /* no reply */
-	case FUSE_BATCH_FORGET: {
-		NEED(struct fuse_batch_forget_in);
-		const struct fuse_batch_forget_in *b = arg;
-		const struct fuse_forget_one *f = (const void *)(b + 1);
-		size_t max = (alen - sizeof(*b)) / sizeof(*f);
-		for (size_t i = 0; i < b->count && i < max; i++)
-			forget_one(s, f[i].nodeid, f[i].nlookup);
+	case FUSE_BATCH_FORGET:
+		if (NEED(struct fuse_batch_forget_in))
+			batch_forget(s, arg, alen);
 		break;
-	}
 	case FUSE_GETATTR:
 		do_getattr(s, in);
 		break;
@@ -504,37 +478,23 @@ static int dispatch(struct server *s, const char *buf, size_t len, bool no_passt
 		do_open(s, in);
 		break;
 	case FUSE_READ:
-		NEED(struct fuse_read_in);
-		do_read(s, in, arg);
+		if (NEED(struct fuse_read_in))
+			do_read(s, in, arg);
 		break;
 	case FUSE_RELEASE:
-		NEED(struct fuse_release_in);
-		do_release(s, in, arg);
+		if (NEED(struct fuse_release_in))
+			do_release(s, in, arg);
 		break;
-	case FUSE_OPENDIR: {
-		struct fuse_open_out o = { .open_flags = FOPEN_CACHE_DIR * 0 };
-		reply(s, in->unique, 0, &o, sizeof(o));
-		break;
-	}
 	case FUSE_READDIR:
-		NEED(struct fuse_read_in);
-		do_readdir(s, in, arg);
+		if (NEED(struct fuse_read_in))
+			do_readdir(s, in, arg);
 		break;
-	case FUSE_RELEASEDIR:
 	case FUSE_FLUSH:
 	case FUSE_FSYNCDIR:
-		reply(s, in->unique, 0, NULL, 0);
+		fuse_reply_status(s->fd, in->unique, 0);
 		break;
-	case FUSE_STATFS:
-		do_statfs(s, in);
-		break;
-	case FUSE_INTERRUPT:
-		break; /* every request is answered at once anyway */
-	case FUSE_DESTROY:
-		reply(s, in->unique, 0, NULL, 0);
-		return 1;
 	default:
-		reply_err(s, in->unique, -ENOSYS);
+		return fuse_reply_common(s->fd, in);
 	}
 #undef NEED
 	return 0;
@@ -624,12 +584,9 @@ static int server_start(struct server *s, const struct cellfs_server_opts *opts,
 		if (!s->cache)
 			return cell_error_set(err, ENOMEM, "cellfs: out of memory");
 	}
-	if (s->st->initialized && s->st->kernel_minor >= 41) {
-		/* A predecessor may have died holding requests it had read: have them sent again. */
-		struct fuse_out_header h = { .len = sizeof(h), .error = CELLFS_NOTIFY_RESEND };
-		if (write(s->fd, &h, sizeof(h)) < 0)
-			log_warn("FUSE_NOTIFY_RESEND: %m");
-	}
+	/* A predecessor may have died holding requests it had read: have them sent again. */
+	if (s->st->initialized && s->st->kernel_minor >= 41)
+		fuse_notify_resend(s->fd, "views");
 	return 0;
 }
 

@@ -94,7 +94,35 @@ static inline void cellfs_count(int conn, uint32_t opcode)
 int cellfs_stats_render(struct vbuf *out);
 
 /* Shared by both connections (fuse-io.c). */
+struct fuse_in_header;
+struct fuse_init_in;
+struct fuse_init_out;
+struct fuse_read_in;
+/* One reply, header and payload in one write (an error has no payload); 0 or -errno. */
 int fuse_reply(int fd, uint64_t unique, int error, const void *data, size_t len);
+/* A reply with no payload: 0 (done) or a negative errno. */
+static inline int fuse_reply_status(int fd, uint64_t unique, int error)
+{
+	return fuse_reply(fd, unique, error, NULL, 0);
+}
+/* A READ's answer: the part of data[0, len) its offset and size ask for. */
+int fuse_reply_read(int fd, uint64_t unique, const struct fuse_read_in *rd, const void *data,
+		    size_t len);
+/* The request read into buf (len bytes, 8-byte aligned), counted for connection conn, with its
+ * argument; NULL when its header is cut short or disagrees with len (nothing to answer). */
+const struct fuse_in_header *fuse_request(const char *buf, size_t len, int conn, const void **arg,
+					  size_t *alen);
+/* Whether the request's argument has need bytes and, with string, ends in a NUL (a name); if
+ * not, the request is answered EINVAL. */
+bool fuse_arg_ok(int fd, const struct fuse_in_header *in, const void *arg, size_t alen, size_t need,
+		 bool string);
+/* What both connections answer alike: OPENDIR, RELEASEDIR, STATFS, INTERRUPT, DESTROY, and
+ * ENOSYS to any other opcode. 1 when the filesystem is going away (DESTROY). */
+int fuse_reply_common(int fd, const struct fuse_in_header *in);
+/* INIT's answer as both connections give it, up to the flags, which the caller chooses. */
+void fuse_init_out_fill(struct fuse_init_out *o, const struct fuse_init_in *ii, uint32_t max_write);
+/* FUSE_NOTIFY_RESEND: the requests a predecessor had read and not answered are sent again. */
+void fuse_notify_resend(int fd, const char *conn);
 size_t fuse_add_dirent(char *buf, size_t size, size_t pos, uint64_t ino, uint64_t off,
 		       const char *name, bool dir);
 /* FUSE_NOTIFY_INVAL_ENTRY of name in parent; FUSE_NOTIFY_INVAL_INODE of a node's pages (from
