@@ -3,10 +3,13 @@
 # CPU (so a nested /dev/kvm works), the host's / shared read-only (virtiofs + a tmpfs overlay), and a
 # cgroup2-only /sys/fs/cgroup. Streams the command's stdout/stderr back and exits with its status.
 # Exit codes of its own: 77 = the lab cannot run here (reason printed), 124 = timed out, 125 = the lab
-# broke (boot failure, no exit status). See docs/lab.md.
+# broke (boot failure, no exit status), 126 = the lab froze (QEMU stopped using CPU). See docs/lab.md.
 set -u
 
-LAB_SKIP=77 LAB_TIMEOUT=124 LAB_BROKEN=125
+LAB_SKIP=77 LAB_TIMEOUT=124 LAB_BROKEN=125 LAB_FROZE=126
+# An idle lab still spends a clock tick of CPU every few seconds on its timers; none at all for this
+# long means it froze (see watch_freeze).
+freeze=${CELL_LAB_FREEZE_SECONDS:-60}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
@@ -199,6 +202,30 @@ timeout -k 5 "$tmo" "$qemu" -nodefaults -no-user-config -display none -monitor n
 	</dev/null >"$run/qemu.log" 2>&1 &
 qpid=$!
 pids+=($qpid)
+
+# The TCG lab itself has frozen a few times in nested boots under heavy host load (QEMU at 0% CPU,
+# with cellvm and with QEMU as the nested VMM alike): end such a run early and say so (exit 126),
+# rather than wait for --timeout; run-suite.sh runs the suite once more.
+watch_freeze() {
+	local q last= now idle=0
+	for ((i = 0; i < 50; i++)); do
+		q=$(pgrep -P "$qpid" -x qemu-system-x86) && break
+		sleep 0.1
+	done
+	[ -n "$q" ] || return
+	while now=$(awk '{ print $14 + $15 }' "/proc/$q/stat" 2>/dev/null); do
+		[ "$now" = "$last" ] && idle=$((idle + 5)) || idle=0
+		last=$now
+		if [ $idle -ge "$freeze" ]; then
+			touch "$run/froze"
+			kill -KILL "$q"
+			return
+		fi
+		sleep 5
+	done
+}
+watch_freeze &
+pids+=($!)
 wait $qpid
 qrc=$?
 
@@ -216,7 +243,10 @@ if [ -n "$status" ]; then
 	[ "${CELL_LAB_DEBUG:-}" ] && cat "$run/console" >&2
 	exit "$status"
 fi
-if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+if [ -e "$run/froze" ]; then
+	echo "lab: the lab froze (QEMU used no CPU for $freeze s); console:" >&2
+	rc=$LAB_FROZE
+elif [ $qrc = 124 ] || [ $qrc = 137 ]; then
 	echo "lab: timed out after $tmo s (--timeout); console:" >&2
 	rc=$LAB_TIMEOUT
 else

@@ -61,6 +61,21 @@ rundir=$(sed -n 's/^# run dir: //p' "$tmp/out")
 "$lab" --timeout 3 -- sleep 600 >/dev/null 2>"$tmp/tmo"
 rc=$?
 [ $rc = 124 ]; result $? "--timeout stops a lab that runs too long (exit 124, got $rc)" "$tmp/tmo"
+# A frozen lab: QEMU stopped outright (SIGSTOP) once the command runs, so it uses no CPU at all.
+CELL_LAB_FREEZE_SECONDS=10 "$lab" --timeout 120 -- sh -c 'echo running; exec sleep 600' \
+	>"$tmp/frz.out" 2>"$tmp/frz" &
+lab_pid=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q running "$tmp/frz.out" 2>/dev/null && break
+	sleep 0.1
+done
+q=$(pgrep -P "$(pgrep -P $lab_pid -x timeout)" -x qemu-system-x86)
+[ -n "$q" ] && kill -STOP "$q"
+start=$SECONDS
+wait $lab_pid
+rc=$?
+[ $rc = 126 ] && [ $((SECONDS - start)) -lt 60 ] && grep -q "the lab froze" "$tmp/frz"
+result $? "a lab whose QEMU uses no CPU ends early as frozen (exit 126, got $rc after $((SECONDS - start)) s)" "$tmp/frz"
 "$lab" >/dev/null 2>&1
 rc=$?
 [ $rc = 2 ]; result $? "no command is a usage error (exit 2, got $rc)"
