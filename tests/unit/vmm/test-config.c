@@ -166,10 +166,8 @@ static void test_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full_cli),
-		cmocka_unit_test(test_bad_cli),
+		cmocka_unit_test(test_sizes),	 cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_cli), cmocka_unit_test(test_bad_cli),
 		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
