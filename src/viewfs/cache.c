@@ -67,13 +67,6 @@ struct cache {
 	uint8_t *claimed;	  /* per slot: claimed since the sampler's last look */
 };
 
-static uint32_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)ts.tv_sec;
-}
-
 static uint64_t cnode(int slot, unsigned i)
 {
 	return ((uint64_t)(slot + 1) << CNODE_SHIFT) | i;

@@ -358,13 +358,6 @@ static bool cacheable(const char *path)
 	return true;
 }
 
-static uint32_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint32_t)ts.tv_sec;
-}
-
 /* Removed cgroups and exited readers leave entries that nothing reads again: close those. */
 void read_text_sweep(unsigned idle_seconds)
 {
@@ -645,14 +638,6 @@ int reader_mem_facts(const struct reader_cgroup *cg, bool swap, struct mem_facts
 		f->swap_limit = VIEW_UNLIMITED;
 	}
 	return 0;
-}
-
-/* The limits' 100 ms age: the coarse clock is enough (see views.c). */
-static long long mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int cpu_limits_read(const struct reader_cgroup *cg, struct cpu_facts *f)

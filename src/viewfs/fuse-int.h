@@ -45,14 +45,6 @@ struct server {
 	bool threads;	     /* the sampler (and the sampled connection's thread) started */
 };
 
-/* Coarse: a stamp in seconds needs no tsc read (5 ns in the vdso here, 23 ns precise). */
-static inline int64_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
-}
-
 static inline uint64_t node_encode(int slot, unsigned index)
 {
 	return ((uint64_t)(slot + 1) << NODE_SHIFT) | index;

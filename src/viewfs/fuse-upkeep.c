@@ -36,7 +36,7 @@ static void notify_inval_entry(int fd, uint64_t parent, const char *name)
  */
 static void backing_sweep(struct server *s)
 {
-	uint32_t now = (uint32_t)mono_s();
+	uint32_t now = mono_s();
 	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
 		if (!s->st->slots[i].used)
 			continue;
@@ -71,7 +71,7 @@ static void backing_sweep(struct server *s)
  */
 static void slots_reclaim(struct server *s)
 {
-	uint32_t now = (uint32_t)mono_s();
+	uint32_t now = mono_s();
 	for (int i = 0; i < CELLFS_MAX_SLOTS; i++) {
 		struct cellfs_slot *sl = &s->st->slots[i];
 		uint32_t active = __atomic_load_n(&s->slot_active[i], __ATOMIC_RELAXED);

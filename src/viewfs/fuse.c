@@ -115,7 +115,7 @@ static void slot_release(struct server *s, int slot)
 
 static void slot_touch(struct server *s, int slot)
 {
-	__atomic_store_n(&s->slot_active[slot], (uint32_t)mono_s(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->slot_active[slot], mono_s(), __ATOMIC_RELAXED);
 }
 
 static void do_lookup(struct server *s, const struct fuse_in_header *in, const char *name)
@@ -315,7 +315,7 @@ static void do_open(struct server *s, const struct fuse_in_header *in)
 	if (s->passthrough && sl->opens[index] == 0) {
 		pthread_mutex_lock(&s->load_lock); /* the idle sweep truncates backing files */
 		int id = backing_fill(s, slot, index, &s->out);
-		s->last_open[slot][index] = (uint32_t)mono_s();
+		s->last_open[slot][index] = mono_s();
 		pthread_mutex_unlock(&s->load_lock);
 		if (id > 0) {
 			o.fh = FH_PASSTHROUGH | in->nodeid;
@@ -572,7 +572,7 @@ static int server_start(struct server *s, const struct cellfs_server_opts *opts,
 	s->gen = ++s->st->generation;
 	/* Slots a predecessor served count as active now: no burst of invalidations at a restart. */
 	for (int i = 0; i < CELLFS_MAX_SLOTS; i++)
-		s->slot_active[i] = (uint32_t)mono_s();
+		s->slot_active[i] = mono_s();
 	/* $CELLFS_IDLE_SECONDS: for tests and bench/viewfs-mem.sh, which cannot wait a minute. */
 	const char *idle = getenv("CELLFS_IDLE_SECONDS");
 	s->idle_seconds = idle && atoi(idle) > 0 ? (unsigned)atoi(idle) : 60;

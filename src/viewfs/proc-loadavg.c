@@ -63,13 +63,6 @@ void load_tracker_free(struct load_tracker *t)
 	free(t);
 }
 
-static int64_t now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 		      struct load_facts *ret)
 {
@@ -95,7 +88,7 @@ void load_tracker_get(struct load_tracker *t, const struct reader_cgroup *cg,
 	}
 	if (!e)
 		return; /* out of memory: report zeros rather than fail the read */
-	e->last_read = now_s();
+	e->last_read = mono_s();
 	for (int i = 0; i < 3; i++)
 		ret->avenrun[i] = (unsigned long)e->avenrun[i];
 	ret->running = e->running;
@@ -145,7 +138,7 @@ static bool count_tasks(struct load_entry *e)
 
 void load_tracker_tick(struct load_tracker *t)
 {
-	int64_t now = now_s();
+	int64_t now = mono_s();
 	for (size_t i = 0; i < *t->n;) {
 		struct load_entry *e = &t->e[i];
 		/* Nobody asked for a while, or the cgroup was removed: stop tracking it. */

@@ -114,15 +114,6 @@ static struct host_file host_files[] = {
 	{ "/sys/devices/system/node/node0/cpumap", 10 * HOST_TTL_NS, 0, -1, NULL, 4096 },
 };
 
-/* Ages of 100 ms and more: the coarse clock (a tick's resolution) is read without the tsc, and
- * an open reads it several times. */
-static long long mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static const char *host_file(const char *path)
 {
 	for (size_t i = 0; i < sizeof(host_files) / sizeof(host_files[0]); i++) {
