@@ -102,6 +102,12 @@ static void bzimage_fill_params(struct vm *vm, struct boot_params *bp, const uin
 	bp->e820_entries = (uint8_t)n;
 }
 
+/* The highest address the initrd may reach (the header's, or the protocol's default). */
+static uint64_t bzimage_initrd_max(const struct bzimage_info *info)
+{
+	return info->initrd_addr_max ? info->initrd_addr_max : 0x37ffffff;
+}
+
 /* The bytes of the initrd, page-rounded, that must stay above the kernel (0 without one). */
 static uint64_t bzimage_initrd_bytes(struct vm *vm)
 {
@@ -121,7 +127,7 @@ static int bzimage_kaslr_choose(struct vm *vm, const struct bzimage_info *info, 
 	*ret = (struct kaslr_choice){ 0 };
 	if (kaslr_cmdline_off(vm->cfg->cmdline))
 		return 0;
-	uint64_t initrd_max = info->initrd_addr_max ? info->initrd_addr_max : 0x37ffffff;
+	uint64_t initrd_max = bzimage_initrd_max(info);
 	uint64_t top = vm->low_ram_size < initrd_max + 1 ? vm->low_ram_size : initrd_max + 1;
 	uint64_t initrd = bzimage_initrd_bytes(vm);
 	struct kaslr_range range = {
@@ -154,9 +160,8 @@ static int bzimage_load_kaslr(struct vm *vm, const uint8_t *img, const struct bz
 	uint64_t total = le32(payload + len - 4);
 	struct kaslr_choice c;
 	int randomized = bzimage_kaslr_choose(vm, info, total, &c);
-	struct unpack_kaslr k = { .phys_shift = c.phys_shift, .virt_delta = c.virt_delta };
 	struct unpack_result u;
-	int r = boot_unpack_lz4_kaslr(payload, len, vm->ram, vm->low_ram_size, &k, &u);
+	int r = boot_unpack_lz4_kaslr(payload, len, vm->ram, vm->low_ram_size, &c, &u);
 	if (r == -ENOENT || r == -ENOTSUP)
 		return -ENOENT;
 	if (r < 0)
@@ -167,7 +172,7 @@ static int bzimage_load_kaslr(struct vm *vm, const uint8_t *img, const struct bz
 	uint64_t end = info->pref_address + c.phys_shift + info->init_size;
 	if (end < u.end)
 		end = u.end;
-	uint64_t initrd_max = info->initrd_addr_max ? info->initrd_addr_max : 0x37ffffff;
+	uint64_t initrd_max = bzimage_initrd_max(info);
 	uint64_t initrd = 0, initrd_size = 0;
 	r = boot_load_initrd(vm, initrd_max, (end + 0xfff) & ~0xfffULL, &initrd, &initrd_size, err);
 	if (r < 0)
@@ -264,7 +269,7 @@ int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t size, int fd,
 	r = boot_write_cmdline(vm, cmdline_max, err);
 	if (r < 0)
 		return r;
-	uint64_t initrd_max = info.initrd_addr_max ? info.initrd_addr_max : 0x37ffffff;
+	uint64_t initrd_max = bzimage_initrd_max(&info);
 	uint64_t initrd = 0, initrd_size = 0;
 	r = boot_load_initrd(vm, initrd_max, footprint_end, &initrd, &initrd_size, err);
 	if (r < 0)

@@ -238,7 +238,7 @@ static int unpack_plan(const uint8_t *head, size_t head_len, uint64_t total, uin
 
 /* The 64-bit entry (the ELF's, linked physical or virtual) and the relocation pass, in staging. */
 static int unpack_relocate(const uint8_t *head, uint8_t *stage, uint64_t total,
-			   const struct unpack_plan *pl, const struct unpack_kaslr *k,
+			   const struct unpack_plan *pl, const struct kaslr_choice *k,
 			   struct unpack_result *ret)
 {
 	const Elf64_Ehdr *eh = (const void *)head;
@@ -286,7 +286,7 @@ static void unpack_place(uint8_t *ram, const struct unpack_plan *pl, uint64_t to
 
 /* k: NULL for the PVH entry at the link addresses. */
 static int unpack_kernel(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
-			 const struct unpack_kaslr *k, struct unpack_result *ret)
+			 const struct kaslr_choice *k, struct unpack_result *ret)
 {
 	struct unpack_frame f;
 	int r = unpack_frame_open(in, len, &f);
@@ -329,7 +329,7 @@ int boot_unpack_lz4_elf(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ra
 }
 
 int boot_unpack_lz4_kaslr(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
-			  const struct unpack_kaslr *k, struct unpack_result *ret)
+			  const struct kaslr_choice *k, struct unpack_result *ret)
 {
 	return unpack_kernel(in, len, ram, ram_size, k, ret);
 }

@@ -85,11 +85,11 @@ int boot_unpack_lz4_elf(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ra
  * is not applied). ret->entry: the ELF's entry (startup_64), shifted. -ENOTSUP as above; -EINVAL
  * also for a corrupt relocation table or an entry outside the segments. No PVH note needed.
  */
-struct unpack_kaslr {
+struct kaslr_choice {
 	uint64_t phys_shift, virt_delta;
 };
 int boot_unpack_lz4_kaslr(const uint8_t *in, size_t len, uint8_t *ram, uint64_t ram_size,
-			  const struct unpack_kaslr *k, struct unpack_result *ret);
+			  const struct kaslr_choice *k, struct unpack_result *ret);
 
 #define KASLR_KERNEL_MAP 0xffffffff80000000ULL /* __START_KERNEL_map */
 /* KASLR (boot-kaslr.c). The placement: the image (footprint bytes) from link_phys + phys_shift. */
@@ -98,9 +98,6 @@ struct kaslr_range {
 	uint64_t align;	    /* kernel_alignment (at least 2 MiB is used) */
 	uint64_t footprint; /* bytes from the base the kernel and the unpacking need */
 	uint64_t top;	    /* the end of the memory the footprint may use */
-};
-struct kaslr_choice {
-	uint64_t phys_shift, virt_delta;
 };
 /* rnd_*: random numbers; -ENOSPC when the image does not fit at its link address either. */
 int kaslr_choose(const struct kaslr_range *in, uint64_t rnd_phys, uint64_t rnd_virt,

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct unpack_result u = { 0 };
 	int r;
 	if (data[0] & 4) { /* KASLR: bits 3-4 pick a physical shift, 5-7 a virtual offset */
-		struct unpack_kaslr k = { .phys_shift = ((data[0] >> 3) & 3) * 0x10000ULL,
+		struct kaslr_choice k = { .phys_shift = ((data[0] >> 3) & 3) * 0x10000ULL,
 					  .virt_delta = (uint64_t)(data[0] >> 5) << 21 };
 		r = boot_unpack_lz4_kaslr(in, len, ram, ram_size, &k, &u);
 		if (r == 0 && (u.entry < k.phys_shift || u.entry >= ram_size))

@@ -336,7 +336,7 @@ static int unpack_kaslr_table(const uint32_t *table, size_t n, uint8_t *ram, siz
 	size_t len, flen;
 	uint8_t *elf = make_kaslr_stream(table, n, &len);
 	uint8_t *f = make_frame(elf, len, &flen);
-	struct unpack_kaslr k = { .phys_shift = 0x200000, .virt_delta = 0x4000000 };
+	struct kaslr_choice k = { .phys_shift = 0x200000, .virt_delta = 0x4000000 };
 	memset(ram, 0, ram_size);
 	int r = boot_unpack_lz4_kaslr(f, flen, ram, ram_size, &k, u);
 	if (r == 0) {
@@ -396,7 +396,7 @@ static void test_kaslr_relocate(void **state)
 	size_t len, flen;
 	uint8_t *elf = make_kaslr_stream(good, 6, &len);
 	uint8_t *f = make_frame(elf, len, &flen);
-	struct unpack_kaslr k = { .phys_shift = ram_size - 0x100000 };
+	struct kaslr_choice k = { .phys_shift = ram_size - 0x100000 };
 	assert_int_equal(boot_unpack_lz4_kaslr(f, flen, ram, ram_size, &k, &u), -ENOTSUP);
 	k.phys_shift = UINT64_MAX - 0x1000; /* wraps */
 	assert_int_equal(boot_unpack_lz4_kaslr(f, flen, ram, ram_size, &k, &u), -ENOTSUP);
