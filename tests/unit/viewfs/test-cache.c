@@ -121,16 +121,23 @@ static void no_reply(struct fix *f)
 	assert_false(next(f, &p));
 }
 
-static int lookup(struct fix *f, uint64_t parent, const char *name, struct fuse_entry_out *e)
+/* One request whose answer, on success, is exactly an out of outlen bytes. */
+static int call(struct fix *f, uint32_t op, uint64_t node, pid_t pid, const void *in, size_t inlen,
+		void *out, size_t outlen)
 {
 	struct pkt p;
-	assert_int_equal(req(f, FUSE_LOOKUP, parent, getpid(), name, strlen(name) + 1), 0);
+	assert_int_equal(req(f, op, node, pid, in, inlen), 0);
 	int r = reply_only(f, &p);
 	if (r == 0) {
-		assert_int_equal(p.dlen, sizeof(*e));
-		memcpy(e, p.data, sizeof(*e));
+		assert_int_equal(p.dlen, outlen);
+		memcpy(out, p.data, outlen);
 	}
 	return r;
+}
+
+static int lookup(struct fix *f, uint64_t parent, const char *name, struct fuse_entry_out *e)
+{
+	return call(f, FUSE_LOOKUP, parent, getpid(), name, strlen(name) + 1, e, sizeof(*e));
 }
 
 /* c1 looked up down to its loadavg (slot 0). */
@@ -145,14 +152,7 @@ static void walk(struct fix *f)
 static int getattr(struct fix *f, uint64_t node, pid_t pid, struct fuse_attr_out *a)
 {
 	struct fuse_getattr_in g = { 0 };
-	struct pkt p;
-	assert_int_equal(req(f, FUSE_GETATTR, node, pid, &g, sizeof(g)), 0);
-	int r = reply_only(f, &p);
-	if (r == 0) {
-		assert_int_equal(p.dlen, sizeof(*a));
-		memcpy(a, p.data, sizeof(*a));
-	}
-	return r;
+	return call(f, FUSE_GETATTR, node, pid, &g, sizeof(g), a, sizeof(*a));
 }
 
 /* The caller's cgroup as cache.c binds it; skips when this host gives none (no cpu cgroup). */
