@@ -162,3 +162,21 @@ cellfs_stop() {
   done
   rm -f "$BATS_FILE_TMPDIR/cellfs.pid"
 }
+
+# sampled_op OP: how many OP requests the sampled connection was sent (from <mnt>/.stats).
+sampled_op() {
+  awk -v op="$1" '$1 == "sampled" && $2 == op { n = $3 } END { print n + 0 }' "$MNT/.stats"
+}
+
+# claimed_loads OUTPUT: the busy container's load rose (its own cgroup's: 4 running tasks give
+# 0.32 at the first tick, 0.61 at the second), the idle one's did not (on a loaded machine one of
+# its processes may be caught running by a tick while it starts or ends: 0.08 each time).
+claimed_loads() {
+  echo "$1"
+  local re='^([0-9]+\.[0-9]{2}) [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+/[0-9]+ [0-9]+$'
+  [ "$(wc -l <<<"$1")" = 2 ]
+  [[ "$(sed -n 1p <<<"$1")" =~ $re ]]
+  awk -v l="${BASH_REMATCH[1]}" 'BEGIN { exit !(l >= 0.30) }'
+  [[ "$(sed -n 2p <<<"$1")" =~ $re ]]
+  awk -v l="${BASH_REMATCH[1]}" 'BEGIN { exit !(l < 0.20) }'
+}
