@@ -132,7 +132,7 @@ for n in (x for x in VMMS if x.startswith("cellvm")):
         print(f"\nper-round {n} / qemu-microvm: median {statistics.median(rr):.2f}, "
               f"range {rr[0]:.2f}-{rr[-1]:.2f} ({len(rr)} rounds)")
 if guest:
-    print("\n| VMM | wall minus guest uptime at the marker (VMM, firmware, decompressor) | "
+    print("\n| VMM | wall minus guest uptime at the marker (VMM, firmware, decompressor, kernel before its ticks) | "
           "guest uptime at /init | /init to the marker |  (medians, s)")
     print("|---|---|---|---|")
     for n, g in guest.items():
